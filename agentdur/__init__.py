@@ -1,0 +1,67 @@
+"""agentdur: durable AI agents.
+
+Every model call, tool execution, timer, approval and state change of an agent becomes a journaled
+step, so an agent resumes where it stopped after a crash, a redeploy or a day-long wait for a human.
+The same handler code runs on the embedded engine (SQLite, in process) or on Restate.
+"""
+
+from ._combinators import as_completed, gather, select, wait_completed
+from ._context import (
+    Context,
+    DurableCallFuture,
+    DurableFuture,
+    ObjectContext,
+    ObjectSharedContext,
+    SendHandle,
+    current_context,
+)
+from ._exceptions import (
+    AgentdurError,
+    ConflictError,
+    EngineControl,
+    InvalidInputError,
+    InvocationCancelledError,
+    JournalMismatchError,
+    NotFoundError,
+    SuspendInvocation,
+    TerminalError,
+    UserError,
+)
+from ._options import InvocationRetryPolicy, RunOptions
+from ._service import App, Service, VirtualObject
+from .engine import Engine, Failure, InvocationInfo, JournalEntry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgentdurError",
+    "App",
+    "ConflictError",
+    "Context",
+    "DurableCallFuture",
+    "DurableFuture",
+    "Engine",
+    "EngineControl",
+    "Failure",
+    "InvalidInputError",
+    "InvocationCancelledError",
+    "InvocationInfo",
+    "InvocationRetryPolicy",
+    "JournalEntry",
+    "JournalMismatchError",
+    "NotFoundError",
+    "ObjectContext",
+    "ObjectSharedContext",
+    "RunOptions",
+    "SendHandle",
+    "Service",
+    "SuspendInvocation",
+    "TerminalError",
+    "UserError",
+    "VirtualObject",
+    "as_completed",
+    "current_context",
+    "gather",
+    "select",
+    "wait_completed",
+]

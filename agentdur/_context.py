@@ -1,0 +1,254 @@
+"""The handler context API: what a handler can do durably, on either engine.
+
+The names and signatures mirror the Restate Python SDK so that code from its documentation ports by
+changing the import. Every operation is a journaled step; awaitables are durable futures.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextvars
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from datetime import timedelta
+from random import Random
+from typing import Any, ParamSpec, TypeVar, overload
+from uuid import UUID
+
+from ._exceptions import UserError
+from ._options import RunOptions
+
+T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the Restate SDK's name for handler input
+O = TypeVar("O")  # noqa: E741
+P = ParamSpec("P")
+
+HandlerFn = Callable[[Any, I], Awaitable[O]] | Callable[[Any], Awaitable[O]]
+
+
+class FutureHost(abc.ABC):
+    """The engine side of durable futures: how combinators wait on them deterministically."""
+
+    @abc.abstractmethod
+    async def wait_completed(
+        self, futures: Sequence[DurableFuture[Any]]
+    ) -> tuple[list[DurableFuture[Any]], list[DurableFuture[Any]]]:
+        """Wait until at least one future completed; the split is journaled so replay repeats it."""
+
+    @abc.abstractmethod
+    async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
+        """Wait until every future completed, successfully or not."""
+
+
+class DurableFuture(Awaitable[T], abc.ABC):
+    """The result of a journaled operation; awaiting it returns the recorded result on replay."""
+
+    @property
+    @abc.abstractmethod
+    def host(self) -> FutureHost:
+        """The engine that owns this future."""
+
+    @abc.abstractmethod
+    def __await__(self) -> Generator[Any, Any, T]: ...
+
+
+class DurableCallFuture(DurableFuture[T]):
+    """The result of a call to another handler."""
+
+    @abc.abstractmethod
+    async def invocation_id(self) -> str:
+        """The id of the called invocation."""
+
+
+class SendHandle(abc.ABC):
+    """A one-way message to another handler, started durably."""
+
+    @abc.abstractmethod
+    async def invocation_id(self) -> str:
+        """The id of the invocation the message started."""
+
+
+class Context(abc.ABC):
+    """The context of a service handler: durable steps, timers, awakeables and calls."""
+
+    @overload
+    def run_typed(
+        self,
+        name: str,
+        action: Callable[P, Coroutine[Any, Any, T]],
+        options: RunOptions[T] = ...,
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> DurableFuture[T]: ...
+
+    @overload
+    def run_typed(
+        self,
+        name: str,
+        action: Callable[P, T],
+        options: RunOptions[T] = ...,
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> DurableFuture[T]: ...
+
+    @abc.abstractmethod
+    def run_typed(
+        self,
+        name: str,
+        action: Callable[P, Any],
+        options: RunOptions[Any] = RunOptions(),
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> DurableFuture[Any]:
+        """Run ``action(*args, **kwargs)`` as a journaled step named ``name``.
+
+        The step starts at once; the future returns its result. On replay the recorded result is
+        returned without running the action. Sync actions run in a worker thread. A raised
+        :class:`~agentdur.TerminalError` is journaled and not retried; other exceptions are retried
+        per ``options`` (or by the invocation retry policy when ``options`` sets no retry field).
+        """
+
+    @abc.abstractmethod
+    def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
+        """A durable timer: survives restarts and keeps its remaining time."""
+
+    @abc.abstractmethod
+    def awakeable(self, type_hint: type[T] | Any = Any) -> tuple[str, DurableFuture[T]]:
+        """Create an awakeable: an unguessable id someone outside can resolve, and its future."""
+
+    @abc.abstractmethod
+    def resolve_awakeable(self, name: str, value: Any) -> None:
+        """Complete another invocation's awakeable with ``value``."""
+
+    @abc.abstractmethod
+    def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
+        """Fail another invocation's awakeable with a terminal error."""
+
+    @abc.abstractmethod
+    def service_call(
+        self, tpe: HandlerFn[I, O], arg: I, idempotency_key: str | None = None
+    ) -> DurableCallFuture[O]:
+        """Call a handler of a service and get its result durably."""
+
+    @abc.abstractmethod
+    def object_call(
+        self, tpe: HandlerFn[I, O], key: str, arg: I, idempotency_key: str | None = None
+    ) -> DurableCallFuture[O]:
+        """Call a handler of a virtual object on ``key`` and get its result durably."""
+
+    @abc.abstractmethod
+    def service_send(
+        self,
+        tpe: HandlerFn[I, O],
+        arg: I,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        """Start a service handler without waiting for it, optionally after ``send_delay``."""
+
+    @abc.abstractmethod
+    def object_send(
+        self,
+        tpe: HandlerFn[I, O],
+        key: str,
+        arg: I,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        """Start an object handler on ``key`` without waiting for it."""
+
+    @abc.abstractmethod
+    def generic_call(
+        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
+    ) -> DurableCallFuture[bytes]:
+        """Call a handler by name with raw JSON bytes; returns the raw JSON result."""
+
+    @abc.abstractmethod
+    def generic_send(
+        self,
+        service: str,
+        handler: str,
+        arg: bytes,
+        key: str | None = None,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        """Start a handler by name with raw JSON bytes, without waiting."""
+
+    @abc.abstractmethod
+    def cancel_invocation(self, invocation_id: str) -> None:
+        """Cancel another invocation: it gets a cancellation TerminalError at its next await."""
+
+    @abc.abstractmethod
+    def uuid(self) -> UUID:
+        """A UUID that is the same on every replay of this invocation."""
+
+    @abc.abstractmethod
+    def random(self) -> Random:
+        """A random generator seeded per invocation, so replay draws the same numbers."""
+
+    @abc.abstractmethod
+    def time(self) -> DurableFuture[float]:
+        """The current time (seconds since the epoch), recorded once and replayed."""
+
+    @abc.abstractmethod
+    def invocation_id(self) -> str:
+        """The id of the running invocation."""
+
+
+class ObjectSharedContext(Context):
+    """The context of a shared object handler: reads the object's state, never writes it."""
+
+    @abc.abstractmethod
+    def key(self) -> str:
+        """The object key this invocation runs on."""
+
+    @abc.abstractmethod
+    def get(self, name: str, type_hint: type[T] | Any = Any) -> Awaitable[T | None]:
+        """The value of state ``name`` (``None`` when unset)."""
+
+    @abc.abstractmethod
+    def state_keys(self) -> Awaitable[list[str]]:
+        """The names of the state entries this object key holds."""
+
+
+class ObjectContext(ObjectSharedContext):
+    """The context of an exclusive object handler: reads and writes the object's state."""
+
+    @abc.abstractmethod
+    def set(self, name: str, value: Any) -> None:
+        """Set state ``name``; committed atomically with the journal entry that records it."""
+
+    @abc.abstractmethod
+    def clear(self, name: str) -> None:
+        """Remove state ``name``."""
+
+    @abc.abstractmethod
+    def clear_all(self) -> None:
+        """Remove every state entry of this object key."""
+
+
+_CURRENT: contextvars.ContextVar[Context] = contextvars.ContextVar("agentdur_context")
+
+
+def current_context() -> Context:
+    """The context of the handler running in this task (integrations use it to journal steps).
+
+    Raises:
+        UserError: when called outside a handler.
+    """
+    try:
+        return _CURRENT.get()
+    except LookupError:
+        raise UserError(
+            "no agentdur handler is running here: call this from inside a handler served by an "
+            "agentdur Engine or a Restate deployment"
+        ) from None
+
+
+def set_current_context(ctx: Context) -> contextvars.Token[Context]:
+    """Bind ``ctx`` as the current context (engines call this when a handler starts)."""
+    return _CURRENT.set(ctx)
+

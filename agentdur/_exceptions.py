@@ -1,0 +1,135 @@
+"""Every exception agentdur raises, in one place.
+
+The hierarchy separates three things a caller treats differently::
+
+    Exception
+    └── AgentdurError                 base of everything below
+        ├── UserError                 misuse of the API, found where it happens
+        │                             (a handler defined twice, a context used outside a handler)
+        ├── JournalMismatchError      replay met a different step than the journal holds;
+        │                             the invocation is paused, never retried in a loop
+        └── TerminalError             a failure that is final: journaled, never retried
+            ├── InvalidInputError     400: handler input failed validation
+            ├── NotFoundError         404: unknown service, handler, invocation or awakeable
+            ├── ConflictError         409: already completed, or an idempotency key reused
+            └── InvocationCancelledError  409: the invocation was cancelled
+
+    BaseException
+    └── EngineControl                 engine control flow; user ``except Exception`` cannot swallow it
+        └── SuspendInvocation         the invocation is released from memory while it waits
+
+Any other exception raised by a step or a handler is retryable: the engine retries it with backoff
+until the limits of the step's ``RunOptions`` or the invocation retry policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HTTP_BAD_REQUEST = 400
+HTTP_NOT_FOUND = 404
+HTTP_CONFLICT = 409
+HTTP_INTERNAL_ERROR = 500
+
+
+class AgentdurError(Exception):
+    """Base class of every error agentdur raises on purpose."""
+
+
+class UserError(AgentdurError):
+    """The API was used in a way it cannot work: fix the code, retrying will not help."""
+
+
+class JournalMismatchError(AgentdurError):
+    """Replay found a different operation at a journal index than the one recorded there.
+
+    The handler code changed (or is not deterministic) between the original execution and the
+    replay. The invocation is paused so that an operator can fix the code and resume it.
+    """
+
+    def __init__(self, index: int, recorded: str, actual: str) -> None:
+        super().__init__(
+            f"journal mismatch at index {index}: the journal holds {recorded!r} "
+            f"but the handler now issued {actual!r}; the invocation is paused"
+        )
+        self.index = index
+        self.recorded = recorded
+        self.actual = actual
+
+
+class TerminalError(AgentdurError):
+    """A failure that must not be retried.
+
+    Raised inside a step or a handler, it is journaled and propagated to the caller as is.
+
+    Args:
+        message: what went wrong, shown to the caller.
+        status_code: an HTTP-style code carried to callers (500 unless a subclass says otherwise).
+    """
+
+    default_status = HTTP_INTERNAL_ERROR
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = self.default_status if status_code is None else status_code
+
+    def to_json(self) -> dict[str, Any]:
+        """The failure as stored in the journal and returned over HTTP."""
+        return {"message": self.message, "code": self.status_code}
+
+
+class InvalidInputError(TerminalError):
+    """Handler input that does not validate against the handler's input type."""
+
+    default_status = HTTP_BAD_REQUEST
+
+
+class NotFoundError(TerminalError):
+    """An unknown service, handler, invocation or awakeable."""
+
+    default_status = HTTP_NOT_FOUND
+
+
+class ConflictError(TerminalError):
+    """The target is already completed, or an idempotency key was reused with another input."""
+
+    default_status = HTTP_CONFLICT
+
+
+class InvocationCancelledError(TerminalError):
+    """Raised inside a cancelled invocation at its next await; compensation code may still run steps."""
+
+    default_status = HTTP_CONFLICT
+
+    def __init__(self, message: str = "the invocation was cancelled", status_code: int | None = None) -> None:
+        super().__init__(message, status_code)
+
+
+CANCELLED_MESSAGE = "the invocation was cancelled"
+
+
+def terminal_error_from_json(data: dict[str, Any]) -> TerminalError:
+    """Rebuild the most specific TerminalError subclass from its journaled form."""
+    message = str(data.get("message", ""))
+    code = int(data.get("code", HTTP_INTERNAL_ERROR))
+    if data.get("cancelled"):
+        return InvocationCancelledError(message, code)
+    cls = {HTTP_BAD_REQUEST: InvalidInputError, HTTP_NOT_FOUND: NotFoundError}.get(code, TerminalError)
+    return cls(message, code)
+
+
+def terminal_error_to_json(error: TerminalError) -> dict[str, Any]:
+    """The journaled form of a TerminalError; cancellation is marked so it survives a round trip."""
+    data = error.to_json()
+    if isinstance(error, InvocationCancelledError):
+        data["cancelled"] = True
+    return data
+
+
+class EngineControl(BaseException):  # noqa: N818 - control flow, not an error
+    """Engine control flow travelling through handler code; never catch it."""
+
+
+class SuspendInvocation(EngineControl):
+    """The invocation is being released from memory; it resumes by replay when woken."""

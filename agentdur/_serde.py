@@ -1,0 +1,89 @@
+"""JSON serialization of handler input, output and step results, through pydantic (never pickle)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from ._exceptions import InvalidInputError
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+_ANY_ADAPTER: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def adapter_for(tp: Any) -> TypeAdapter[Any]:
+    """A cached TypeAdapter for ``tp``; building one costs far more than using it."""
+    if tp is None or tp is inspect.Signature.empty:
+        return _ANY_ADAPTER
+    try:
+        found = _ADAPTERS.get(tp)
+    except TypeError:  # unhashable type expression
+        return TypeAdapter(tp)
+    if found is None:
+        found = TypeAdapter(tp)
+        _ADAPTERS[tp] = found
+    return found
+
+
+def return_type_of(fn: Callable[..., Any]) -> Any:
+    """The declared return type of ``fn`` (``Any`` when it has none); unwraps coroutine functions."""
+    target = getattr(fn, "__call__", fn) if not inspect.isroutine(fn) else fn
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:
+        return Any
+    return hints.get("return", Any)
+
+
+def dump(adapter: TypeAdapter[Any], value: Any) -> str:
+    """Serialize ``value`` to JSON text."""
+    return adapter.dump_json(value).decode()
+
+
+def load(adapter: TypeAdapter[Any], text: str | None) -> Any:
+    """Deserialize JSON text recorded by :func:`dump`."""
+    if text is None:
+        return None
+    return adapter.validate_json(text)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """A one-line message naming every field that failed, e.g. ``amount: Input should be a number``."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "invalid input: " + "; ".join(parts)
+
+
+def validate_input(adapter: TypeAdapter[Any], raw: bytes | str | None) -> Any:
+    """Validate raw JSON handler input, raising a 400 :class:`InvalidInputError` naming the field."""
+    if raw is None or raw in (b"", ""):
+        raw = "null"
+    try:
+        return adapter.validate_json(raw)
+    except ValidationError as error:
+        if _is_json_error(error):
+            raise InvalidInputError(f"malformed JSON input: {error.errors()[0].get('msg', '')}") from None
+        raise InvalidInputError(describe_validation_error(error)) from None
+
+
+def _is_json_error(error: ValidationError) -> bool:
+    return any(item.get("type") == "json_invalid" for item in error.errors())
+
+
+def to_json_text(value: Any) -> str:
+    """JSON text for a plain Python value passed to the engine API (dicts, lists, models)."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode()
+    return _ANY_ADAPTER.dump_json(value).decode()
+
+
+def from_json_text(text: str | None) -> Any:
+    """Plain Python value from stored JSON text."""
+    return None if text is None else json.loads(text)

@@ -1,0 +1,317 @@
+"""The handler context of the embedded engine: each operation becomes a journal entry."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from .._context import DurableCallFuture, DurableFuture, ObjectContext, SendHandle
+from .._exceptions import TerminalError, UserError
+from .._options import RunOptions
+from .._serde import adapter_for, dump, return_type_of
+from .._service import handler_spec
+from . import _ops
+from . import _records as r
+from ._futures import EmbeddedCallFuture, EmbeddedFuture, EmbeddedSendHandle
+from ._runner import InvocationRunner
+
+T = TypeVar("T")
+AWAKEABLE_PREFIX = "prom_1"
+
+
+def new_awakeable_id() -> str:
+    """An unguessable awakeable id: 192 random bits."""
+    return AWAKEABLE_PREFIX + secrets.token_urlsafe(24)
+
+
+@functools.lru_cache(maxsize=4096)
+def _return_type(fn: Callable[..., Any]) -> Any:
+    return return_type_of(fn)
+
+
+def _step_type(action: Callable[..., Any], options: RunOptions[Any]) -> Any:
+    if options.type_hint is not None:
+        return options.type_hint
+    try:
+        return _return_type(action)
+    except TypeError:  # unhashable callable
+        return return_type_of(action)
+
+
+class EmbeddedContext(ObjectContext):
+    """Every context operation for every handler kind; what is allowed depends on the handler.
+
+    Plain services have no key or state; shared object handlers read state but cannot change it.
+    """
+
+    def __init__(self, runner: InvocationRunner) -> None:
+        self._runner = runner
+        self._inv = runner.inv
+        self._spec = runner.inv.spec
+        self._random: random.Random | None = None
+        self._overlay: dict[str, str | None] = {}
+        self._cleared_all = False
+
+    # ----------------------------------------------------------------- steps
+
+    def run_typed(  # type: ignore[override]
+        self,
+        name: str,
+        action: Callable[..., Any],
+        options: RunOptions[Any] = RunOptions(),
+        /,
+        *args: Any,
+        **kwargs: Any,
+    ) -> DurableFuture[Any]:
+        adapter = adapter_for(_step_type(action, options))
+        return self._runner.run_step(name, action, options, adapter, args, kwargs)
+
+    def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
+        runner = self._runner
+        step_name = name or "sleep"
+        idx, entry = runner.enter(r.SLEEP, step_name)
+        if entry is None:
+            wake_at = time.time() + max(0.0, delta.total_seconds())
+            runner.record(idx, r.SLEEP, step_name, r.ENTRY_PENDING, wake_at=wake_at)
+            entry = r.Entry(r.SLEEP, step_name, r.ENTRY_PENDING, wake_at=wake_at)
+        fut = runner.future(idx, entry, None)
+        if entry.status == r.ENTRY_PENDING and entry.wake_at is not None:
+            runner.engine._ensure_timer(self._inv.id, idx, entry.wake_at)
+        return fut
+
+    def awakeable(self, type_hint: Any = Any, description: str | None = None) -> tuple[str, DurableFuture[Any]]:
+        """Create an awakeable; ``description`` is shown in the pending-approvals list."""
+        runner = self._runner
+        name = description or "awakeable"
+        idx, entry = runner.enter(r.AWAKEABLE, name)
+        if entry is None:
+            awakeable_id = new_awakeable_id()
+            runner.record(idx, r.AWAKEABLE, name, r.ENTRY_PENDING, target=awakeable_id)
+            entry = r.Entry(r.AWAKEABLE, name, r.ENTRY_PENDING, target=awakeable_id)
+        assert entry.target is not None
+        return entry.target, runner.future(idx, entry, adapter_for(type_hint))
+
+    def resolve_awakeable(self, name: str, value: Any) -> None:
+        self._complete_awakeable(r.RESOLVE_AWAKEABLE, name, r.ENTRY_COMPLETED, dump(adapter_for(Any), value), None)
+
+    def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
+        failure = json.dumps(TerminalError(failure_message, failure_code).to_json())
+        self._complete_awakeable(r.REJECT_AWAKEABLE, name, r.ENTRY_FAILED, None, failure)
+
+    def _complete_awakeable(self, kind: str, awakeable_id: str, status: str, value: str | None, failure: str | None) -> None:
+        runner = self._runner
+        idx, entry = runner.enter(kind, awakeable_id)
+        if entry is None:
+            runner.engine._complete_awakeable_from_handler(runner, idx, kind, awakeable_id, status, value, failure)
+
+    # ----------------------------------------------------------------- calls
+
+    def service_call(
+        self, tpe: Callable[..., Awaitable[Any]], arg: Any, idempotency_key: str | None = None
+    ) -> DurableCallFuture[Any]:
+        spec = handler_spec(tpe)
+        return self._call(spec.service, spec.name, None, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
+
+    def object_call(
+        self, tpe: Callable[..., Awaitable[Any]], key: str, arg: Any, idempotency_key: str | None = None
+    ) -> DurableCallFuture[Any]:
+        spec = handler_spec(tpe)
+        return self._call(spec.service, spec.name, key, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
+
+    def generic_call(
+        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
+    ) -> DurableCallFuture[bytes]:
+        return self._call(service, handler, key, bytes(arg).decode() or "null", None, idempotency_key)
+
+    def service_send(
+        self,
+        tpe: Callable[..., Awaitable[Any]],
+        arg: Any,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        spec = handler_spec(tpe)
+        return self._send(spec.service, spec.name, None, _dump_arg(spec, arg), send_delay, idempotency_key)
+
+    def object_send(
+        self,
+        tpe: Callable[..., Awaitable[Any]],
+        key: str,
+        arg: Any,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        spec = handler_spec(tpe)
+        return self._send(spec.service, spec.name, key, _dump_arg(spec, arg), send_delay, idempotency_key)
+
+    def generic_send(
+        self,
+        service: str,
+        handler: str,
+        arg: bytes,
+        key: str | None = None,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        return self._send(service, handler, key, bytes(arg).decode() or "null", send_delay, idempotency_key)
+
+    def _call(
+        self, service: str, handler: str, key: str | None, arg: str, adapter: Any, idempotency_key: str | None
+    ) -> EmbeddedCallFuture[Any]:
+        runner = self._runner
+        name = f"{service}/{handler}"
+        idx, entry = runner.enter(r.CALL, name)
+        if entry is None:
+            _, entry = runner.engine._start_call(runner, idx, service, handler, key, arg, idempotency_key)
+        assert entry.target is not None
+        fut: EmbeddedCallFuture[Any] = EmbeddedCallFuture(runner, idx, adapter, entry.target)
+        runner.settle(fut, entry)
+        return fut
+
+    def _send(
+        self,
+        service: str,
+        handler: str,
+        key: str | None,
+        arg: str,
+        delay: timedelta | None,
+        idempotency_key: str | None,
+    ) -> SendHandle:
+        runner = self._runner
+        name = f"{service}/{handler}"
+        idx, entry = runner.enter(r.SEND, name)
+        if entry is None:
+            callee_id = runner.engine._start_send(runner, idx, service, handler, key, arg, delay, idempotency_key)
+        else:
+            callee_id = json.loads(entry.value or "null")
+        return EmbeddedSendHandle(str(callee_id))
+
+    def cancel_invocation(self, invocation_id: str) -> None:
+        runner = self._runner
+        idx, entry = runner.enter(r.CANCEL, invocation_id)
+        if entry is None:
+            runner.engine._cancel_from_handler(runner, idx, invocation_id)
+
+    # ----------------------------------------------------------------- determinism
+
+    def random(self) -> random.Random:
+        if self._random is None:
+            seed = int.from_bytes(hashlib.sha256(self._inv.id.encode()).digest()[:8], "big")
+            self._random = random.Random(seed)
+        return self._random
+
+    def uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.random().getrandbits(128), version=4)
+
+    def time(self) -> DurableFuture[float]:
+        runner = self._runner
+        idx, entry = runner.enter(r.TIME, "time")
+        if entry is None:
+            value = json.dumps(time.time())
+            runner.record(idx, r.TIME, "time", r.ENTRY_COMPLETED, value)
+            entry = r.Entry(r.TIME, "time", r.ENTRY_COMPLETED, value)
+        return runner.future(idx, entry, adapter_for(float))
+
+    def invocation_id(self) -> str:
+        return self._inv.id
+
+    # ----------------------------------------------------------------- state
+
+    def key(self) -> str:
+        if self._inv.key is None:
+            raise UserError(f"{self._spec.service!r} is a service: only virtual objects have a key")
+        return self._inv.key
+
+    def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
+        key = self.key()
+        runner = self._runner
+        idx, entry = runner.enter(r.GET_STATE, name)
+        if entry is None:
+            value = self._read_state(key, name)
+            runner.record(idx, r.GET_STATE, name, r.ENTRY_COMPLETED, value)
+            entry = r.Entry(r.GET_STATE, name, r.ENTRY_COMPLETED, value)
+        return runner.future(idx, entry, adapter_for(type_hint))
+
+    def state_keys(self) -> Awaitable[list[str]]:
+        key = self.key()
+        runner = self._runner
+        idx, entry = runner.enter(r.STATE_KEYS, "state_keys")
+        if entry is None:
+            value = json.dumps(self._read_keys(key))
+            runner.record(idx, r.STATE_KEYS, "state_keys", r.ENTRY_COMPLETED, value)
+            entry = r.Entry(r.STATE_KEYS, "state_keys", r.ENTRY_COMPLETED, value)
+        return runner.future(idx, entry, adapter_for(list[str]))
+
+    def set(self, name: str, value: Any) -> None:
+        self._write_state(r.SET_STATE, name, dump(adapter_for(Any), value))
+
+    def clear(self, name: str) -> None:
+        self._write_state(r.CLEAR_STATE, name, None)
+
+    def clear_all(self) -> None:
+        key = self._writable_key("clear_all")
+        runner = self._runner
+        idx, entry = runner.enter(r.CLEAR_ALL_STATE, "clear_all")
+        self._overlay.clear()
+        self._cleared_all = True
+        if entry is None:
+            service = self._spec.service
+            runner.record(idx, r.CLEAR_ALL_STATE, "clear_all", r.ENTRY_COMPLETED,
+                          extra=lambda conn: _ops.clear_all_state(conn, service, key))
+
+    def _write_state(self, kind: str, name: str, value: str | None) -> None:
+        key = self._writable_key(kind)
+        runner = self._runner
+        idx, entry = runner.enter(kind, name)
+        self._overlay[name] = value
+        if entry is None:
+            service = self._spec.service
+            runner.record(idx, kind, name, r.ENTRY_COMPLETED, value,
+                          extra=lambda conn: _ops.set_state(conn, service, key, name, value))
+
+    def _writable_key(self, operation: str) -> str:
+        key = self.key()
+        if not self._spec.exclusive:
+            raise TerminalError(
+                f"shared handler {self._spec.service}/{self._spec.name} cannot change state ({operation}): "
+                "state is read-only in shared handlers; use an exclusive handler"
+            )
+        return key
+
+    def _read_state(self, key: str, name: str) -> str | None:
+        if name in self._overlay:
+            return self._overlay[name]
+        if self._cleared_all:
+            return None
+        row = self._runner.store.read_one(
+            "SELECT value FROM state WHERE service=? AND obj_key=? AND name=?", (self._spec.service, key, name)
+        )
+        return None if row is None else str(row[0])
+
+    def _read_keys(self, key: str) -> list[str]:
+        names: set[str] = set()
+        if not self._cleared_all:
+            rows = self._runner.store.read("SELECT name FROM state WHERE service=? AND obj_key=?", (self._spec.service, key))
+            names = {str(row[0]) for row in rows}
+        for name, value in self._overlay.items():
+            if value is None:
+                names.discard(name)
+            else:
+                names.add(name)
+        return sorted(names)
+
+
+def _dump_arg(spec: Any, arg: Any) -> str:
+    try:
+        return dump(spec.input_adapter, arg)
+    except Exception as error:
+        raise TerminalError(f"cannot serialize the input of {spec.service}/{spec.name}: {error}") from error
+

@@ -1,0 +1,151 @@
+"""What the embedded engine records: invocation statuses, journal entries, and their public views."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+# Invocation statuses (the names of Restate's, where the concept is the same).
+SCHEDULED = "scheduled"  # a delayed send waiting for its time
+PENDING = "pending"  # queued behind another exclusive handler of the same object key
+READY = "ready"  # should run; recovery starts it
+RUNNING = "running"  # running in memory
+SUSPENDED = "suspended"  # released from memory while it waits; a completion wakes it
+BACKING_OFF = "backing-off"  # failed with a retryable error, waiting to retry
+PAUSED = "paused"  # out of retries or a journal mismatch; needs an operator
+COMPLETED = "completed"
+
+InvocationStatus = Literal["scheduled", "pending", "ready", "running", "suspended", "backing-off", "paused", "completed"]
+RESUMABLE = (READY, RUNNING)
+
+# Journal entry kinds.
+RUN = "run"
+SLEEP = "sleep"
+AWAKEABLE = "awakeable"
+RESOLVE_AWAKEABLE = "resolve_awakeable"
+REJECT_AWAKEABLE = "reject_awakeable"
+CALL = "call"
+SEND = "send"
+CANCEL = "cancel_invocation"
+GET_STATE = "get_state"
+SET_STATE = "set_state"
+CLEAR_STATE = "clear_state"
+CLEAR_ALL_STATE = "clear_all_state"
+STATE_KEYS = "state_keys"
+TIME = "time"
+COMBINATOR = "combinator"
+
+# Entry statuses.
+ENTRY_PENDING = "pending"
+ENTRY_COMPLETED = "completed"
+ENTRY_FAILED = "failed"
+
+
+@dataclass(slots=True)
+class Entry:
+    """One journal entry as the runner replays it."""
+
+    kind: str
+    name: str
+    status: str
+    value: str | None = None
+    failure: str | None = None
+    target: str | None = None
+    wake_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Entry:
+        return cls(row["kind"], row["name"], row["status"], row["value"], row["failure"], row["target"], row["wake_at"])
+
+
+class Failure(BaseModel):
+    """A terminal failure: its message and HTTP-style code."""
+
+    message: str
+    code: int
+
+
+class JournalEntry(BaseModel):
+    """One step of an invocation, as shown to operators."""
+
+    index: int
+    kind: str
+    name: str
+    status: Literal["pending", "completed", "failed"]
+    value: Any = None
+    failure: Failure | None = None
+    target: str | None = None
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class InvocationInfo(BaseModel):
+    """The status of one invocation, its outcome and its journal."""
+
+    id: str
+    service: str
+    handler: str
+    key: str | None
+    status: InvocationStatus
+    input: Any = None
+    result: Any = None
+    failure: Failure | None = None
+    last_error: str | None = None
+    attempts: int
+    created_at: datetime
+    modified_at: datetime
+    completed_at: datetime | None = None
+    journal: list[JournalEntry] = []
+
+
+def timestamp(value: float | None) -> datetime | None:
+    """A stored epoch time as an aware datetime."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def failure_of(text: str | None) -> Failure | None:
+    """The stored failure JSON as a :class:`Failure`."""
+    if text is None:
+        return None
+    data = json.loads(text)
+    return Failure(message=str(data.get("message", "")), code=int(data.get("code", 500)))
+
+
+def journal_entry_of(row: sqlite3.Row) -> JournalEntry:
+    """The public view of a journal row."""
+    return JournalEntry(
+        index=row["idx"],
+        kind=row["kind"],
+        name=row["name"],
+        status=row["status"],
+        value=None if row["value"] is None else json.loads(row["value"]),
+        failure=failure_of(row["failure"]),
+        target=row["target"],
+        created_at=timestamp(row["created_at"]) or datetime.now(UTC),
+        completed_at=timestamp(row["completed_at"]),
+    )
+
+
+def invocation_info_of(row: sqlite3.Row, journal: list[sqlite3.Row]) -> InvocationInfo:
+    """The public view of an invocation row and its journal rows."""
+    return InvocationInfo(
+        id=row["id"],
+        service=row["service"],
+        handler=row["handler"],
+        key=row["obj_key"],
+        status=row["status"],
+        input=None if row["input"] is None else json.loads(row["input"]),
+        result=None if row["output"] is None else json.loads(row["output"]),
+        failure=failure_of(row["failure"]),
+        last_error=row["last_error"],
+        attempts=row["attempts"],
+        created_at=timestamp(row["created_at"]) or datetime.now(UTC),
+        modified_at=timestamp(row["modified_at"]) or datetime.now(UTC),
+        completed_at=timestamp(row["completed_at"]),
+        journal=[journal_entry_of(r) for r in journal],
+    )

@@ -1,0 +1,436 @@
+"""One invocation in memory: runs its handler, replays its journal, waits on durable futures.
+
+Replay invariant: every context operation takes the next journal index in program order. An index
+found in the journal returns its recorded result without running anything; an index found with a
+different kind or name is a journal mismatch and pauses the invocation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from .._context import DurableFuture, FutureHost, set_current_context
+from .._exceptions import (
+    EngineControl,
+    InvocationCancelledError,
+    JournalMismatchError,
+    SuspendInvocation,
+    TerminalError,
+    UserError,
+    terminal_error_to_json,
+)
+from .._options import RunOptions
+from .._serde import dump, validate_input
+from .._service import HandlerSpec
+from . import _ops
+from . import _records as r
+from ._futures import EmbeddedFuture, Outcome
+
+if TYPE_CHECKING:
+    from ._engine import Engine
+
+
+class _Abort(EngineControl):
+    """Stops a handler whose journal does not match its code; the invocation is paused."""
+
+
+class _Interrupt(EngineControl):
+    """Wakes a blocked await to raise the cancellation there."""
+
+
+@dataclass(slots=True)
+class InvocationState:
+    """What a runner needs to know about its invocation."""
+
+    id: str
+    spec: HandlerSpec
+    key: str | None
+    input: str
+    attempts: int = 0
+    completions: int = 0
+    cancel_requested: bool = False
+    cancel_at_await: int | None = None
+
+
+class InvocationRunner(FutureHost):
+    """Runs one attempt of one invocation's handler against its journal."""
+
+    def __init__(self, engine: Engine, inv: InvocationState, journal: dict[int, r.Entry]) -> None:
+        self.engine = engine
+        self.loop = engine.loop
+        self.store = engine.store
+        self.inv = inv
+        self.journal = journal
+        self.max_recorded = max(journal) if journal else -1
+        self.next_index = 0
+        self.pending: dict[int, EmbeddedFuture[Any]] = {}
+        self.completions_seen = inv.completions
+        self.await_count = 0
+        self.inflight_steps = 0
+        self.cancel_pending = inv.cancel_requested and inv.cancel_at_await is None
+        self.closed = False
+        self.suspending = False
+        self.abort_error: JournalMismatchError | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._blocked: list[asyncio.Future[None]] = []
+        self._blocked_since = 0.0
+        self._suspend_timer: asyncio.TimerHandle | None = None
+        self._step_tasks: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self, context: Any) -> None:
+        """Start the handler in its own task with ``context`` as its current context."""
+        self.task = self.loop.create_task(self._main(context), name=f"agentdur:{self.inv.id}")
+
+    async def _main(self, context: Any) -> None:
+        set_current_context(context)
+        spec = self.inv.spec
+        try:
+            if spec.takes_input:
+                arg = validate_input(spec.input_adapter, self.inv.input)
+                result = await spec.fn(context, arg)
+            else:
+                result = await spec.fn(context)
+            output = dump(spec.output_adapter, result)
+        except TerminalError as error:
+            await self.engine._finish(self, None, json.dumps(terminal_error_to_json(error)))
+        except _Abort:
+            await self.engine._pause(self, str(self.abort_error))
+        except (SuspendInvocation, asyncio.CancelledError, _Interrupt):
+            if not self.suspending:
+                raise
+        except Exception as error:
+            await self.engine._retry_later(self, error)
+        else:
+            await self.engine._finish(self, output, None)
+        finally:
+            self.closed = True
+            self._disarm()
+
+    def stop(self) -> None:
+        """Cancel the handler and its steps (engine shutdown; recovery resumes it)."""
+        self.closed = True
+        self._disarm()
+        for task in list(self._step_tasks):
+            task.cancel()
+        if self.task is not None:
+            self.task.cancel()
+
+    @property
+    def replaying(self) -> bool:
+        """True while the handler has not yet passed the last recorded journal index."""
+        return self.next_index <= self.max_recorded
+
+    # ----------------------------------------------------------------- journal
+
+    def enter(self, kind: str, name: str) -> tuple[int, r.Entry | None]:
+        """Take the next journal index for an operation; return the recorded entry if any."""
+        if self.closed:
+            raise SuspendInvocation()
+        idx = self.next_index
+        self.next_index = idx + 1
+        entry = self.journal.get(idx)
+        if entry is not None and (entry.kind != kind or entry.name != name):
+            self.abort_error = JournalMismatchError(idx, f"{entry.kind} {entry.name!r}", f"{kind} {name!r}")
+            self.closed = True
+            raise _Abort()
+        return idx, entry
+
+    def future(self, idx: int, entry: r.Entry | None, adapter: TypeAdapter[Any] | None) -> EmbeddedFuture[Any]:
+        """A future for entry ``idx``: completed from the journal, or registered as pending."""
+        fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
+        self.settle(fut, entry)
+        return fut
+
+    def settle(self, fut: EmbeddedFuture[Any], entry: r.Entry | None) -> None:
+        """Complete ``fut`` from its recorded entry, or wait for the engine to deliver it."""
+        if entry is None or entry.status == r.ENTRY_PENDING:
+            self.pending[fut.index] = fut
+        else:
+            fut.outcome.set_result((entry.status, entry.failure if entry.status == r.ENTRY_FAILED else entry.value))
+
+    def record(
+        self,
+        idx: int,
+        kind: str,
+        name: str,
+        status: str,
+        value: str | None = None,
+        failure: str | None = None,
+        *,
+        target: str | None = None,
+        wake_at: float | None = None,
+        extra: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Write an entry without waiting; later acknowledged writes commit after it."""
+        inv_id = self.inv.id
+        now = time.time()
+
+        def op(conn: Any) -> None:
+            _ops.insert_entry(conn, inv_id, idx, kind, name, status, value, failure, now, target, wake_at)
+            if extra is not None:
+                extra(conn)
+
+        self.store.write_nowait(op)
+
+    def deliver(self, idx: int, outcome: Outcome) -> None:
+        """A completion committed for entry ``idx`` (timer, awakeable, call result, cancel)."""
+        self.completions_seen += 1
+        fut = self.pending.pop(idx, None)
+        if fut is not None:
+            if not fut.outcome.done():
+                fut.outcome.set_result(outcome)
+            return
+        entry = self.journal.get(idx)
+        if entry is not None and entry.status == r.ENTRY_PENDING:
+            entry.status = outcome[0]
+            if outcome[0] == r.ENTRY_FAILED:
+                entry.failure = outcome[1]
+            else:
+                entry.value = outcome[1]
+
+    def fail_pending(self, idx: int, error: BaseException) -> None:
+        """The write that would have started entry ``idx`` failed: fail its future with that error."""
+        fut = self.pending.pop(idx, None)
+        if fut is not None and not fut.outcome.done():
+            fut.outcome.set_exception(error)
+
+    # ----------------------------------------------------------------- steps
+
+    def run_step(
+        self,
+        name: str,
+        action: Callable[..., Any],
+        options: RunOptions[Any],
+        adapter: TypeAdapter[Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> EmbeddedFuture[Any]:
+        """Start a ``run_typed`` step, or return its recorded result."""
+        idx, entry = self.enter(r.RUN, name)
+        if entry is not None:
+            return self.future(idx, entry, adapter)
+        fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
+        self.inflight_steps += 1
+        task = self.loop.create_task(self._execute_step(fut, name, action, options, adapter, args, kwargs))
+        self._step_tasks.add(task)
+        task.add_done_callback(self._step_tasks.discard)
+        return fut
+
+    async def _execute_step(
+        self,
+        fut: EmbeddedFuture[Any],
+        name: str,
+        action: Callable[..., Any],
+        options: RunOptions[Any],
+        adapter: TypeAdapter[Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        try:
+            status, text = await self._attempt_step(name, action, options, adapter, args, kwargs)
+        except Exception as error:  # retryable and the step does not retry itself
+            self.inflight_steps -= 1
+            self._arm()
+            if not fut.outcome.done():
+                fut.outcome.set_exception(error)
+            return
+        self.inflight_steps -= 1
+        inv_id, idx, now = self.inv.id, fut.index, time.time()
+        value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
+        try:
+            await self.store.write(
+                partial(_ops.insert_entry, inv_id=inv_id, idx=idx, kind=r.RUN, name=name, status=status,
+                        value=value, failure=failure, now=now)
+            )
+        except Exception as error:
+            if not fut.outcome.done():
+                fut.outcome.set_exception(error)
+            return
+        finally:
+            self._arm()
+        if not fut.outcome.done():
+            fut.outcome.set_result((status, text))
+
+    async def _attempt_step(
+        self,
+        name: str,
+        action: Callable[..., Any],
+        options: RunOptions[Any],
+        adapter: TypeAdapter[Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[str, str]:
+        is_async = asyncio.iscoroutinefunction(action)
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            attempt += 1
+            try:
+                if is_async:
+                    result = await action(*args, **kwargs)
+                else:
+                    result = await asyncio.to_thread(action, *args, **kwargs)
+                return r.ENTRY_COMPLETED, self._dump_step_result(name, adapter, result)
+            except TerminalError as error:
+                return r.ENTRY_FAILED, json.dumps(terminal_error_to_json(error))
+            except Exception as error:
+                if not options.retries_in_step:
+                    raise
+                delay = options.delay_after(attempt)
+                elapsed = time.monotonic() - started
+                out_of_attempts = options.max_attempts is not None and attempt >= options.max_attempts
+                out_of_time = (
+                    options.max_duration is not None
+                    and elapsed + delay > options.max_duration.total_seconds()
+                )
+                if out_of_attempts or out_of_time:
+                    message = f"step {name!r} failed after {attempt} attempt(s): {type(error).__name__}: {error}"
+                    return r.ENTRY_FAILED, json.dumps(TerminalError(message).to_json())
+                await asyncio.sleep(delay)
+
+    @staticmethod
+    def _dump_step_result(name: str, adapter: TypeAdapter[Any], result: Any) -> str:
+        try:
+            return dump(adapter, result)
+        except Exception as error:
+            raise TerminalError(
+                f"the result of step {name!r} cannot be serialized as JSON: {error}; set RunOptions(type_hint=...)"
+            ) from error
+
+    # ----------------------------------------------------------------- waiting
+
+    async def await_future(self, fut: EmbeddedFuture[Any]) -> Any:
+        """Await one durable future, raising a pending cancellation at this await."""
+        self.await_count += 1
+        number = self.await_count
+        self._check_cancel(number)
+        if not fut.outcome.done():
+            await self._block(fut.outcome, number)
+        return fut.result()
+
+    async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
+        self.await_count += 1
+        number = self.await_count
+        self._check_cancel(number)
+        for fut in _own(self, futures):
+            if not fut.outcome.done():
+                await self._block(fut.outcome, number)
+
+    async def wait_completed(
+        self, futures: Sequence[DurableFuture[Any]]
+    ) -> tuple[list[DurableFuture[Any]], list[DurableFuture[Any]]]:
+        own = _own(self, futures)
+        idx, entry = self.enter(r.COMBINATOR, "wait_completed")
+        self.await_count += 1
+        number = self.await_count
+        self._check_cancel(number)
+        if entry is not None and entry.value is not None:
+            positions = set(json.loads(entry.value))
+            for i in positions:
+                if not own[i].outcome.done():  # recorded as done: its completion is in the journal
+                    await self._block(own[i].outcome, number)
+        else:
+            if not any(f.outcome.done() for f in own):
+                waiter: asyncio.Future[None] = self.loop.create_future()
+
+                def wake(_: Any) -> None:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+                for f in own:
+                    f.outcome.add_done_callback(wake)
+                await self._block(waiter, number)
+            positions = {i for i, f in enumerate(own) if f.outcome.done()}
+            self.record(idx, r.COMBINATOR, "wait_completed", r.ENTRY_COMPLETED, json.dumps(sorted(positions)))
+        done = [f for i, f in enumerate(own) if i in positions]
+        rest = [f for i, f in enumerate(own) if i not in positions]
+        return list[DurableFuture[Any]](done), list[DurableFuture[Any]](rest)
+
+    async def _block(self, target: asyncio.Future[Any], number: int) -> None:
+        waiter: asyncio.Future[None] = self.loop.create_future()
+
+        def wake(_: Any) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        target.add_done_callback(wake)
+        if not self._blocked:
+            self._blocked_since = time.monotonic()
+        self._blocked.append(waiter)
+        self._arm()
+        try:
+            await waiter
+        except _Interrupt:
+            self._deliver_cancel(number)
+        finally:
+            self._blocked.remove(waiter)
+
+    # ----------------------------------------------------------------- cancellation
+
+    def request_cancel(self) -> None:
+        """Raise a cancellation at the handler's current await, or at its next one."""
+        self.completions_seen += 1  # the cancel request counts as a completion in the file too
+        self.cancel_pending = True
+        if self._blocked and not self.replaying:
+            first = self._blocked[0]
+            if not first.done():
+                first.set_exception(_Interrupt())
+
+    def _check_cancel(self, number: int) -> None:
+        if self.inv.cancel_at_await == number:
+            self.cancel_pending = False
+            raise InvocationCancelledError()
+        if self.cancel_pending and not self.replaying:
+            self._deliver_cancel(number)
+
+    def _deliver_cancel(self, number: int) -> None:
+        self.cancel_pending = False
+        self.inv.cancel_at_await = number
+        inv_id = self.inv.id
+        self.store.write_nowait(lambda conn: _ops.record_cancel_delivery(conn, inv_id, number))
+        raise InvocationCancelledError()
+
+    # ----------------------------------------------------------------- suspension
+
+    def _arm(self) -> None:
+        """Schedule a suspension check if the handler only waits and no step is running."""
+        after = self.engine.suspend_after
+        if after is None or self._suspend_timer is not None or self.closed:
+            return
+        if self._blocked and self.inflight_steps == 0:
+            self._suspend_timer = self.loop.call_later(after, self._check_idle)
+
+    def _disarm(self) -> None:
+        if self._suspend_timer is not None:
+            self._suspend_timer.cancel()
+            self._suspend_timer = None
+
+    def _check_idle(self) -> None:
+        self._suspend_timer = None
+        after = self.engine.suspend_after
+        if self.closed or after is None or not self._blocked or self.inflight_steps:
+            return
+        idle = time.monotonic() - self._blocked_since
+        if idle >= after:
+            self.engine._suspend(self)
+        else:
+            self._suspend_timer = self.loop.call_later(after - idle, self._check_idle)
+
+
+def _own(runner: InvocationRunner, futures: Sequence[DurableFuture[Any]]) -> list[EmbeddedFuture[Any]]:
+    out = []
+    for fut in futures:
+        if not isinstance(fut, EmbeddedFuture) or fut.host is not runner:
+            raise UserError("combinators take futures created by the same handler invocation")
+        out.append(fut)
+    return out
