@@ -127,7 +127,7 @@ def terminal_error_to_json(error: TerminalError) -> dict[str, Any]:
     return data
 
 
-class EngineControl(BaseException):  # noqa: N818 - control flow, not an error
+class EngineControl(BaseException):
     """Engine control flow travelling through handler code; never catch it."""
 
 

@@ -32,7 +32,7 @@ def adapter_for(tp: Any) -> TypeAdapter[Any]:
 
 def return_type_of(fn: Callable[..., Any]) -> Any:
     """The declared return type of ``fn`` (``Any`` when it has none); unwraps coroutine functions."""
-    target = getattr(fn, "__call__", fn) if not inspect.isroutine(fn) else fn
+    target = fn if inspect.isroutine(fn) else type(fn).__call__
     try:
         hints = typing.get_type_hints(target)
     except Exception:

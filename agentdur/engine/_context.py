@@ -20,7 +20,7 @@ from .._serde import adapter_for, dump, return_type_of
 from .._service import handler_spec
 from . import _ops
 from . import _records as r
-from ._futures import EmbeddedCallFuture, EmbeddedFuture, EmbeddedSendHandle
+from ._futures import EmbeddedCallFuture, EmbeddedSendHandle
 from ._runner import InvocationRunner
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ class EmbeddedContext(ObjectContext):
 
     # ----------------------------------------------------------------- steps
 
-    def run_typed(  # type: ignore[override]
+    def run_typed(
         self,
         name: str,
         action: Callable[..., Any],

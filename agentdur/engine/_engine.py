@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
@@ -609,10 +610,8 @@ class Engine:
             else:
                 self._resume(inv_id, (r.READY, r.RUNNING))
         for child in children:
-            try:
+            with contextlib.suppress(NotFoundError):
                 await self.cancel(child)
-            except NotFoundError:
-                pass
 
     # ================================================================= timers
 

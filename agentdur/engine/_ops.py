@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from .._exceptions import ConflictError, NotFoundError
 from . import _records as r

@@ -13,7 +13,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -228,12 +228,12 @@ class Store:
         self.writes += len(batch)
         self._deliver(outcomes)
 
-    def _deliver(self, outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    def _deliver(self, outcomes: Sequence[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
         if outcomes and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(_resolve_all, outcomes)
 
 
-def _resolve_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+def _resolve_all(outcomes: Sequence[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
     for future, result, error in outcomes:
         if future.done():
             continue

@@ -1,0 +1,1 @@
+"""Runnable example apps built on agentdur (not installed; run them from the repository root)."""
