@@ -29,7 +29,7 @@ from ._exceptions import (
 )
 from ._options import InvocationRetryPolicy, RunOptions
 from ._service import App, Service, VirtualObject
-from .engine import Engine, Failure, InvocationInfo, JournalEntry
+from .engine import Engine, Failure, InvocationInfo, JournalEntry, PendingAwakeable
 
 __version__ = "0.1.0"
 
@@ -52,6 +52,7 @@ __all__ = [
     "NotFoundError",
     "ObjectContext",
     "ObjectSharedContext",
+    "PendingAwakeable",
     "RunOptions",
     "SendHandle",
     "Service",

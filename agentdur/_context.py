@@ -115,8 +115,13 @@ class Context(abc.ABC):
         """A durable timer: survives restarts and keeps its remaining time."""
 
     @abc.abstractmethod
-    def awakeable(self, type_hint: type[T] | Any = Any) -> tuple[str, DurableFuture[T]]:
-        """Create an awakeable: an unguessable id someone outside can resolve, and its future."""
+    def awakeable(self, type_hint: type[T] | Any = Any, description: str | None = None) -> tuple[str, DurableFuture[T]]:
+        """Create an awakeable: an unguessable id someone outside can resolve, and its future.
+
+        Args:
+            type_hint: the type of the value it is resolved with.
+            description: what is awaited, shown in the pending-approvals list of the embedded engine.
+        """
 
     @abc.abstractmethod
     def resolve_awakeable(self, name: str, value: Any) -> None:

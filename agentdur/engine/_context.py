@@ -84,7 +84,7 @@ class EmbeddedContext(ObjectContext):
             entry = r.Entry(r.SLEEP, step_name, r.ENTRY_PENDING, wake_at=wake_at)
         fut = runner.future(idx, entry, None)
         if entry.status == r.ENTRY_PENDING and entry.wake_at is not None:
-            runner.engine._ensure_timer(self._inv.id, idx, entry.wake_at)
+            runner.runtime.ensure_timer(self._inv.id, idx, entry.wake_at)
         return fut
 
     def awakeable(self, type_hint: Any = Any, description: str | None = None) -> tuple[str, DurableFuture[Any]]:
@@ -110,7 +110,7 @@ class EmbeddedContext(ObjectContext):
         runner = self._runner
         idx, entry = runner.enter(kind, awakeable_id)
         if entry is None:
-            runner.engine._complete_awakeable_from_handler(runner, idx, kind, awakeable_id, status, value, failure)
+            runner.runtime.complete_awakeable_from_handler(runner, idx, kind, awakeable_id, status, value, failure)
 
     # ----------------------------------------------------------------- calls
 
@@ -170,7 +170,7 @@ class EmbeddedContext(ObjectContext):
         name = f"{service}/{handler}"
         idx, entry = runner.enter(r.CALL, name)
         if entry is None:
-            _, entry = runner.engine._start_call(runner, idx, service, handler, key, arg, idempotency_key)
+            _, entry = runner.runtime.start_call(runner, idx, service, handler, key, arg, idempotency_key)
         assert entry.target is not None
         fut: EmbeddedCallFuture[Any] = EmbeddedCallFuture(runner, idx, adapter, entry.target)
         runner.settle(fut, entry)
@@ -189,7 +189,7 @@ class EmbeddedContext(ObjectContext):
         name = f"{service}/{handler}"
         idx, entry = runner.enter(r.SEND, name)
         if entry is None:
-            callee_id = runner.engine._start_send(runner, idx, service, handler, key, arg, delay, idempotency_key)
+            callee_id = runner.runtime.start_send(runner, idx, service, handler, key, arg, delay, idempotency_key)
         else:
             callee_id = json.loads(entry.value or "null")
         return EmbeddedSendHandle(str(callee_id))
@@ -198,7 +198,7 @@ class EmbeddedContext(ObjectContext):
         runner = self._runner
         idx, entry = runner.enter(r.CANCEL, invocation_id)
         if entry is None:
-            runner.engine._cancel_from_handler(runner, idx, invocation_id)
+            runner.runtime.cancel_from_handler(runner, idx, invocation_id)
 
     # ----------------------------------------------------------------- determinism
 

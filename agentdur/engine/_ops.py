@@ -279,3 +279,9 @@ def record_cancel_delivery(conn: sqlite3.Connection, inv_id: str, await_number: 
     """Remember at which await the cancellation was raised, so replay raises it there again."""
     conn.execute("UPDATE invocations SET cancel_at_await=? WHERE id=?", (await_number, inv_id))
 
+
+
+def purge(conn: sqlite3.Connection, inv_id: str) -> None:
+    """Delete a completed invocation and its journal."""
+    conn.execute("DELETE FROM journal WHERE invocation_id=?", (inv_id,))
+    conn.execute("DELETE FROM invocations WHERE id=? AND status=?", (inv_id, r.COMPLETED))

@@ -103,6 +103,33 @@ class InvocationInfo(BaseModel):
     journal: list[JournalEntry] = []
 
 
+class PendingAwakeable(BaseModel):
+    """An awakeable nobody resolved yet: an entry of the approvals inbox."""
+
+    id: str
+    invocation_id: str
+    service: str
+    handler: str
+    key: str | None
+    index: int
+    description: str
+    created_at: datetime
+
+
+def pending_awakeable_of(row: sqlite3.Row) -> PendingAwakeable:
+    """The public view of a pending awakeable row joined with its invocation."""
+    return PendingAwakeable(
+        id=row["target"],
+        invocation_id=row["invocation_id"],
+        service=row["service"],
+        handler=row["handler"],
+        key=row["obj_key"],
+        index=row["idx"],
+        description=row["name"],
+        created_at=timestamp(row["created_at"]) or datetime.now(UTC),
+    )
+
+
 def timestamp(value: float | None) -> datetime | None:
     """A stored epoch time as an aware datetime."""
     return None if value is None else datetime.fromtimestamp(value, UTC)

@@ -35,7 +35,7 @@ from . import _records as r
 from ._futures import EmbeddedFuture, Outcome
 
 if TYPE_CHECKING:
-    from ._engine import Engine
+    from ._runtime import Runtime
 
 
 class _Abort(EngineControl):
@@ -63,10 +63,10 @@ class InvocationState:
 class InvocationRunner(FutureHost):
     """Runs one attempt of one invocation's handler against its journal."""
 
-    def __init__(self, engine: Engine, inv: InvocationState, journal: dict[int, r.Entry]) -> None:
-        self.engine = engine
-        self.loop = engine.loop
-        self.store = engine.store
+    def __init__(self, runtime: Runtime, inv: InvocationState, journal: dict[int, r.Entry]) -> None:
+        self.runtime = runtime
+        self.loop = runtime.loop
+        self.store = runtime.store
         self.inv = inv
         self.journal = journal
         self.max_recorded = max(journal) if journal else -1
@@ -102,16 +102,16 @@ class InvocationRunner(FutureHost):
                 result = await spec.fn(context)
             output = dump(spec.output_adapter, result)
         except TerminalError as error:
-            await self.engine._finish(self, None, json.dumps(terminal_error_to_json(error)))
+            await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(error)))
         except _Abort:
-            await self.engine._pause(self, str(self.abort_error))
+            await self.runtime.pause(self, str(self.abort_error))
         except (SuspendInvocation, asyncio.CancelledError, _Interrupt):
             if not self.suspending:
                 raise
         except Exception as error:
-            await self.engine._retry_later(self, error)
+            await self.runtime.retry_later(self, error)
         else:
-            await self.engine._finish(self, output, None)
+            await self.runtime.finish(self, output, None)
         finally:
             self.closed = True
             self._disarm()
@@ -404,7 +404,7 @@ class InvocationRunner(FutureHost):
 
     def _arm(self) -> None:
         """Schedule a suspension check if the handler only waits and no step is running."""
-        after = self.engine.suspend_after
+        after = self.runtime.suspend_after
         if after is None or self._suspend_timer is not None or self.closed:
             return
         if self._blocked and self.inflight_steps == 0:
@@ -417,12 +417,12 @@ class InvocationRunner(FutureHost):
 
     def _check_idle(self) -> None:
         self._suspend_timer = None
-        after = self.engine.suspend_after
+        after = self.runtime.suspend_after
         if self.closed or after is None or not self._blocked or self.inflight_steps:
             return
         idle = time.monotonic() - self._blocked_since
         if idle >= after:
-            self.engine._suspend(self)
+            self.runtime.suspend(self)
         else:
             self._suspend_timer = self.loop.call_later(after - idle, self._check_idle)
 

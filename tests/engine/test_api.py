@@ -28,6 +28,7 @@ EXPECTED_ALL = [
     "NotFoundError",
     "ObjectContext",
     "ObjectSharedContext",
+    "PendingAwakeable",
     "RunOptions",
     "SendHandle",
     "Service",

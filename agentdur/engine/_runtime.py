@@ -1,0 +1,584 @@
+"""The runtime of the embedded engine: invocations in memory, per-key queues, timers, completions.
+
+Everything here runs on the engine's event loop; only the writer thread touches the file for writes.
+The public face is :class:`agentdur.Engine`; this module is what the runner and the context call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Hashable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from .._exceptions import (
+    InvalidInputError,
+    InvocationCancelledError,
+    NotFoundError,
+    TerminalError,
+    terminal_error_to_json,
+)
+from .._options import InvocationRetryPolicy
+from .._service import App, HandlerSpec
+from . import _ops
+from . import _records as r
+from ._context import EmbeddedContext
+from ._futures import Outcome
+from ._runner import InvocationRunner, InvocationState
+from ._store import Store
+
+log = logging.getLogger("agentdur.engine")
+
+DEFAULT_SUSPEND_AFTER = timedelta(seconds=10)
+KILLED_MESSAGE = "the invocation was killed"
+
+
+def new_invocation_id(service: str = "", handler: str = "", key: str | None = None, idempotency_key: str | None = None) -> str:
+    """A fresh invocation id; with an idempotency key the id is derived from it, so every path agrees."""
+    if idempotency_key is None:
+        raw = secrets.token_bytes(16)
+    else:
+        raw = hashlib.sha256(f"{service}\0{handler}\0{key or ''}\0{idempotency_key}".encode()).digest()[:16]
+    return "inv_" + base64.b32encode(raw).decode().rstrip("=").lower()
+
+
+def as_seconds(value: float | timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Runtime:
+    """Runs invocations for one :class:`~agentdur.Engine`: the machinery behind its public API."""
+
+    def __init__(
+        self,
+        app: App,
+        store: Store,
+        loop: asyncio.AbstractEventLoop,
+        suspend_after: float | None,
+        retry_policy: InvocationRetryPolicy,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.loop = loop
+        self.suspend_after = suspend_after
+        self.retry_policy = retry_policy
+        self.runners: dict[str, InvocationRunner] = {}
+        self.queues: dict[tuple[str, str], deque[str]] = {}
+        self.timers: dict[Hashable, asyncio.TimerHandle] = {}
+        self.attachers: dict[str, list[asyncio.Future[Outcome]]] = {}
+        self.background: set[asyncio.Task[Any]] = set()
+        row = store.read_one("SELECT ifnull(max(seq), 0) FROM invocations")
+        self.seq: itertools.count[int] = itertools.count(int(row[0] if row else 0) + 1)
+        self.closing = False
+
+    async def close(self) -> None:
+        """Stop running handlers (recovery resumes them) and cancel timers and background work."""
+        self.closing = True
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+        runners = list(self.runners.values())
+        for runner in runners:
+            runner.stop()
+        tasks = [t for t in (runner.task for runner in runners) if t is not None]
+        tasks += list(self.background)
+        for task in self.background:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for waiters in self.attachers.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.cancel()
+
+    async def attach(self, invocation_id: str) -> Outcome:
+        """Wait for an invocation's outcome."""
+        row = self.store.read_one("SELECT status, output, failure FROM invocations WHERE id=?", (invocation_id,))
+        if row is None:
+            raise NotFoundError(f"unknown invocation {invocation_id!r}")
+        if row["status"] == r.COMPLETED:
+            return outcome_of(row["output"], row["failure"])
+        waiter: asyncio.Future[Outcome] = self.loop.create_future()
+        self.attachers.setdefault(invocation_id, []).append(waiter)
+        return await waiter
+
+    async def cancel(self, invocation_id: str) -> None:
+        """Request cancellation of an invocation and of the calls it has in flight."""
+        status, children = await self.store.write(partial(_ops.request_cancel, inv_id=invocation_id, now=time.time()))
+        await self.after_cancel_request(invocation_id, status, children)
+
+    async def submit(
+        self,
+        spec: HandlerSpec,
+        key: str | None,
+        input_text: str,
+        idempotency_key: str | None,
+        delay: float | None,
+    ) -> tuple[str, bool]:
+        new = self.new_invocation(spec, key, input_text, idempotency_key, delay)
+        inv_id, created = await self.store.write(partial(_ops.create_invocation, inv=new, seq=next(self.seq)))
+        if created:
+            self.schedule_new(new, spec)
+        return inv_id, created
+
+    def new_invocation(
+        self, spec: HandlerSpec, key: str | None, input_text: str, idempotency_key: str | None, delay: float | None
+    ) -> _ops.NewInvocation:
+        now = time.time()
+        if delay:
+            status, wake_at = r.SCHEDULED, now + delay
+        else:
+            status, wake_at = (r.PENDING if spec.exclusive else r.READY), None
+        return _ops.NewInvocation(
+            id=new_invocation_id(spec.service, spec.name, key, idempotency_key),
+            service=spec.service,
+            handler=spec.name,
+            key=key,
+            exclusive=spec.exclusive,
+            status=status,
+            input=input_text,
+            idempotency_key=idempotency_key,
+            wake_at=wake_at,
+            now=now,
+        )
+
+    def schedule_new(self, new: _ops.NewInvocation, spec: HandlerSpec) -> None:
+        """Run a just-created invocation, queue it behind its key, or wait for its delay."""
+        if new.status == r.SCHEDULED:
+            assert new.wake_at is not None
+            self.set_timer(("inv", new.id), new.wake_at, partial(self.deliver_scheduled, new.id))
+        elif spec.exclusive:
+            assert new.key is not None
+            self.enqueue(new.id, spec.service, new.key)
+        else:
+            self.start_runner(InvocationState(new.id, spec, new.key, new.input), {}, r.READY)
+
+    def start_call(
+        self,
+        runner: InvocationRunner,
+        idx: int,
+        service: str,
+        handler: str,
+        key: str | None,
+        arg: str,
+        idempotency_key: str | None,
+    ) -> tuple[str, r.Entry]:
+        """Journal a call entry and create the callee in the same transaction."""
+        name = f"{service}/{handler}"
+        caller_id, now = runner.inv.id, time.time()
+        try:
+            spec = self.app.handler(service, handler)
+            check_route(spec, key)
+        except TerminalError as error:
+            failure = json.dumps(terminal_error_to_json(error))
+            runner.record(idx, r.CALL, name, r.ENTRY_FAILED, None, failure, target="")
+            return "", r.Entry(r.CALL, name, r.ENTRY_FAILED, failure=failure, target="")
+        new = self.new_invocation(spec, key, arg, idempotency_key, None)
+        seq = next(self.seq)
+
+        def op(conn: Any) -> tuple[bool, bool]:
+            callee_id, created = _ops.create_invocation(conn, new, seq)
+            _ops.insert_entry(conn, caller_id, idx, r.CALL, name, r.ENTRY_PENDING, None, None, now, target=callee_id)
+            completed = _ops.add_waiter(conn, callee_id, caller_id, idx, now)
+            return created, completed
+
+        def after(fut: asyncio.Future[tuple[bool, bool]]) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                runner.fail_pending(idx, fut.exception() or asyncio.CancelledError())
+                return
+            created, completed = fut.result()
+            if created:
+                self.schedule_new(new, spec)
+            if completed:
+                self._wake_from_db(caller_id, idx)
+
+        self.store.write(op).add_done_callback(after)
+        return new.id, r.Entry(r.CALL, name, r.ENTRY_PENDING, target=new.id)
+
+    def start_send(
+        self,
+        runner: InvocationRunner,
+        idx: int,
+        service: str,
+        handler: str,
+        key: str | None,
+        arg: str,
+        delay: timedelta | None,
+        idempotency_key: str | None,
+    ) -> str:
+        """Journal a send entry and create the callee (possibly delayed) in the same transaction."""
+        name = f"{service}/{handler}"
+        caller_id, now = runner.inv.id, time.time()
+        spec = self.app.handler(service, handler)
+        check_route(spec, key)
+        new = self.new_invocation(spec, key, arg, idempotency_key, as_seconds(delay))
+        seq = next(self.seq)
+
+        def op(conn: Any) -> bool:
+            callee_id, created = _ops.create_invocation(conn, new, seq)
+            _ops.insert_entry(
+                conn, caller_id, idx, r.SEND, name, r.ENTRY_COMPLETED, json.dumps(callee_id), None, now, target=callee_id
+            )
+            return created
+
+        def after(fut: asyncio.Future[bool]) -> None:
+            if not fut.cancelled() and fut.exception() is None and fut.result():
+                self.schedule_new(new, spec)
+
+        self.store.write(op).add_done_callback(after)
+        return new.id
+
+    # ================================================================= running
+
+    def start_runner(self, state: InvocationState, journal: dict[int, r.Entry], status: str) -> None:
+        if self.closing or state.id in self.runners:
+            return
+        runner = InvocationRunner(self, state, journal)
+        self.runners[state.id] = runner
+        if status != r.RUNNING:
+            inv_id = state.id
+            self.store.write_nowait(partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time()))
+        runner.start(EmbeddedContext(runner))
+
+    def resume(self, inv_id: str, allowed: tuple[str, ...]) -> None:
+        """Load an invocation and its journal from the file and run it by replay."""
+        if self.closing or inv_id in self.runners:
+            return
+        row = self.store.read_one("SELECT * FROM invocations WHERE id=?", (inv_id,))
+        if row is None or row["status"] not in allowed:
+            return
+        if row["exclusive"]:
+            queue = self.queues.get((row["service"], row["obj_key"]))
+            if not queue or queue[0] != inv_id:
+                return
+        try:
+            spec = self.app.handler(row["service"], row["handler"])
+        except NotFoundError as error:
+            self.store.write_nowait(
+                partial(_ops.set_status, inv_id=inv_id, status=r.PAUSED, now=time.time(), last_error=str(error))
+            )
+            return
+        journal = {
+            int(e["idx"]): r.Entry.from_row(e)
+            for e in self.store.read("SELECT * FROM journal WHERE invocation_id=?", (inv_id,))
+        }
+        state = InvocationState(
+            id=inv_id,
+            spec=spec,
+            key=row["obj_key"],
+            input=row["input"],
+            attempts=row["attempts"],
+            completions=row["completions"],
+            cancel_requested=bool(row["cancel_requested"]),
+            cancel_at_await=row["cancel_at_await"],
+        )
+        self.start_runner(state, journal, row["status"])
+
+    def enqueue(self, inv_id: str, service: str, key: str) -> None:
+        queue = self.queues.setdefault((service, key), deque())
+        queue.append(inv_id)
+        if len(queue) == 1:
+            self.resume(inv_id, (r.PENDING, r.READY, r.RUNNING))
+
+    def dequeue(self, inv_id: str, service: str, key: str) -> None:
+        """Remove a finished exclusive invocation from its key's line and start the next one."""
+        queue = self.queues.get((service, key))
+        if not queue:
+            return
+        was_head = queue[0] == inv_id
+        try:
+            queue.remove(inv_id)
+        except ValueError:
+            return
+        if not queue:
+            del self.queues[(service, key)]
+        elif was_head:
+            self.resume(queue[0], (r.PENDING, r.READY, r.RUNNING))
+
+    async def finish(self, runner: InvocationRunner, output: str | None, failure: str | None) -> None:
+        """Record the outcome of a handler that returned or failed terminally."""
+        inv = runner.inv
+        try:
+            await self._complete(inv.id, output, failure, inv.spec.service, inv.key, inv.spec.exclusive)
+        finally:
+            if self.runners.get(inv.id) is runner:
+                del self.runners[inv.id]
+
+    async def _complete(
+        self, inv_id: str, output: str | None, failure: str | None, service: str, key: str | None, exclusive: bool
+    ) -> None:
+        """Commit an outcome, then tell whoever waits: attached clients, calling invocations, the key's line."""
+        parents = await self.store.write(
+            partial(_ops.finish_invocation, inv_id=inv_id, output=output, failure=failure, now=time.time())
+        )
+        outcome: Outcome = outcome_of(output, failure)
+        for waiter in self.attachers.pop(inv_id, []):
+            if not waiter.done():
+                waiter.set_result(outcome)
+        for parent in parents:
+            self.notify(parent.parent_id, parent.index, (parent.status, parent.failure or parent.value))
+        if exclusive and key is not None:
+            self.dequeue(inv_id, service, key)
+
+    async def _complete_unstarted(self, inv_id: str, error: TerminalError) -> None:
+        row = self.store.read_one("SELECT service, obj_key, exclusive FROM invocations WHERE id=?", (inv_id,))
+        if row is not None:
+            failure = json.dumps(terminal_error_to_json(error))
+            await self._complete(inv_id, None, failure, row["service"], row["obj_key"], bool(row["exclusive"]))
+
+    async def kill(self, inv_id: str) -> None:
+        """End an invocation now, without compensation, and kill the calls it has in flight."""
+        row = self.store.read_one("SELECT status FROM invocations WHERE id=?", (inv_id,))
+        if row is None:
+            raise NotFoundError(f"unknown invocation {inv_id!r}")
+        if row["status"] == r.COMPLETED:
+            return
+        runner = self.runners.pop(inv_id, None)
+        if runner is not None:
+            runner.suspending = True  # its task ends quietly; nothing more of it is journaled
+            runner.stop()
+        self.cancel_timer(("inv", inv_id))
+        children = [
+            str(c["target"])
+            for c in self.store.read(
+                "SELECT target FROM journal WHERE invocation_id=? AND kind=? AND status=?",
+                (inv_id, r.CALL, r.ENTRY_PENDING),
+            )
+        ]
+        await self._complete_unstarted(inv_id, InvocationCancelledError(KILLED_MESSAGE))
+        for child in children:
+            with contextlib.suppress(NotFoundError):
+                await self.kill(child)
+
+    async def retry_later(self, runner: InvocationRunner, error: Exception) -> None:
+        inv = runner.inv
+        attempts = inv.attempts + 1
+        message = f"{type(error).__name__}: {error}"
+        if attempts >= self.retry_policy.max_attempts:
+            await self.pause(runner, f"gave up after {attempts} attempts; last error: {message}", attempts)
+            return
+        wake_at = time.time() + self.retry_policy.delay_after(attempts)
+        log.info("invocation %s failed (attempt %d), retrying: %s", inv.id, attempts, message)
+        try:
+            await self.store.write(
+                partial(_ops.set_status, inv_id=inv.id, status=r.BACKING_OFF, now=time.time(), wake_at=wake_at,
+                        last_error=message, attempts=attempts)
+            )
+        finally:
+            if self.runners.get(inv.id) is runner:
+                del self.runners[inv.id]
+        self.set_timer(("inv", inv.id), wake_at, partial(self.resume, inv.id, (r.BACKING_OFF,)))
+
+    async def pause(self, runner: InvocationRunner, reason: str, attempts: int | None = None) -> None:
+        inv = runner.inv
+        log.warning("invocation %s paused: %s", inv.id, reason)
+        try:
+            await self.store.write(
+                partial(_ops.set_status, inv_id=inv.id, status=r.PAUSED, now=time.time(), last_error=reason,
+                        attempts=attempts)
+            )
+        finally:
+            if self.runners.get(inv.id) is runner:
+                del self.runners[inv.id]
+
+    def suspend(self, runner: InvocationRunner) -> None:
+        runner.suspending = True
+        runner.stop()
+        self.spawn(self._complete_suspension(runner))
+
+    async def _complete_suspension(self, runner: InvocationRunner) -> None:
+        if runner.task is not None:
+            await asyncio.gather(runner.task, return_exceptions=True)
+        inv_id = runner.inv.id
+        observed = runner.completions_seen
+        suspended = await self.store.write(
+            partial(_ops.suspend, inv_id=inv_id, completions_seen=observed, now=time.time())
+        )
+        if self.runners.get(inv_id) is runner:
+            del self.runners[inv_id]
+        if not suspended or runner.completions_seen != observed:
+            self.resume(inv_id, (r.READY, r.RUNNING))
+
+    # ================================================================= completions
+
+    def notify(self, inv_id: str, idx: int, outcome: Outcome) -> None:
+        """A completion for entry ``idx`` of ``inv_id`` was committed: deliver it or wake the invocation."""
+        runner = self.runners.get(inv_id)
+        if runner is not None:
+            runner.deliver(idx, outcome)
+        else:
+            self.resume(inv_id, (r.READY,))
+
+    def _wake_from_db(self, inv_id: str, idx: int) -> None:
+        row = self.store.read_one(
+            "SELECT status, value, failure FROM journal WHERE invocation_id=? AND idx=?", (inv_id, idx)
+        )
+        if row is not None and row["status"] != r.ENTRY_PENDING:
+            self.notify(inv_id, idx, (row["status"], row["failure"] or row["value"]))
+
+    async def complete_awakeable(self, awakeable_id: str, status: str, value: str | None, failure: str | None) -> None:
+        inv_id, idx = await self.store.write(
+            partial(_ops.complete_awakeable, awakeable_id=awakeable_id, status=status, value=value,
+                    failure=failure, now=time.time())
+        )
+        self.notify(inv_id, idx, (status, failure if failure is not None else value))
+
+    def complete_awakeable_from_handler(
+        self, runner: InvocationRunner, idx: int, kind: str, awakeable_id: str, status: str,
+        value: str | None, failure: str | None,
+    ) -> None:
+        caller_id, now = runner.inv.id, time.time()
+
+        def op(conn: Any) -> tuple[str, int] | None:
+            _ops.insert_entry(conn, caller_id, idx, kind, awakeable_id, r.ENTRY_COMPLETED, None, None, now)
+            try:
+                return _ops.complete_awakeable(conn, awakeable_id, status, value, failure, now)
+            except TerminalError:
+                return None  # unknown or already completed: as on Restate, not an error for the caller
+
+        def after(fut: asyncio.Future[tuple[str, int] | None]) -> None:
+            if not fut.cancelled() and fut.exception() is None and (target := fut.result()) is not None:
+                self.notify(target[0], target[1], (status, failure if failure is not None else value))
+
+        self.store.write(op).add_done_callback(after)
+
+    def cancel_from_handler(self, runner: InvocationRunner, idx: int, target: str) -> None:
+        caller_id, now = runner.inv.id, time.time()
+
+        def op(conn: Any) -> tuple[str, list[str]] | None:
+            _ops.insert_entry(conn, caller_id, idx, r.CANCEL, target, r.ENTRY_COMPLETED, None, None, now)
+            try:
+                return _ops.request_cancel(conn, target, now)
+            except NotFoundError:
+                return None
+
+        def after(fut: asyncio.Future[tuple[str, list[str]] | None]) -> None:
+            if not fut.cancelled() and fut.exception() is None and (found := fut.result()) is not None:
+                self.spawn(self.after_cancel_request(target, *found))
+
+        self.store.write(op).add_done_callback(after)
+
+    async def after_cancel_request(self, inv_id: str, status: str, children: list[str]) -> None:
+        if status == r.COMPLETED:
+            return
+        if status in (r.PENDING, r.SCHEDULED):  # never started: it ends cancelled right away
+            self.cancel_timer(("inv", inv_id))
+            await self._complete_unstarted(inv_id, InvocationCancelledError())
+        else:
+            runner = self.runners.get(inv_id)
+            if runner is not None:
+                runner.request_cancel()
+            elif status in (r.BACKING_OFF, r.PAUSED):
+                self.cancel_timer(("inv", inv_id))
+                await self.store.write(partial(_ops.set_status, inv_id=inv_id, status=r.READY, now=time.time()))
+                self.resume(inv_id, (r.READY,))
+            else:
+                self.resume(inv_id, (r.READY, r.RUNNING))
+        for child in children:
+            with contextlib.suppress(NotFoundError):
+                await self.cancel(child)
+
+    # ================================================================= timers
+
+    def set_timer(self, key: Hashable, wake_at: float, callback: Any) -> None:
+        if self.closing or key in self.timers:
+            return
+
+        def fire() -> None:
+            self.timers.pop(key, None)
+            callback()
+
+        self.timers[key] = self.loop.call_later(max(0.0, wake_at - time.time()), fire)
+
+    def cancel_timer(self, key: Hashable) -> None:
+        handle = self.timers.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+
+    def ensure_timer(self, inv_id: str, idx: int, wake_at: float) -> None:
+        """Make sure a pending durable sleep fires (idempotent: one timer per entry)."""
+        self.set_timer(("sleep", inv_id, idx), wake_at, partial(self._spawn_fire_sleep, inv_id, idx))
+
+    def _spawn_fire_sleep(self, inv_id: str, idx: int) -> None:
+        self.spawn(self._fire_sleep(inv_id, idx))
+
+    async def _fire_sleep(self, inv_id: str, idx: int) -> None:
+        done = await self.store.write(
+            partial(_ops.complete_entry, inv_id=inv_id, idx=idx, status=r.ENTRY_COMPLETED, value=None,
+                    failure=None, now=time.time())
+        )
+        if done:
+            self.notify(inv_id, idx, (r.ENTRY_COMPLETED, None))
+
+    def deliver_scheduled(self, inv_id: str) -> None:
+        self.spawn(self._deliver_scheduled_async(inv_id))
+
+    async def _deliver_scheduled_async(self, inv_id: str) -> None:
+        row = self.store.read_one("SELECT service, obj_key, exclusive FROM invocations WHERE id=?", (inv_id,))
+        if row is None:
+            return
+        status = r.PENDING if row["exclusive"] else r.READY
+        await self.store.write(partial(_ops.requeue, inv_id=inv_id, status=status, seq=next(self.seq), now=time.time()))
+        if row["exclusive"]:
+            self.enqueue(inv_id, row["service"], row["obj_key"])
+        else:
+            self.resume(inv_id, (r.READY,))
+
+    def spawn(self, coro: Any) -> None:
+        task = self.loop.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    # ================================================================= recovery
+
+    def recover(self) -> None:
+        rows = self.store.read(
+            "SELECT id, service, obj_key, exclusive, status, wake_at FROM invocations"
+            " WHERE status != ? ORDER BY seq",
+            (r.COMPLETED,),
+        )
+        to_resume: list[str] = []
+        for row in rows:
+            inv_id, status = row["id"], row["status"]
+            if status == r.SCHEDULED:
+                self.set_timer(("inv", inv_id), row["wake_at"] or 0.0, partial(self.deliver_scheduled, inv_id))
+                continue
+            if status == r.BACKING_OFF:
+                self.set_timer(("inv", inv_id), row["wake_at"] or 0.0, partial(self.resume, inv_id, (r.BACKING_OFF,)))
+            if row["exclusive"]:
+                self.queues.setdefault((row["service"], row["obj_key"]), deque()).append(inv_id)
+            elif status in (r.READY, r.RUNNING, r.PENDING):
+                to_resume.append(inv_id)
+        for queue in self.queues.values():
+            to_resume.append(queue[0])
+        for row in self.store.read(
+            "SELECT invocation_id, idx, wake_at FROM journal WHERE kind=? AND status=?", (r.SLEEP, r.ENTRY_PENDING)
+        ):
+            self.ensure_timer(row["invocation_id"], row["idx"], row["wake_at"] or 0.0)
+        for inv_id in to_resume:
+            self.resume(inv_id, (r.READY, r.RUNNING, r.PENDING))
+        if rows:
+            log.info("recovered %d unfinished invocations, %d resumed", len(rows), len(to_resume))
+
+def check_route(spec: HandlerSpec, key: str | None) -> None:
+    """A keyed route for an object handler, an unkeyed one for a service handler."""
+    if spec.keyed and key is None:
+        raise InvalidInputError(f"{spec.service}/{spec.name} is a virtual object handler: it needs an object key")
+    if not spec.keyed and key is not None:
+        raise InvalidInputError(f"{spec.service}/{spec.name} is a service handler: it takes no object key")
+
+
+def outcome_of(output: str | None, failure: str | None) -> Outcome:
+    return (r.ENTRY_FAILED, failure) if failure is not None else (r.ENTRY_COMPLETED, output)
