@@ -82,12 +82,17 @@ class Engine:
         self._runtime = Runtime(self.app, store, loop, self.suspend_after, self.retry_policy)
         self._runtime.recover()
 
-    async def close(self) -> None:
-        """Stop running handlers (they resume on the next start), commit pending writes, close the file."""
+    async def close(self, grace_period: float = 0.0) -> None:
+        """Stop running handlers (they resume on the next start), commit pending writes, close the file.
+
+        Args:
+            grace_period: seconds that steps already running get to finish and be journaled; handlers
+                start no new operation meanwhile. Whatever is left is resumed by the next start.
+        """
         if self._runtime is None or self._closed:
             return
         self._closed = True
-        await self._runtime.close()
+        await self._runtime.close(grace_period)
         await self._runtime.store.close()
 
     @property

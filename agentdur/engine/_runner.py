@@ -83,7 +83,7 @@ class InvocationRunner(FutureHost):
         self._blocked: list[asyncio.Future[None]] = []
         self._blocked_since = 0.0
         self._suspend_timer: asyncio.TimerHandle | None = None
-        self._step_tasks: set[asyncio.Task[None]] = set()
+        self.step_tasks: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -116,11 +116,17 @@ class InvocationRunner(FutureHost):
             self.closed = True
             self._disarm()
 
+    def drain(self) -> None:
+        """Start no new operation: the handler unwinds at its next one; running steps may finish."""
+        self.suspending = True
+        self.closed = True
+        self._disarm()
+
     def stop(self) -> None:
         """Cancel the handler and its steps (engine shutdown; recovery resumes it)."""
         self.closed = True
         self._disarm()
-        for task in list(self._step_tasks):
+        for task in list(self.step_tasks):
             task.cancel()
         if self.task is not None:
             self.task.cancel()
@@ -222,8 +228,8 @@ class InvocationRunner(FutureHost):
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.inflight_steps += 1
         task = self.loop.create_task(self._execute_step(fut, name, action, options, adapter, args, kwargs))
-        self._step_tasks.add(task)
-        task.add_done_callback(self._step_tasks.discard)
+        self.step_tasks.add(task)
+        task.add_done_callback(self.step_tasks.discard)
         return fut
 
     async def _execute_step(

@@ -83,9 +83,19 @@ class Runtime:
         self.seq: itertools.count[int] = itertools.count(int(row[0] if row else 0) + 1)
         self.closing = False
 
-    async def close(self) -> None:
-        """Stop running handlers (recovery resumes them) and cancel timers and background work."""
+    async def close(self, grace_period: float = 0.0) -> None:
+        """Stop running handlers (recovery resumes them) and cancel timers and background work.
+
+        With a grace period, handlers start no new operation and steps already running get up to
+        ``grace_period`` seconds to finish and be journaled before everything stops.
+        """
         self.closing = True
+        if grace_period > 0:
+            for runner in self.runners.values():
+                runner.drain()
+            steps = [task for runner in self.runners.values() for task in runner.step_tasks]
+            if steps:
+                await asyncio.wait(steps, timeout=grace_period)
         for handle in self.timers.values():
             handle.cancel()
         self.timers.clear()

@@ -225,3 +225,39 @@ async def test_journal_mismatch_pauses_and_names_index_and_both_steps(tmp_path: 
     assert "index 0" in info.last_error
     assert "'charge card'" in info.last_error and "'reserve stock'" in info.last_error
     assert "reserve" not in executions  # nothing of the mismatching code ran
+
+
+slow_step_started = threading.Event()
+
+
+async def slow_step() -> str:
+    import asyncio
+
+    slow_step_started.set()
+    await asyncio.sleep(0.2)
+    count("slow step")
+    return "slow done"
+
+
+@svc.handler()
+async def two_slow_steps(ctx: agentdur.Context) -> list[str]:
+    first = await ctx.run_typed("first", slow_step)
+    count("between")
+    second = await ctx.run_typed("second", slow_step)
+    return [first, second]
+
+
+async def test_close_with_grace_period_journals_running_steps(tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    slow_step_started.clear()
+    engine = agentdur.Engine(APP, path=db)
+    await engine.start()
+    inv = await engine.send("Steps", "two_slow_steps")
+    await wait_until(slow_step_started.is_set)
+    await engine.close(grace_period=5)
+    # the running step finished and was journaled; the handler's next operation did not start
+    assert executions == {"slow step": 1, "between": 1}
+    async with agentdur.Engine(APP, path=db) as engine:
+        assert await engine.attach(inv) == ["slow done", "slow done"]
+    # replay returned the first step's result; plain code between steps runs again, as always
+    assert executions == {"slow step": 2, "between": 2}
