@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import typing
@@ -38,6 +39,21 @@ def return_type_of(fn: Callable[..., Any]) -> Any:
     except Exception:
         return Any
     return hints.get("return", Any)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_return_type(fn: Callable[..., Any]) -> Any:
+    return return_type_of(fn)
+
+
+def step_result_type(action: Callable[..., Any], type_hint: Any = None) -> Any:
+    """The type a step's result is serialized as: ``type_hint`` if given, else the return annotation."""
+    if type_hint is not None:
+        return type_hint
+    try:
+        return _cached_return_type(action)
+    except TypeError:  # unhashable callable
+        return return_type_of(action)
 
 
 def dump(adapter: TypeAdapter[Any], value: Any) -> str:

@@ -186,6 +186,16 @@ class App:
             raise NotFoundError(f"unknown handler {handler!r} on service {service!r}")
         return spec
 
+    def restate_app(self, retry_policy: Any = None) -> Any:
+        """The ASGI app of a Restate deployment serving these services (needs ``agentdur[restate]``).
+
+        Register it with a restate-server (``restate deployments register``, or
+        ``agentdur serve module:app --backend restate --register ADMIN_URL``).
+        """
+        from .restate import restate_app
+
+        return restate_app(self, retry_policy)
+
     def is_keyed(self, service: str) -> bool:
         """True when ``service`` is a virtual object."""
         definition = self.services.get(service)

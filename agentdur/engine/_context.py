@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import random
@@ -16,7 +15,7 @@ from typing import Any, TypeVar
 from .._context import DurableCallFuture, DurableFuture, ObjectContext, SendHandle
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
-from .._serde import adapter_for, dump, return_type_of
+from .._serde import adapter_for, dump, step_result_type
 from .._service import handler_spec
 from . import _ops
 from . import _records as r
@@ -30,20 +29,6 @@ AWAKEABLE_PREFIX = "prom_1"
 def new_awakeable_id() -> str:
     """An unguessable awakeable id: 192 random bits."""
     return AWAKEABLE_PREFIX + secrets.token_urlsafe(24)
-
-
-@functools.lru_cache(maxsize=4096)
-def _return_type(fn: Callable[..., Any]) -> Any:
-    return return_type_of(fn)
-
-
-def _step_type(action: Callable[..., Any], options: RunOptions[Any]) -> Any:
-    if options.type_hint is not None:
-        return options.type_hint
-    try:
-        return _return_type(action)
-    except TypeError:  # unhashable callable
-        return return_type_of(action)
 
 
 class EmbeddedContext(ObjectContext):
@@ -71,7 +56,7 @@ class EmbeddedContext(ObjectContext):
         *args: Any,
         **kwargs: Any,
     ) -> DurableFuture[Any]:
-        adapter = adapter_for(_step_type(action, options))
+        adapter = adapter_for(step_result_type(action, options.type_hint))
         return self._runner.run_step(name, action, options, adapter, args, kwargs)
 
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:

@@ -1,0 +1,112 @@
+"""Turn agentdur services and objects into restate-sdk services and objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import restate
+from restate.handler import TypeHint
+from restate.serde import BytesSerde
+
+from .._context import set_current_context
+from .._exceptions import TerminalError
+from .._options import InvocationRetryPolicy
+from .._serde import validate_input
+from .._service import App, HandlerSpec, Service, VirtualObject
+from ._context import RestateContext
+from ._errors import to_restate
+from ._serde import AdapterSerde
+
+
+def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> Any:
+    """The ASGI app of a Restate deployment serving every service of ``app``.
+
+    Args:
+        app: the agentdur services and objects.
+        retry_policy: how Restate retries failed handler attempts before pausing the invocation;
+            the embedded engine's default when omitted, so both engines behave the same.
+    """
+    return restate.app(restate_services(app, retry_policy))
+
+
+def restate_services(
+    app: App, retry_policy: InvocationRetryPolicy | None = None
+) -> list[restate.Service | restate.VirtualObject]:
+    """The restate-sdk definitions of every service and object of ``app``."""
+    policy = _retry_policy(retry_policy or InvocationRetryPolicy())
+    return [_definition(d, policy) for d in app.services.values()]
+
+
+def _retry_policy(policy: InvocationRetryPolicy) -> restate.InvocationRetryPolicy:
+    return restate.InvocationRetryPolicy(
+        initial_interval=policy.initial_interval,
+        exponentiation_factor=policy.factor,
+        max_interval=policy.max_interval,
+        max_attempts=policy.max_attempts,
+        on_max_attempts="pause",
+    )
+
+
+def _definition(
+    definition: Service | VirtualObject, policy: restate.InvocationRetryPolicy
+) -> restate.Service | restate.VirtualObject:
+    target: restate.Service | restate.VirtualObject
+    if isinstance(definition, VirtualObject):
+        target = restate.VirtualObject(definition.name, description=definition.description)
+    else:
+        target = restate.Service(definition.name, description=definition.description)
+    for spec in definition.handlers.values():
+        options: dict[str, Any] = {
+            "name": spec.name,
+            "input_serde": BytesSerde(),
+            "output_serde": AdapterSerde(spec.output_adapter),
+            "invocation_retry_policy": policy,
+        }
+        if isinstance(target, restate.VirtualObject):
+            options["kind"] = spec.kind
+        target.handler(**options)(_entry_point(spec))
+        handler = target.handlers[spec.name]
+        handler.handler_io.input_type = TypeHint(
+            annotation=spec.input_type,
+            is_void=False,
+            generate_json_schema=spec.input_adapter.json_schema,
+        )
+        handler.handler_io.output_type = TypeHint(
+            annotation=spec.output_type,
+            is_void=spec.output_type is type(None),
+            generate_json_schema=spec.output_adapter.json_schema,
+        )
+    return target
+
+
+def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
+    """The function restate-sdk calls: validates input like the embedded engine, converts errors."""
+
+    async def run(ctx: Any, raw: bytes | None = None) -> Any:
+        context = RestateContext(ctx, spec)
+        token = set_current_context(context)
+        try:
+            arg = validate_input(spec.input_adapter, raw)
+            if spec.takes_input:
+                return await spec.fn(context, arg)
+            return await spec.fn(context)
+        except TerminalError as error:
+            raise to_restate(error) from error
+        finally:
+            _reset(token)
+
+    # Always a (ctx, raw) entry point with an optional body: a handler without input accepts an empty
+    # body or JSON null on both engines, and anything else is a 400 from our validation.
+    async def entry(ctx: Any, raw: bytes) -> Any:
+        return await run(ctx, raw)
+
+    entry.__annotations__ = {"ctx": Any, "raw": bytes, "return": Any}
+    entry.__name__ = spec.name
+    return entry
+
+
+def _reset(token: Any) -> None:
+    from .._context import _CURRENT
+
+    _CURRENT.reset(token)

@@ -1,0 +1,260 @@
+"""agentdur's handler context on top of a restate-sdk context: the same code runs on Restate."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from datetime import timedelta
+from random import Random
+from typing import Any
+from uuid import UUID
+
+import restate
+from pydantic import TypeAdapter
+
+from .._context import DurableCallFuture, DurableFuture, FutureHost, ObjectContext, SendHandle
+from .._exceptions import TerminalError, UserError
+from .._options import RunOptions
+from .._serde import adapter_for, dump, step_result_type
+from .._service import HandlerSpec, handler_spec
+from ._errors import from_restate, raising_restate_errors
+from ._serde import AdapterSerde
+
+_ANY = AdapterSerde(adapter_for(Any))
+
+
+class RestateFuture(DurableFuture[Any]):
+    """A restate-sdk durable future seen through agentdur's API (errors converted, bytes decoded)."""
+
+    def __init__(self, host: RestateContext, inner: Any, adapter: TypeAdapter[Any] | None = None) -> None:
+        self._host = host
+        self.inner = inner
+        self._adapter = adapter
+
+    @property
+    def host(self) -> FutureHost:
+        return self._host
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self._result().__await__()
+
+    async def _result(self) -> Any:
+        try:
+            value = await self.inner
+        except restate.TerminalError as error:
+            raise from_restate(error) from None
+        if self._adapter is not None and isinstance(value, bytes | bytearray):
+            return None if not value else self._adapter.validate_json(value)
+        return value
+
+
+class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
+    """A call made through restate-sdk."""
+
+    async def invocation_id(self) -> str:
+        return str(await self.inner.invocation_id())
+
+
+class RestateSendHandle(SendHandle):
+    """A send made through restate-sdk."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def invocation_id(self) -> str:
+        return str(await self.inner.invocation_id())
+
+
+def _run_options(options: RunOptions[Any], adapter: TypeAdapter[Any]) -> restate.RunOptions[Any]:
+    """agentdur's RunOptions mapped field by field onto restate-sdk's."""
+    return restate.RunOptions(
+        serde=AdapterSerde(adapter),
+        max_attempts=options.max_attempts,
+        max_duration=options.max_duration,
+        initial_retry_interval=options.initial_retry_interval,
+        max_retry_interval=options.max_retry_interval,
+        retry_interval_factor=options.retry_interval_factor,
+    )
+
+
+class RestateContext(ObjectContext, FutureHost):
+    """Every agentdur context operation, delegated to the restate-sdk context of the invocation."""
+
+    def __init__(self, inner: Any, spec: HandlerSpec) -> None:
+        self.inner = inner
+        self._spec = spec
+
+    # ----------------------------------------------------------------- steps and waits
+
+    def run_typed(
+        self,
+        name: str,
+        action: Callable[..., Any],
+        options: RunOptions[Any] = RunOptions(),
+        /,
+        *args: Any,
+        **kwargs: Any,
+    ) -> DurableFuture[Any]:
+        adapter = adapter_for(step_result_type(action, options.type_hint))
+        inner = self.inner.run_typed(name, raising_restate_errors(action), _run_options(options, adapter), *args, **kwargs)
+        return RestateFuture(self, inner)
+
+    def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
+        return RestateFuture(self, self.inner.sleep(delta, name))
+
+    def awakeable(self, type_hint: Any = Any, description: str | None = None) -> tuple[str, DurableFuture[Any]]:
+        awakeable_id, inner = self.inner.awakeable(serde=AdapterSerde(adapter_for(type_hint)))
+        return awakeable_id, RestateFuture(self, inner)
+
+    def resolve_awakeable(self, name: str, value: Any) -> None:
+        self.inner.resolve_awakeable(name, value, serde=_ANY)
+
+    def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
+        self.inner.reject_awakeable(name, failure_message, failure_code)
+
+    # ----------------------------------------------------------------- calls
+
+    def service_call(
+        self, tpe: Callable[..., Awaitable[Any]], arg: Any, idempotency_key: str | None = None
+    ) -> DurableCallFuture[Any]:
+        spec = handler_spec(tpe)
+        return self._call(spec.service, spec.name, None, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
+
+    def object_call(
+        self, tpe: Callable[..., Awaitable[Any]], key: str, arg: Any, idempotency_key: str | None = None
+    ) -> DurableCallFuture[Any]:
+        spec = handler_spec(tpe)
+        return self._call(spec.service, spec.name, key, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
+
+    def generic_call(
+        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
+    ) -> DurableCallFuture[bytes]:
+        return self._call(service, handler, key, bytes(arg), None, idempotency_key)
+
+    def _call(
+        self,
+        service: str,
+        handler: str,
+        key: str | None,
+        arg: bytes,
+        adapter: TypeAdapter[Any] | None,
+        idempotency_key: str | None,
+    ) -> RestateCallFuture:
+        inner = self.inner.generic_call(service, handler, arg, key=key, idempotency_key=idempotency_key)
+        return RestateCallFuture(self, inner, adapter)
+
+    def service_send(
+        self,
+        tpe: Callable[..., Awaitable[Any]],
+        arg: Any,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        spec = handler_spec(tpe)
+        return self.generic_send(spec.service, spec.name, _dump_arg(spec, arg), None, send_delay, idempotency_key)
+
+    def object_send(
+        self,
+        tpe: Callable[..., Awaitable[Any]],
+        key: str,
+        arg: Any,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        spec = handler_spec(tpe)
+        return self.generic_send(spec.service, spec.name, _dump_arg(spec, arg), key, send_delay, idempotency_key)
+
+    def generic_send(
+        self,
+        service: str,
+        handler: str,
+        arg: bytes,
+        key: str | None = None,
+        send_delay: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> SendHandle:
+        inner = self.inner.generic_send(
+            service, handler, bytes(arg), key=key, send_delay=send_delay, idempotency_key=idempotency_key
+        )
+        return RestateSendHandle(inner)
+
+    def cancel_invocation(self, invocation_id: str) -> None:
+        self.inner.cancel_invocation(invocation_id)
+
+    # ----------------------------------------------------------------- determinism
+
+    def uuid(self) -> UUID:
+        return self.inner.uuid()  # type: ignore[no-any-return]
+
+    def random(self) -> Random:
+        return self.inner.random()  # type: ignore[no-any-return]
+
+    def time(self) -> DurableFuture[float]:
+        return RestateFuture(self, self.inner.time())
+
+    def invocation_id(self) -> str:
+        return str(self.inner.request().id)
+
+    # ----------------------------------------------------------------- state
+
+    def key(self) -> str:
+        if self._spec.kind is None:
+            raise UserError(f"{self._spec.service!r} is a service: only virtual objects have a key")
+        return str(self.inner.key())
+
+    def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
+        self.key()
+        return RestateFuture(self, self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint))))
+
+    def state_keys(self) -> Awaitable[list[str]]:
+        self.key()
+        return RestateFuture(self, self.inner.state_keys())
+
+    def set(self, name: str, value: Any) -> None:
+        self._writable("set")
+        self.inner.set(name, value, serde=_ANY)
+
+    def clear(self, name: str) -> None:
+        self._writable("clear")
+        self.inner.clear(name)
+
+    def clear_all(self) -> None:
+        self._writable("clear_all")
+        self.inner.clear_all()
+
+    def _writable(self, operation: str) -> None:
+        self.key()
+        if self._spec.kind != "exclusive":
+            raise TerminalError(
+                f"shared handler {self._spec.service}/{self._spec.name} cannot change state ({operation}): "
+                "state is read-only in shared handlers; use an exclusive handler"
+            )
+
+    # ----------------------------------------------------------------- combinators
+
+    async def wait_completed(
+        self, futures: Sequence[DurableFuture[Any]]
+    ) -> tuple[list[DurableFuture[Any]], list[DurableFuture[Any]]]:
+        own = _own(self, futures)
+        done, _ = await restate.wait_completed(*(f.inner for f in own))
+        done_ids = {id(f) for f in done}
+        return [f for f in own if id(f.inner) in done_ids], [f for f in own if id(f.inner) not in done_ids]
+
+    async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
+        await restate.gather(*(f.inner for f in _own(self, futures)))
+
+
+def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[RestateFuture]:
+    out = []
+    for fut in futures:
+        if not isinstance(fut, RestateFuture) or fut.host is not host:
+            raise UserError("combinators take futures created by the same handler invocation")
+        out.append(fut)
+    return out
+
+
+def _dump_arg(spec: HandlerSpec, arg: Any) -> bytes:
+    try:
+        return dump(spec.input_adapter, arg).encode()
+    except Exception as error:
+        raise TerminalError(f"cannot serialize the input of {spec.service}/{spec.name}: {error}") from error
+

@@ -1,0 +1,56 @@
+"""Terminal errors cross between agentdur and restate-sdk in both directions."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import restate
+
+from .._exceptions import (
+    CANCELLED_MESSAGE,
+    HTTP_CONFLICT,
+    InvocationCancelledError,
+    TerminalError,
+    terminal_error_from_json,
+)
+
+
+def to_restate(error: TerminalError) -> restate.TerminalError:
+    """The restate-sdk form of an agentdur TerminalError (message and code kept)."""
+    return restate.TerminalError(error.message, error.status_code)
+
+
+def from_restate(error: restate.TerminalError) -> TerminalError:
+    """The agentdur form of a restate-sdk TerminalError, with the most specific subclass."""
+    if error.status_code == HTTP_CONFLICT and "cancel" in error.message.lower():
+        return InvocationCancelledError(error.message or CANCELLED_MESSAGE, error.status_code)
+    return terminal_error_from_json({"message": error.message, "code": error.status_code})
+
+
+def raising_restate_errors(action: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a step so an agentdur TerminalError it raises reaches restate-sdk as a terminal failure.
+
+    The wrapper keeps the action sync or async, so restate-sdk still runs sync actions in a thread.
+    """
+    if inspect.iscoroutinefunction(action):
+
+        @functools.wraps(action)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await action(*args, **kwargs)
+            except TerminalError as error:
+                raise to_restate(error) from error
+
+        return run_async
+
+    @functools.wraps(action)
+    def run_sync(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(*args, **kwargs)
+        except TerminalError as error:
+            raise to_restate(error) from error
+
+    return run_sync

@@ -1,0 +1,107 @@
+"""Serve an App as a Restate deployment (HTTP/2 over cleartext, as restate-server connects)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+from .._options import InvocationRetryPolicy
+from .._service import App
+
+log = logging.getLogger("agentdur.restate")
+
+
+def register_deployment(admin_url: str, uri: str, *, token: str | None = None, force: bool = True) -> dict[str, Any]:
+    """Register ``uri`` as a deployment with a restate-server's admin API and return its answer."""
+    request = urllib.request.Request(
+        admin_url.rstrip("/") + "/deployments",
+        data=json.dumps({"uri": uri, "force": force}).encode(),
+        method="POST",
+        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer: dict[str, Any] = json.loads(response.read().decode() or "{}")
+            return answer
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"registering {uri} with {admin_url} failed ({error.code}): {error.read().decode()}") from None
+
+
+async def serve(
+    app: App,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 9080,
+    register: str | None = None,
+    advertised_uri: str | None = None,
+    retry_policy: InvocationRetryPolicy | None = None,
+    shutdown: asyncio.Event | None = None,
+) -> None:
+    """Serve ``app`` as a Restate deployment until ``shutdown`` is set.
+
+    Args:
+        register: a restate-server admin URL to register this deployment with once it listens.
+        advertised_uri: the URI restate-server uses to reach this deployment (default ``http://host:port``).
+    """
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    stop = shutdown or asyncio.Event()
+    server = asyncio.ensure_future(
+        hypercorn_serve(_with_lifespan(app.restate_app(retry_policy)), config, shutdown_trigger=stop.wait, mode="asgi")
+    )
+    try:
+        if register:
+            await _wait_listening(host, port, server)
+            uri = advertised_uri or f"http://{host}:{port}"
+            answer = await asyncio.to_thread(register_deployment, register, uri)
+            log.info("registered %s with %s as %s", uri, register, answer.get("id"))
+        await server
+    finally:
+        stop.set()
+        if not server.done():
+            await server
+
+
+async def _wait_listening(host: str, port: int, server: asyncio.Future[Any], within: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if server.done():
+            server.result()  # raises why it stopped
+            raise RuntimeError("the deployment server stopped before listening")
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.02)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError(f"the deployment server did not listen on {host}:{port} within {within}s")
+
+
+def _with_lifespan(inner: Any) -> Any:
+    """restate-sdk's ASGI app has no lifespan support; answer the lifespan protocol in front of it."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await inner(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return asgi
