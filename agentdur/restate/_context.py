@@ -25,10 +25,17 @@ _ANY = AdapterSerde(adapter_for(Any))
 class RestateFuture(DurableFuture[Any]):
     """A restate-sdk durable future seen through agentdur's API (errors converted, bytes decoded)."""
 
-    def __init__(self, host: RestateContext, inner: Any, adapter: TypeAdapter[Any] | None = None) -> None:
+    def __init__(
+        self,
+        host: RestateContext,
+        inner: Any,
+        adapter: TypeAdapter[Any] | None = None,
+        transform: Callable[[Any], Any] | None = None,
+    ) -> None:
         self._host = host
         self.inner = inner
         self._adapter = adapter
+        self._transform = transform
 
     @property
     def host(self) -> FutureHost:
@@ -43,8 +50,8 @@ class RestateFuture(DurableFuture[Any]):
         except restate.TerminalError as error:
             raise from_restate(error) from None
         if self._adapter is not None and isinstance(value, bytes | bytearray):
-            return None if not value else self._adapter.validate_json(value)
-        return value
+            value = None if not value else self._adapter.validate_json(value)
+        return value if self._transform is None else self._transform(value)
 
 
 class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
@@ -82,6 +89,10 @@ class RestateContext(ObjectContext, FutureHost):
     def __init__(self, inner: Any, spec: HandlerSpec) -> None:
         self.inner = inner
         self._spec = spec
+        # This invocation's own writes, so state_keys() reflects them as on the embedded engine
+        # (restate-sdk lists the keys as stored when the invocation started).
+        self._written: dict[str, bool] = {}
+        self._cleared_all = False
 
     # ----------------------------------------------------------------- steps and waits
 
@@ -207,19 +218,31 @@ class RestateContext(ObjectContext, FutureHost):
 
     def state_keys(self) -> Awaitable[list[str]]:
         self.key()
-        return RestateFuture(self, self.inner.state_keys())
+        written, cleared_all = dict(self._written), self._cleared_all
+
+        def with_own_writes(stored: list[str]) -> list[str]:
+            names = set() if cleared_all else set(stored)
+            names |= {name for name, present in written.items() if present}
+            names -= {name for name, present in written.items() if not present}
+            return sorted(names)
+
+        return RestateFuture(self, self.inner.state_keys(), transform=with_own_writes)
 
     def set(self, name: str, value: Any) -> None:
         self._writable("set")
         self.inner.set(name, value, serde=_ANY)
+        self._written[name] = True
 
     def clear(self, name: str) -> None:
         self._writable("clear")
         self.inner.clear(name)
+        self._written[name] = False
 
     def clear_all(self) -> None:
         self._writable("clear_all")
         self.inner.clear_all()
+        self._written.clear()
+        self._cleared_all = True
 
     def _writable(self, operation: str) -> None:
         self.key()
