@@ -1,0 +1,97 @@
+"""``python -m bench <subcommand>``: the benchmark harness of agentdur.
+
+Subcommands:
+    engine   the embedded engine against the raw SQLite commit of the same run, with targets.
+    profile  the concurrent engine workload under cProfile, per thread.
+
+A ``compare`` subcommand (Restate and DBOS measured live, as extra columns of the same table) plugs in
+as one more entry of ``SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from . import _report
+from .engine import run_engine_bench
+
+
+def _add_engine(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "engine",
+        help="embedded engine: per-step overhead and throughput vs. the raw SQLite commit",
+        description="Measure the raw SQLite commit, the per-step cost of sequential invocations of 0, 10 "
+        "and 100 no-op steps, and the throughput of 20 concurrent 10-step invocations; print them against "
+        "the targets.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run (seconds; rough figures)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument(
+        "--synchronous",
+        choices=("FULL", "NORMAL"),
+        default="FULL",
+        type=str.upper,
+        help="SQLite synchronous mode of the engine and of the raw commit (default FULL)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a target is missed (default: always 0)"
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        result = asyncio.run(run_engine_bench(args.synchronous, quick=args.quick))
+        print(_report.render_engine_report(result), flush=True)
+        data = _report.engine_json(result)
+        if args.json:
+            _report.write_json(args.json, data)
+            print(f"\nwrote {args.json}")
+        return 1 if args.strict and not data["targets"]["all_pass"] else 0
+
+    return run
+
+
+def _add_profile(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "profile",
+        help="cProfile the concurrent engine workload (event-loop and writer threads)",
+        description="Run the concurrent workload of 'engine' under cProfile and print per-thread CPU time, "
+        "commit counters and the top functions of each thread.",
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="how long to run the workload (default 5)")
+    parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL", type=str.upper)
+    parser.add_argument("--top", type=int, default=30, help="functions to list per thread (default 30)")
+    parser.add_argument(
+        "--sort", default="tottime", help="pstats sort key (default tottime; e.g. cumulative)"
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from .profile import run_profile
+
+        print(run_profile(args.synchronous, args.seconds, args.top, args.sort), flush=True)
+        return 0
+
+    return run
+
+
+SUBCOMMANDS = [_add_engine, _add_profile]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="agentdur benchmark harness")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    runners = {}
+    for add in SUBCOMMANDS:
+        runner = add(sub)
+        runners[list(sub.choices)[-1]] = runner
+    args = parser.parse_args(argv)
+    return runners[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
