@@ -14,7 +14,7 @@ from typing import Any
 from .._exceptions import ConflictError, NotFoundError, TerminalError, UserError, terminal_error_from_json
 from .._options import InvocationRetryPolicy
 from .._serde import to_json_text, validate_input
-from .._service import App
+from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, as_seconds, check_route
@@ -131,6 +131,11 @@ class Engine:
             InvalidInputError: the input does not validate (the message names the field).
             TerminalError: the handler failed terminally (its message and code).
         """
+        if idempotency_key is None:
+            spec, input_text = self._checked_input(service, handler, arg, key)
+            waiter = self._rt.submit_and_wait(spec, key, input_text)
+            if waiter is not None:
+                return _result_of(await waiter)
         inv_id = await self.send(service, handler, arg, key=key, idempotency_key=idempotency_key)
         return await self.attach(inv_id)
 
@@ -153,20 +158,22 @@ class Engine:
                 same invocation; reusing it with another input raises :class:`ConflictError`.
             delay: start the handler only after this long (seconds or a timedelta).
         """
-        rt = self._rt
+        spec, input_text = self._checked_input(service, handler, arg, key)
+        inv_id, _ = await self._rt.submit(spec, key, input_text, idempotency_key, as_seconds(delay))
+        return inv_id
+
+    def _checked_input(self, service: str, handler: str, arg: Any, key: str | None) -> tuple[HandlerSpec, str]:
+        """The handler and its input as JSON text, or the 4xx error saying what is wrong (nothing written)."""
+        self._rt  # noqa: B018 - raises when the engine is not running
         spec = self.app.handler(service, handler)
         input_text = to_json_text(arg)
         check_route(spec, key)
         validate_input(spec.input_adapter, input_text)
-        inv_id, _ = await rt.submit(spec, key, input_text, idempotency_key, as_seconds(delay))
-        return inv_id
+        return spec, input_text
 
     async def attach(self, invocation_id: str) -> Any:
         """Wait for an invocation to finish and return its JSON result (or raise its failure)."""
-        status, text = await self._rt.attach(invocation_id)
-        if status == r.ENTRY_FAILED:
-            raise terminal_error_from_json(json.loads(text or "{}"))
-        return None if text is None else json.loads(text)
+        return _result_of(await self._rt.attach(invocation_id))
 
     async def output(self, invocation_id: str) -> tuple[bool, Any]:
         """``(True, result)`` when the invocation completed, ``(False, None)`` while it runs.
@@ -308,3 +315,11 @@ class Engine:
         await store.barrier()
         rows = store.read("SELECT name, value FROM state WHERE service=? AND obj_key=? ORDER BY name", (service, key))
         return {row["name"]: json.loads(row["value"]) for row in rows}
+
+
+def _result_of(outcome: tuple[str, str | None]) -> Any:
+    """The JSON result of an outcome, or its failure raised."""
+    status, text = outcome
+    if status == r.ENTRY_FAILED:
+        raise terminal_error_from_json(json.loads(text or "{}"))
+    return None if text is None else json.loads(text)

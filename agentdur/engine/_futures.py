@@ -21,32 +21,63 @@ T = TypeVar("T")
 # What a journal entry's asyncio future resolves to: (entry status, value or failure JSON text).
 Outcome = tuple[str, str | None]
 _UNSET: Any = object()
+_PENDING, _COMPLETED, _ERRORED = 0, 1, 2
 
 
 class EmbeddedFuture(DurableFuture[T]):
-    """A journal entry's result: recorded (replay) or still to come (first execution)."""
+    """A journal entry's result: recorded (replay) or still to come (first execution).
 
-    __slots__ = ("_runner", "index", "_outcome", "_adapter", "_value")
+    Completion wakes the awaiting handler directly (no asyncio future per entry, no callback hop):
+    this is on the path of every step.
+    """
+
+    __slots__ = ("_runner", "index", "_adapter", "_value", "_state", "_outcome", "_error", "_waiters")
 
     def __init__(self, runner: InvocationRunner, index: int, adapter: TypeAdapter[Any] | None) -> None:
         self._runner = runner
         self.index = index
-        self._outcome: asyncio.Future[Outcome] = runner.loop.create_future()
         self._adapter = adapter
         self._value: Any = _UNSET
+        self._state = _PENDING
+        self._outcome: Outcome | None = None
+        self._error: BaseException | None = None
+        self._waiters: list[asyncio.Future[None]] | None = None
 
     @property
     def host(self) -> FutureHost:
         return self._runner
 
-    @property
-    def outcome(self) -> asyncio.Future[Outcome]:
-        """The asyncio future the engine completes."""
-        return self._outcome
-
     def done(self) -> bool:
-        """True once the entry's result is recorded."""
-        return self._outcome.done()
+        """True once the entry's result is known."""
+        return self._state != _PENDING
+
+    def complete(self, outcome: Outcome) -> None:
+        """Record the entry's outcome and wake whoever waits for it (the first outcome wins)."""
+        if self._state == _PENDING:
+            self._state = _COMPLETED
+            self._outcome = outcome
+            self._wake()
+
+    def fail(self, error: BaseException) -> None:
+        """Fail with an error that is not journaled (a retryable step error, a failed write)."""
+        if self._state == _PENDING:
+            self._state = _ERRORED
+            self._error = error
+            self._wake()
+
+    def add_waiter(self, waiter: asyncio.Future[None]) -> None:
+        """Resolve ``waiter`` when this future completes."""
+        if self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, None
+        if waiters:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def __await__(self) -> Generator[Any, Any, T]:
         return self._runner.await_future(self).__await__()
@@ -55,7 +86,12 @@ class EmbeddedFuture(DurableFuture[T]):
         """The recorded result; raises the recorded TerminalError (or the step's retryable error)."""
         if self._value is not _UNSET:
             return self._value  # type: ignore[no-any-return]
-        status, text = self._outcome.result()
+        if self._state == _ERRORED:
+            assert self._error is not None
+            raise self._error
+        if self._outcome is None:
+            raise RuntimeError("the result of a durable future was read before it completed")
+        status, text = self._outcome
         if status == r.ENTRY_FAILED:
             raise terminal_error_from_json(json.loads(text or "{}"))
         if self._adapter is None:

@@ -8,6 +8,7 @@ different kind or name is a journal mismatch and pauses the invocation.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -80,10 +81,10 @@ class InvocationRunner(FutureHost):
         self.suspending = False
         self.abort_error: JournalMismatchError | None = None
         self.task: asyncio.Task[None] | None = None
-        self._blocked: list[asyncio.Future[None]] = []
+        self._blocked: list[tuple[asyncio.Future[None], Sequence[EmbeddedFuture[Any]]]] = []
         self._blocked_since = 0.0
         self._suspend_timer: asyncio.TimerHandle | None = None
-        self.step_tasks: set[asyncio.Task[None]] = set()
+        self.step_tasks: dict[int, asyncio.Task[None]] = {}  # running steps by journal index
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -126,7 +127,7 @@ class InvocationRunner(FutureHost):
         """Cancel the handler and its steps (engine shutdown; recovery resumes it)."""
         self.closed = True
         self._disarm()
-        for task in list(self.step_tasks):
+        for task in list(self.step_tasks.values()):
             task.cancel()
         if self.task is not None:
             self.task.cancel()
@@ -162,7 +163,7 @@ class InvocationRunner(FutureHost):
         if entry is None or entry.status == r.ENTRY_PENDING:
             self.pending[fut.index] = fut
         else:
-            fut.outcome.set_result((entry.status, entry.failure if entry.status == r.ENTRY_FAILED else entry.value))
+            fut.complete((entry.status, entry.failure if entry.status == r.ENTRY_FAILED else entry.value))
 
     def record(
         self,
@@ -186,15 +187,14 @@ class InvocationRunner(FutureHost):
             if extra is not None:
                 extra(conn)
 
-        self.store.write_nowait(op)
+        self.store.write_nowait(op, single_statement=extra is None)
 
     def deliver(self, idx: int, outcome: Outcome) -> None:
         """A completion committed for entry ``idx`` (timer, awakeable, call result, cancel)."""
         self.completions_seen += 1
         fut = self.pending.pop(idx, None)
         if fut is not None:
-            if not fut.outcome.done():
-                fut.outcome.set_result(outcome)
+            fut.complete(outcome)
             return
         entry = self.journal.get(idx)
         if entry is not None and entry.status == r.ENTRY_PENDING:
@@ -207,8 +207,8 @@ class InvocationRunner(FutureHost):
     def fail_pending(self, idx: int, error: BaseException) -> None:
         """The write that would have started entry ``idx`` failed: fail its future with that error."""
         fut = self.pending.pop(idx, None)
-        if fut is not None and not fut.outcome.done():
-            fut.outcome.set_exception(error)
+        if fut is not None:
+            fut.fail(error)
 
     # ----------------------------------------------------------------- steps
 
@@ -227,9 +227,7 @@ class InvocationRunner(FutureHost):
             return self.future(idx, entry, adapter)
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.inflight_steps += 1
-        task = self.loop.create_task(self._execute_step(fut, name, action, options, adapter, args, kwargs))
-        self.step_tasks.add(task)
-        task.add_done_callback(self.step_tasks.discard)
+        self.step_tasks[idx] = self.loop.create_task(self._execute_step(fut, name, action, options, adapter, args, kwargs))
         return fut
 
     async def _execute_step(
@@ -244,28 +242,34 @@ class InvocationRunner(FutureHost):
     ) -> None:
         try:
             status, text = await self._attempt_step(name, action, options, adapter, args, kwargs)
-        except Exception as error:  # retryable and the step does not retry itself
+            self.step_tasks.pop(fut.index, None)
+            value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
+            written = self.store.write(
+                partial(_ops.insert_entry, inv_id=self.inv.id, idx=fut.index, kind=r.RUN, name=name,
+                        status=status, value=value, failure=failure, now=time.time()),
+                single_statement=True,
+            )
+        except Exception as error:  # retryable and the step does not retry itself, or the store is closed
+            self.step_tasks.pop(fut.index, None)
             self.inflight_steps -= 1
+            fut.fail(error)
             self._arm()
-            if not fut.outcome.done():
-                fut.outcome.set_exception(error)
             return
         self.inflight_steps -= 1
-        inv_id, idx, now = self.inv.id, fut.index, time.time()
-        value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
-        try:
-            await self.store.write(
-                partial(_ops.insert_entry, inv_id=inv_id, idx=idx, kind=r.RUN, name=name, status=status,
-                        value=value, failure=failure, now=now)
-            )
-        except Exception as error:
-            if not fut.outcome.done():
-                fut.outcome.set_exception(error)
-            return
-        finally:
-            self._arm()
-        if not fut.outcome.done():
-            fut.outcome.set_result((status, text))
+        outcome: Outcome = (status, text)
+
+        def acknowledge(commit: asyncio.Future[None]) -> None:
+            # The handler learns the result only once its entry is durable.
+            if commit.cancelled():
+                fut.fail(asyncio.CancelledError())
+            elif (error := commit.exception()) is not None:
+                fut.fail(error)
+            else:
+                fut.complete(outcome)
+            if self._blocked:
+                self._arm()
+
+        written.add_done_callback(acknowledge)
 
     async def _attempt_step(
         self,
@@ -276,7 +280,7 @@ class InvocationRunner(FutureHost):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> tuple[str, str]:
-        is_async = asyncio.iscoroutinefunction(action)
+        is_async = _is_async(action)
         attempt = 0
         started = time.monotonic()
         while True:
@@ -320,8 +324,8 @@ class InvocationRunner(FutureHost):
         self.await_count += 1
         number = self.await_count
         self._check_cancel(number)
-        if not fut.outcome.done():
-            await self._block(fut.outcome, number)
+        if not fut.done():
+            await self._block((fut,), number)
         return fut.result()
 
     async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
@@ -329,8 +333,8 @@ class InvocationRunner(FutureHost):
         number = self.await_count
         self._check_cancel(number)
         for fut in _own(self, futures):
-            if not fut.outcome.done():
-                await self._block(fut.outcome, number)
+            if not fut.done():
+                await self._block((fut,), number)
 
     async def wait_completed(
         self, futures: Sequence[DurableFuture[Any]]
@@ -343,43 +347,33 @@ class InvocationRunner(FutureHost):
         if entry is not None and entry.value is not None:
             positions = set(json.loads(entry.value))
             for i in positions:
-                if not own[i].outcome.done():  # recorded as done: its completion is in the journal
-                    await self._block(own[i].outcome, number)
+                if not own[i].done():  # recorded as done: its completion is in the journal
+                    await self._block((own[i],), number)
         else:
-            if not any(f.outcome.done() for f in own):
-                waiter: asyncio.Future[None] = self.loop.create_future()
-
-                def wake(_: Any) -> None:
-                    if not waiter.done():
-                        waiter.set_result(None)
-
-                for f in own:
-                    f.outcome.add_done_callback(wake)
-                await self._block(waiter, number)
-            positions = {i for i, f in enumerate(own) if f.outcome.done()}
+            if not any(f.done() for f in own):
+                await self._block(own, number)
+            positions = {i for i, f in enumerate(own) if f.done()}
             self.record(idx, r.COMBINATOR, "wait_completed", r.ENTRY_COMPLETED, json.dumps(sorted(positions)))
         done = [f for i, f in enumerate(own) if i in positions]
         rest = [f for i, f in enumerate(own) if i not in positions]
         return list[DurableFuture[Any]](done), list[DurableFuture[Any]](rest)
 
-    async def _block(self, target: asyncio.Future[Any], number: int) -> None:
+    async def _block(self, targets: Sequence[EmbeddedFuture[Any]], number: int) -> None:
+        """Wait until one of ``targets`` completes, or a cancellation interrupts the wait."""
         waiter: asyncio.Future[None] = self.loop.create_future()
-
-        def wake(_: Any) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
-
-        target.add_done_callback(wake)
+        for target in targets:
+            target.add_waiter(waiter)
         if not self._blocked:
             self._blocked_since = time.monotonic()
-        self._blocked.append(waiter)
+        blocked = (waiter, targets)
+        self._blocked.append(blocked)
         self._arm()
         try:
             await waiter
         except _Interrupt:
             self._deliver_cancel(number)
         finally:
-            self._blocked.remove(waiter)
+            self._blocked.remove(blocked)
 
     # ----------------------------------------------------------------- cancellation
 
@@ -388,7 +382,7 @@ class InvocationRunner(FutureHost):
         self.completions_seen += 1  # the cancel request counts as a completion in the file too
         self.cancel_pending = True
         if self._blocked and not self.replaying:
-            first = self._blocked[0]
+            first = self._blocked[0][0]
             if not first.done():
                 first.set_exception(_Interrupt())
 
@@ -410,11 +404,15 @@ class InvocationRunner(FutureHost):
 
     def _arm(self) -> None:
         """Schedule a suspension check if the handler only waits and no step is running."""
-        after = self.runtime.suspend_after
-        if after is None or self._suspend_timer is not None or self.closed:
+        if self.inflight_steps or self._suspend_timer is not None or self.closed:
             return
-        if self._blocked and self.inflight_steps == 0:
+        after = self.runtime.suspend_after
+        if after is not None and self._only_waits():
             self._suspend_timer = self.loop.call_later(after, self._check_idle)
+
+    def _only_waits(self) -> bool:
+        """True when the handler is blocked and nothing it waits for has completed yet."""
+        return bool(self._blocked) and not any(t.done() for _, targets in self._blocked for t in targets)
 
     def _disarm(self) -> None:
         if self._suspend_timer is not None:
@@ -424,13 +422,25 @@ class InvocationRunner(FutureHost):
     def _check_idle(self) -> None:
         self._suspend_timer = None
         after = self.runtime.suspend_after
-        if self.closed or after is None or not self._blocked or self.inflight_steps:
+        if self.closed or after is None or self.inflight_steps or not self._only_waits():
             return
         idle = time.monotonic() - self._blocked_since
         if idle >= after:
             self.runtime.suspend(self)
         else:
             self._suspend_timer = self.loop.call_later(after - idle, self._check_idle)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_async_cached(action: Callable[..., Any]) -> bool:
+    return asyncio.iscoroutinefunction(action)
+
+
+def _is_async(action: Callable[..., Any]) -> bool:
+    try:
+        return _is_async_cached(action)
+    except TypeError:  # unhashable callable
+        return asyncio.iscoroutinefunction(action)
 
 
 def _own(runner: InvocationRunner, futures: Sequence[DurableFuture[Any]]) -> list[EmbeddedFuture[Any]]:

@@ -7,12 +7,12 @@ The public face is :class:`agentdur.Engine`; this module is what the runner and 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import itertools
 import json
 import logging
+import random
 import secrets
 import time
 from collections import deque
@@ -43,13 +43,20 @@ DEFAULT_SUSPEND_AFTER = timedelta(seconds=10)
 KILLED_MESSAGE = "the invocation was killed"
 
 
+# Invocation ids need to be unique, not secret (awakeable ids are the unguessable ones).
+_ID_RANDOM = random.Random(secrets.randbits(128))
+
+
 def new_invocation_id(service: str = "", handler: str = "", key: str | None = None, idempotency_key: str | None = None) -> str:
-    """A fresh invocation id; with an idempotency key the id is derived from it, so every path agrees."""
+    """A fresh invocation id; with an idempotency key the id is derived from it, so every path agrees.
+
+    Fresh ids start with the time, so rows of invocations created together sit together in the
+    file's B-trees (random ids made every commit touch pages all over the journal index).
+    """
     if idempotency_key is None:
-        raw = secrets.token_bytes(16)
-    else:
-        raw = hashlib.sha256(f"{service}\0{handler}\0{key or ''}\0{idempotency_key}".encode()).digest()[:16]
-    return "inv_" + base64.b32encode(raw).decode().rstrip("=").lower()
+        return f"inv_{time.time_ns():016x}{_ID_RANDOM.getrandbits(64):016x}"
+    digest = hashlib.sha256(f"{service}\0{handler}\0{key or ''}\0{idempotency_key}".encode()).hexdigest()
+    return f"inv_{digest[:32]}"
 
 
 def as_seconds(value: float | timedelta | None) -> float | None:
@@ -93,9 +100,10 @@ class Runtime:
         if grace_period > 0:
             for runner in self.runners.values():
                 runner.drain()
-            steps = [task for runner in self.runners.values() for task in runner.step_tasks]
+            steps = [task for runner in self.runners.values() for task in runner.step_tasks.values()]
             if steps:
                 await asyncio.wait(steps, timeout=grace_period)
+            await self.store.barrier()  # the finished steps' entries are committed
         for handle in self.timers.values():
             handle.cancel()
         self.timers.clear()
@@ -137,11 +145,29 @@ class Runtime:
         idempotency_key: str | None,
         delay: float | None,
     ) -> tuple[str, bool]:
+        """Create an invocation once its row is committed; returns its id and whether it is new."""
         new = self.new_invocation(spec, key, input_text, idempotency_key, delay)
         inv_id, created = await self.store.write(partial(_ops.create_invocation, inv=new, seq=next(self.seq)))
         if created:
             self.schedule_new(new, spec)
         return inv_id, created
+
+    def submit_and_wait(self, spec: HandlerSpec, key: str | None, input_text: str) -> asyncio.Future[Outcome] | None:
+        """Start a service handler at once and return the future of its outcome.
+
+        Only for a caller that waits for the outcome and has no idempotency key: the row is
+        written without waiting for its commit, because every write of the handler, its outcome
+        included, commits after it. Returns ``None`` when this path does not apply.
+        """
+        if spec.exclusive:
+            return None
+        new = self.new_invocation(spec, key, input_text, None, None)
+        new.status = r.RUNNING
+        self.store.write_nowait(partial(_ops.create_invocation, inv=new, seq=next(self.seq)))
+        waiter: asyncio.Future[Outcome] = self.loop.create_future()
+        self.attachers.setdefault(new.id, []).append(waiter)
+        self.start_runner(InvocationState(new.id, spec, new.key, new.input), {}, r.RUNNING)
+        return waiter
 
     def new_invocation(
         self, spec: HandlerSpec, key: str | None, input_text: str, idempotency_key: str | None, delay: float | None

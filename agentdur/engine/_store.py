@@ -87,6 +87,11 @@ CREATE TABLE IF NOT EXISTS state (
 """
 
 
+# A queued write: the operation, the future to resolve after commit (None: nobody waits), and
+# whether it is a single statement that needs no savepoint.
+_Item = tuple[WriteOp, "asyncio.Future[Any] | None", bool]
+
+
 class StoreClosedError(RuntimeError):
     """The store was closed or its writer failed; nothing more can be written."""
 
@@ -117,7 +122,7 @@ class Store:
         self._reader = connect(self.path, synchronous)
         self._reader.executescript(SCHEMA)
         self._reader.execute("INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        self._queue: queue.SimpleQueue[tuple[WriteOp, asyncio.Future[Any] | None] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._failed: BaseException | None = None
@@ -131,20 +136,25 @@ class Store:
         self._thread = threading.Thread(target=self._write_loop, name="agentdur-writer", daemon=True)
         self._thread.start()
 
-    def write(self, op: Callable[[sqlite3.Connection], R]) -> asyncio.Future[R]:
-        """Submit a write; the future resolves with ``op``'s result once it is committed."""
+    def write(self, op: Callable[[sqlite3.Connection], R], *, single_statement: bool = False) -> asyncio.Future[R]:
+        """Submit a write; the future resolves with ``op``'s result once it is committed.
+
+        Args:
+            single_statement: ``op`` runs one SQL statement, atomic by itself, so it needs no
+                savepoint of its own (the hot path of journal entries).
+        """
         if self._failed is not None or self._closed:
             raise StoreClosedError(f"the engine's store is closed ({self._failed or 'closed'})")
         assert self._loop is not None
         future: asyncio.Future[R] = self._loop.create_future()
-        self._queue.put((op, future))
+        self._queue.put((op, future, single_statement))
         return future
 
-    def write_nowait(self, op: WriteOp) -> None:
+    def write_nowait(self, op: WriteOp, *, single_statement: bool = False) -> None:
         """Submit a write nobody waits for; later acknowledged writes commit after it (FIFO)."""
         if self._failed is not None or self._closed:
             raise StoreClosedError(f"the engine's store is closed ({self._failed or 'closed'})")
-        self._queue.put((op, None))
+        self._queue.put((op, None, single_statement))
 
     def barrier(self) -> asyncio.Future[None]:
         """A future that resolves when everything submitted so far is committed."""
@@ -198,30 +208,33 @@ class Store:
         finally:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[WriteOp, asyncio.Future[Any] | None]]) -> None:
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for op, future in batch:
-                conn.execute("SAVEPOINT op")
+            for op, future, single_statement in batch:
+                if not single_statement:
+                    conn.execute("SAVEPOINT op")
                 try:
                     result = op(conn)
                 except Exception as error:
-                    conn.execute("ROLLBACK TO op")
-                    conn.execute("RELEASE op")
+                    if not single_statement:
+                        conn.execute("ROLLBACK TO op")
+                        conn.execute("RELEASE op")
                     if future is None:
                         log.error("a journal write failed and was rolled back: %r", error)
                     else:
                         outcomes.append((future, None, error))
                     continue
-                conn.execute("RELEASE op")
+                if not single_statement:
+                    conn.execute("RELEASE op")
                 if future is not None:
                     outcomes.append((future, result, None))
             conn.execute("COMMIT")
         except BaseException as error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            failed = [(f, None, error) for _, f in batch if f is not None]
+            failed = [(f, None, error) for _, f, _ in batch if f is not None]
             self._deliver(failed)
             raise
         self.commits += 1
