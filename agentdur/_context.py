@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import contextvars
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
 from typing import Any, ParamSpec, TypeVar, overload
@@ -74,7 +74,7 @@ class Context(abc.ABC):
     def run_typed(
         self,
         name: str,
-        action: Callable[P, Coroutine[Any, Any, T]],
+        action: Callable[P, Awaitable[T]],
         options: RunOptions[T] = ...,
         /,
         *args: P.args,
@@ -115,7 +115,7 @@ class Context(abc.ABC):
         """A durable timer: survives restarts and keeps its remaining time."""
 
     @abc.abstractmethod
-    def awakeable(self, type_hint: type[T] | Any = Any, description: str | None = None) -> tuple[str, DurableFuture[T]]:
+    def awakeable(self, type_hint: type[T] = Any, description: str | None = None) -> tuple[str, DurableFuture[T]]:  # type: ignore[assignment]
         """Create an awakeable: an unguessable id someone outside can resolve, and its future.
 
         Args:

@@ -1,0 +1,113 @@
+"""Chat sessions keyed by user or session id: a virtual object with durable history.
+
+Each key is one conversation. ``message`` is exclusive, so concurrent messages to one key are answered
+one at a time in arrival order and none is lost; different keys run in parallel. The history lives in
+the object's state, committed with the journal of the turn that produced it, and survives restarts.
+
+Example::
+
+    async def respond(history: list[ChatTurn]) -> str:
+        return await my_model(history)          # any provider, any SDK
+
+    chat = chat_session("Chat", respond, max_history=40)
+    app = agentdur.App([chat])
+
+    # POST /Chat/alice/message  {"text": "hi"}   ->  {"reply": "...", "turns": 2}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agentdur import ObjectContext, ObjectSharedContext, RunOptions, UserError, VirtualObject
+
+__all__ = ["ChatMessage", "ChatReply", "ChatTurn", "Responder", "chat_session"]
+
+HISTORY = "history"
+
+
+class ChatTurn(BaseModel):
+    """One message of the history."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatMessage(BaseModel):
+    """What a user sends."""
+
+    text: str = Field(min_length=1)
+
+
+class ChatReply(BaseModel):
+    """What the session answers: the model's reply and the history length after this turn."""
+
+    reply: str
+    turns: int
+
+
+Responder = Callable[[list[ChatTurn]], Awaitable[str]]
+
+
+def chat_session(
+    name: str,
+    respond: Responder,
+    *,
+    max_history: int = 50,
+    system_prompt: str | None = None,
+    journal_model_call: bool = True,
+    model_options: RunOptions[str] | None = None,
+) -> VirtualObject:
+    """A chat-session virtual object named ``name``.
+
+    Args:
+        respond: given the history (system prompt first, the new user message last), returns the
+            reply text.
+        max_history: the most turns kept (oldest dropped first; the system prompt is not stored).
+        system_prompt: prepended to the history given to ``respond``.
+        journal_model_call: run ``respond`` as one journaled step (default). Set False when
+            ``respond`` journals its own steps, e.g. it calls ``agentdur.integrations.litellm``.
+        model_options: retries of the journaled model call (default: 5 attempts with backoff).
+
+    Handlers: ``message`` (exclusive) takes a :class:`ChatMessage` and returns a :class:`ChatReply`;
+    ``get_history`` (shared) returns the stored turns; ``clear`` (exclusive) forgets them.
+    """
+    if max_history < 2:
+        raise UserError("max_history must keep at least one user message and one reply (2)")
+    session = VirtualObject(name, description="a chat session per key, with durable history")
+    options = model_options or RunOptions(max_attempts=5)
+
+    @session.handler()
+    async def message(ctx: ObjectContext, msg: ChatMessage) -> ChatReply:
+        history: list[ChatTurn] = await ctx.get(HISTORY, type_hint=list[ChatTurn]) or []
+        history.append(ChatTurn(role="user", content=msg.text))
+        prompt = _with_system(system_prompt, history)
+        if journal_model_call:
+            reply = await ctx.run_typed("Model reply", respond, options, prompt)
+        else:
+            reply = await respond(prompt)
+        history.append(ChatTurn(role="assistant", content=reply))
+        history = history[-max_history:]
+        ctx.set(HISTORY, history)
+        return ChatReply(reply=reply, turns=len(history))
+
+    @session.handler(kind="shared")
+    async def get_history(ctx: ObjectSharedContext) -> list[ChatTurn]:
+        stored: list[ChatTurn] | None = await ctx.get(HISTORY, type_hint=list[ChatTurn])
+        return stored or []
+
+    @session.handler()
+    async def clear(ctx: ObjectContext) -> None:
+        ctx.clear(HISTORY)
+
+    return session
+
+
+def _with_system(system_prompt: str | None, history: Sequence[ChatTurn]) -> list[ChatTurn]:
+    turns = list(history)
+    if system_prompt:
+        turns.insert(0, ChatTurn(role="system", content=system_prompt))
+    return turns
