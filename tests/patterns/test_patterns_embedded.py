@@ -7,11 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-import agentdur
-from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, Decision, request_approval
+from agentdur.patterns.approval import (
+    ApprovalNotice,
+    ApprovalRejected,
+    ApprovalTimedOut,
+    Decision,
+    request_approval,
+)
 from agentdur.patterns.chaining import Chain, llm_step, step
 from agentdur.patterns.sessions import ChatTurn, chat_session
+
+import agentdur
 
 from ..engine.helpers import wait_until
 
