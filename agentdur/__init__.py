@@ -29,6 +29,7 @@ from ._exceptions import (
 )
 from ._options import InvocationRetryPolicy, RunOptions
 from ._service import App, Service, VirtualObject
+from .client import AsyncClient, Client
 from .engine import Engine, Failure, InvocationInfo, JournalEntry, PendingAwakeable
 
 __version__ = "0.1.0"
@@ -36,6 +37,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AgentdurError",
     "App",
+    "AsyncClient",
+    "Client",
     "ConflictError",
     "Context",
     "DurableCallFuture",

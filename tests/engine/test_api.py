@@ -12,6 +12,8 @@ import agentdur
 EXPECTED_ALL = [
     "AgentdurError",
     "App",
+    "AsyncClient",
+    "Client",
     "ConflictError",
     "Context",
     "DurableCallFuture",

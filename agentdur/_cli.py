@@ -1,0 +1,384 @@
+"""The ``agentdur`` command: serve an app, and operate a running server through its admin API.
+
+Every command except ``serve`` is an HTTP client (admin API, or the ingress for ``resolve`` and
+``reject``), so it works the same against a local or a remote server. Output is an aligned table, or
+the server's JSON with ``--json``; a failure prints one ``error:`` line and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import httpx
+
+from ._exceptions import TerminalError, UserError
+from .client import Client, error_from_response
+
+DEFAULT_ADMIN_URL = "http://127.0.0.1:9070"
+DEFAULT_INGRESS_URL = "http://127.0.0.1:8080"
+TOKEN_ENV = "AGENTDUR_TOKEN"
+EXIT_FAILURE = 1
+HTTP_UNAUTHORIZED = 401
+EXIT_INTERRUPTED = 130
+CELL_WIDTH = 60
+
+Command = Callable[[argparse.Namespace, TextIO], int]
+
+# ====================================================================== output
+
+
+def table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print rows under headers in left-aligned columns (cells cut at ``CELL_WIDTH``)."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    for row in [list(headers), *cells]:
+        out.write(
+            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() + "\n"
+        )
+
+
+def _cell(value: Any) -> str:
+    text = "-" if value is None or value == "" else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def compact(value: Any) -> str:
+    """A JSON value on one line."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def when(timestamp: str | None) -> str | None:
+    """``2026-05-01T12:00:03.123456Z`` as ``2026-05-01 12:00:03`` (UTC)."""
+    return None if timestamp is None else timestamp.replace("T", " ")[:19]
+
+
+def schema_summary(schema: dict[str, Any] | None) -> str:
+    """A short name for a JSON schema: the model name, the type, or ``-`` for no input."""
+    if schema is None:
+        return "-"
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(schema_summary(option) for option in schema["anyOf"])
+    kind = schema.get("type")
+    if kind == "object" and "title" in schema:
+        return str(schema["title"])
+    if kind == "array":
+        return f"array[{schema_summary(schema.get('items', {}))}]"
+    return str(kind) if kind else "any"
+
+
+def target_of(item: dict[str, Any]) -> str:
+    """``Service/handler`` or ``Object/key/handler``."""
+    key = item.get("key")
+    return (
+        f"{item['service']}/{key}/{item['handler']}"
+        if key is not None
+        else f"{item['service']}/{item['handler']}"
+    )
+
+
+# ====================================================================== HTTP
+
+
+def _headers(args: argparse.Namespace) -> dict[str, str]:
+    return {"authorization": f"Bearer {args.token}"} if args.token else {}
+
+
+def admin(args: argparse.Namespace, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    """One admin API request; its JSON, or a TerminalError carrying the server's message."""
+    with httpx.Client(base_url=args.admin_url.rstrip("/"), headers=_headers(args), timeout=30.0) as http:
+        response = http.request(
+            method, path, params={k: v for k, v in (params or {}).items() if v is not None}
+        )
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    return response.json()
+
+
+def _emit_json(out: TextIO, payload: Any) -> int:
+    out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+# ====================================================================== commands
+
+
+def cmd_services(args: argparse.Namespace, out: TextIO) -> int:
+    payload = admin(args, "GET", f"/services/{quote(args.name, safe='')}" if args.name else "/services")
+    if args.json:
+        return _emit_json(out, payload)
+    services = [payload] if args.name else payload["services"]
+    rows = [
+        (
+            s["name"],
+            s["ty"],
+            h["name"],
+            h["kind"],
+            schema_summary(h["input_json_schema"]),
+            schema_summary(h["output_json_schema"]),
+        )
+        for s in services
+        for h in s["handlers"]
+    ]
+    if not rows:
+        out.write("no services\n")
+        return 0
+    table(out, ("SERVICE", "TYPE", "HANDLER", "KIND", "INPUT", "OUTPUT"), rows)
+    return 0
+
+
+def cmd_invocations(args: argparse.Namespace, out: TextIO) -> int:
+    params = {"status": args.status, "service": args.service, "key": args.key, "limit": args.limit}
+    payload = admin(args, "GET", "/invocations", params)
+    if args.json:
+        return _emit_json(out, payload)
+    items = payload["invocations"]
+    if not items:
+        out.write("no invocations\n")
+        return 0
+    rows = [(i["id"], target_of(i), i["status"], i["attempts"], when(i["created_at"])) for i in items]
+    table(out, ("ID", "TARGET", "STATUS", "ATTEMPTS", "CREATED"), rows)
+    return 0
+
+
+def cmd_journal(args: argparse.Namespace, out: TextIO) -> int:
+    info = admin(args, "GET", f"/invocations/{quote(args.id, safe='')}")
+    if args.json:
+        return _emit_json(out, info)
+    facts: list[tuple[str, Any]] = [
+        ("invocation", info["id"]),
+        ("target", target_of(info)),
+        ("status", info["status"]),
+        ("attempts", info["attempts"]),
+        ("created", when(info["created_at"])),
+        ("input", compact(info["input"])),
+    ]
+    if info["failure"]:
+        facts.append(("failure", f"[{info['failure']['code']}] {info['failure']['message']}"))
+    elif info["status"] == "completed":
+        facts.append(("result", compact(info["result"])))
+    if info["last_error"]:
+        facts.append(("last error", info["last_error"]))
+    width = max(len(name) for name, _ in facts)
+    for name, value in facts:
+        out.write(f"{name.ljust(width)}  {_cell(value)}\n")
+    out.write("\n")
+    if not info["journal"]:
+        out.write("no journal entries\n")
+        return 0
+    rows = [(e["index"], e["kind"], e["name"], e["status"], _entry_outcome(e)) for e in info["journal"]]
+    table(out, ("INDEX", "KIND", "NAME", "STATUS", "VALUE"), rows)
+    return 0
+
+
+def _entry_outcome(entry: dict[str, Any]) -> str | None:
+    if entry["failure"]:
+        return f"[{entry['failure']['code']}] {entry['failure']['message']}"
+    if entry["status"] == "pending":
+        return None if entry["target"] is None else str(entry["target"])
+    return compact(entry["value"])
+
+
+OPERATION_WORDS = {
+    "cancel": "cancellation requested for",
+    "kill": "killed",
+    "resume": "resumed",
+    "purge": "purged",
+}
+
+
+def cmd_operate(args: argparse.Namespace, out: TextIO) -> int:
+    payload = admin(args, "PATCH", f"/invocations/{quote(args.id, safe='')}/{args.command}")
+    if args.json:
+        return _emit_json(out, payload)
+    status = "" if args.command == "purge" else f" (status: {payload['status']})"
+    out.write(f"{OPERATION_WORDS[args.command]} {args.id}{status}\n")
+    return 0
+
+
+def cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
+    payload = admin(args, "GET", "/awakeables")
+    if args.json:
+        return _emit_json(out, payload)
+    items = payload["awakeables"]
+    if not items:
+        out.write("no pending approvals\n")
+        return 0
+    rows = [
+        (a["id"], a["invocation_id"], target_of(a), a["index"], a["description"], when(a["created_at"]))
+        for a in items
+    ]
+    table(out, ("AWAKEABLE", "INVOCATION", "TARGET", "STEP", "DESCRIPTION", "WAITING SINCE"), rows)
+    return 0
+
+
+def parse_value(text: str) -> Any:
+    """VALUE as JSON, or as a JSON string when it does not parse (``approved`` means ``"approved"``)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_resolve(args: argparse.Namespace, out: TextIO) -> int:
+    with Client(args.ingress_url, token=args.token, timeout=30.0) as client:
+        if args.command == "resolve":
+            client.resolve_awakeable(args.id, parse_value(args.value))
+        else:
+            client.reject_awakeable(args.id, args.message)
+    status = "Resolved" if args.command == "resolve" else "Rejected"
+    if args.json:
+        return _emit_json(out, {"awakeableId": args.id, "status": status})
+    out.write(f"{status.lower()} {args.id}\n")
+    return 0
+
+
+def cmd_state(args: argparse.Namespace, out: TextIO) -> int:
+    payload = admin(args, "GET", f"/state/{quote(args.service, safe='')}/{quote(args.key, safe='')}")
+    if args.json:
+        return _emit_json(out, payload)
+    if not payload["state"]:
+        out.write(f"no state for {args.service}/{args.key}\n")
+        return 0
+    table(out, ("NAME", "VALUE"), [(name, compact(value)) for name, value in payload["state"].items()])
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from ._loader import load_app
+    from .server import ServeOptions, run
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = load_app(args.target)
+    except UserError:
+        raise
+    except Exception as error:  # the user's module failed while importing: say where, briefly
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        raise UserError(
+            f"importing {args.target} failed: {type(error).__name__}: {error} ({where.filename}:{where.lineno})"
+        ) from error
+    given = {
+        "host": args.host,
+        "port": args.port,
+        "admin_port": args.admin_port,
+        "db": args.db,
+        "token": args.token or None,
+        "max_body": args.max_body,
+        "grace": args.grace,
+        "max_attempts": args.max_attempts,
+    }
+    options = ServeOptions(**{name: value for name, value in given.items() if value is not None})
+    asyncio.run(run(app, options))
+    return 0
+
+
+# ====================================================================== parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``agentdur`` argument parser."""
+    parser = argparse.ArgumentParser(prog="agentdur", description="Durable AI agents: serve and operate.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    client = argparse.ArgumentParser(add_help=False)
+    client.add_argument("--admin-url", default=os.environ.get("AGENTDUR_ADMIN_URL", DEFAULT_ADMIN_URL))
+    client.add_argument("--ingress-url", default=os.environ.get("AGENTDUR_INGRESS_URL", DEFAULT_INGRESS_URL))
+    client.add_argument(
+        "--token", default=os.environ.get(TOKEN_ENV), help=f"bearer token (default ${TOKEN_ENV})"
+    )
+    client.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[client], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    _add_serve(commands)
+    add("services", cmd_services, "list services, handlers and their input/output types").add_argument(
+        "name", nargs="?", help="only this service"
+    )
+    listing = add("invocations", cmd_invocations, "list invocations, newest first")
+    listing.add_argument(
+        "--status", help="scheduled, pending, ready, running, suspended, backing-off, paused, completed"
+    )
+    listing.add_argument("--service")
+    listing.add_argument("--key", help="object key")
+    listing.add_argument("--limit", type=int, default=100)
+    add("journal", cmd_journal, "show an invocation and its journal").add_argument("id")
+    for verb, text in (
+        ("cancel", "cancel an invocation (its compensation runs)"),
+        ("kill", "kill an invocation at once, without compensation"),
+        ("resume", "resume a paused invocation"),
+        ("purge", "delete a completed invocation and its journal"),
+    ):
+        add(verb, cmd_operate, text).add_argument("id")
+    add("approvals", cmd_approvals, "list pending awakeables: the approvals inbox")
+    resolve = add("resolve", cmd_resolve, "resolve an awakeable with a JSON value")
+    resolve.add_argument("id")
+    resolve.add_argument("value", help="JSON; text that is not JSON is sent as a JSON string")
+    reject = add("reject", cmd_resolve, "reject an awakeable with a reason")
+    reject.add_argument("id")
+    reject.add_argument("message")
+    state = add("state", cmd_state, "show the state of one virtual object key")
+    state.add_argument("service")
+    state.add_argument("key")
+    return parser
+
+
+def _add_serve(commands: Any) -> None:
+    # Defaults left as None take ServeOptions' own (not imported here: client commands stay light).
+    serve = commands.add_parser(
+        "serve", help="serve an app: ingress and admin API", description="Serve an agentdur.App."
+    )
+    serve.set_defaults(handler=cmd_serve)
+    serve.add_argument("target", help="module:app, imported with the current directory on sys.path")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="ingress port (default 8080)")
+    serve.add_argument("--admin-port", type=int, help="admin API port (default 9070)")
+    serve.add_argument("--db", help="SQLite journal file (default agentdur.db)")
+    serve.add_argument(
+        "--token", default=os.environ.get(TOKEN_ENV), help=f"require this bearer token (default ${TOKEN_ENV})"
+    )
+    serve.add_argument("--max-body", type=int, help="largest request body in bytes (default 10 MiB)")
+    serve.add_argument(
+        "--grace", type=float, help="seconds running steps get to finish at shutdown (default 10)"
+    )
+    serve.add_argument("--max-attempts", type=int, help="handler attempts before an invocation is paused")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``agentdur`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args, sys.stdout))
+    except TerminalError as error:
+        hint = f"; pass --token or set {TOKEN_ENV}" if error.status_code == HTTP_UNAUTHORIZED else ""
+        print(f"error: {error.message} (HTTP {error.status_code}){hint}", file=sys.stderr)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except httpx.HTTPError as error:
+        print(f"error: cannot reach {_url_of(error)}: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILURE
+
+
+def _url_of(error: httpx.HTTPError) -> str:
+    try:
+        return str(error.request.url)
+    except RuntimeError:
+        return "the server"

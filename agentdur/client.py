@@ -1,0 +1,323 @@
+"""Clients of an ingress: call and send to handlers, attach to invocations, resolve awakeables.
+
+They use Restate's plain ingress URLs only, so the same client talks to ``agentdur serve`` and to a
+real Restate server::
+
+    with agentdur.Client("http://127.0.0.1:8080") as client:
+        receipt = client.call("Pipeline", "run", {"text": "..."})
+        inv_id = client.send("Chat", "message", "hi", key="user-1", delay=timedelta(minutes=5))
+        client.resolve_awakeable(approval_id, True)
+
+A terminal failure raises the matching :class:`agentdur.TerminalError` subclass (400
+:class:`~agentdur.InvalidInputError`, 404 :class:`~agentdur.NotFoundError`, 409
+:class:`~agentdur.ConflictError` or :class:`~agentdur.InvocationCancelledError`); transport
+failures raise ``httpx.HTTPError``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ._exceptions import (
+    CANCELLED_MESSAGE,
+    HTTP_BAD_REQUEST,
+    HTTP_CONFLICT,
+    HTTP_NOT_FOUND,
+    ConflictError,
+    InvalidInputError,
+    InvocationCancelledError,
+    NotFoundError,
+    TerminalError,
+)
+from ._serde import to_json_text
+
+DEFAULT_INGRESS_URL = "http://127.0.0.1:8080"
+# Restate answers /output of an invocation that has not finished yet with this status.
+HTTP_NOT_READY = 470
+# How the embedded engine and Restate word a cancelled invocation's failure.
+CANCELLED_MESSAGES = frozenset({CANCELLED_MESSAGE, "cancelled", "canceled"})
+# Calls wait as long as the handler runs; only connecting is bounded by default.
+DEFAULT_TIMEOUT = httpx.Timeout(None, connect=10.0)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One ingress request, built the same way for the sync and the async client."""
+
+    method: str
+    path: str
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _segment(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _handler_path(service: str, handler: str, key: str | None) -> str:
+    if key is None:
+        return f"/{_segment(service)}/{_segment(handler)}"
+    return f"/{_segment(service)}/{_segment(key)}/{_segment(handler)}"
+
+
+def _invoke_request(
+    service: str,
+    handler: str,
+    arg: Any,
+    key: str | None,
+    idempotency_key: str | None,
+    send: bool = False,
+    delay: float | timedelta | None = None,
+) -> _Request:
+    headers: dict[str, str] = {}
+    content = None
+    if arg is not None:
+        content = to_json_text(arg).encode()
+        headers["content-type"] = "application/json"
+    if idempotency_key is not None:
+        headers["idempotency-key"] = idempotency_key
+    params: dict[str, str] = {}
+    if delay is not None:
+        seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        params["delay"] = f"{round(seconds * 1000)}ms"
+    path = _handler_path(service, handler, key) + ("/send" if send else "")
+    return _Request("POST", path, content, headers, params)
+
+
+def _awakeable_request(awakeable_id: str, verb: str, content: bytes, content_type: str) -> _Request:
+    return _Request(
+        "POST",
+        f"/restate/awakeables/{_segment(awakeable_id)}/{verb}",
+        content,
+        {"content-type": content_type},
+    )
+
+
+def error_from_response(response: httpx.Response) -> TerminalError:
+    """The :class:`TerminalError` subclass matching a failed ingress response."""
+    message = response.text
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    status = response.status_code
+    if status == HTTP_CONFLICT and message in CANCELLED_MESSAGES:
+        return InvocationCancelledError(message, status)
+    kind = {HTTP_BAD_REQUEST: InvalidInputError, HTTP_NOT_FOUND: NotFoundError, HTTP_CONFLICT: ConflictError}
+    return kind.get(status, TerminalError)(message or response.reason_phrase, status)
+
+
+def _result(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    return json.loads(response.content) if response.content.strip() else None
+
+
+def _output(response: httpx.Response) -> tuple[bool, Any]:
+    if response.status_code == HTTP_NOT_READY:
+        return False, None
+    return True, _result(response)
+
+
+def _invocation_id(response: httpx.Response) -> str:
+    return str(_result(response)["invocationId"])
+
+
+def _base_headers(token: str | None) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+class Client:
+    """A blocking client of an agentdur or Restate ingress.
+
+    Args:
+        ingress_url: where the ingress listens.
+        token: sent as ``Authorization: Bearer <token>`` when the server requires one.
+        timeout: an ``httpx`` timeout; by default only connecting is bounded, so a call waits as
+            long as its handler runs.
+    """
+
+    def __init__(
+        self,
+        ingress_url: str = DEFAULT_INGRESS_URL,
+        token: str | None = None,
+        *,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.ingress_url = ingress_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.ingress_url, headers=_base_headers(token), timeout=timeout)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def _send(self, request: _Request) -> httpx.Response:
+        return self._http.request(
+            request.method,
+            request.path,
+            content=request.content,
+            headers=request.headers,
+            params=request.params,
+        )
+
+    def call(
+        self,
+        service: str,
+        handler: str,
+        arg: Any = None,
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Invoke a handler (``key`` for a virtual object) and return its JSON result."""
+        return _result(self._send(_invoke_request(service, handler, arg, key, idempotency_key)))
+
+    def send(
+        self,
+        service: str,
+        handler: str,
+        arg: Any = None,
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
+        delay: float | timedelta | None = None,
+    ) -> str:
+        """Start a handler without waiting (after ``delay`` seconds, if given); returns the invocation id."""
+        return _invocation_id(
+            self._send(_invoke_request(service, handler, arg, key, idempotency_key, True, delay))
+        )
+
+    def attach(self, invocation_id: str) -> Any:
+        """Wait for an invocation to finish and return its result (or raise its failure)."""
+        return _result(self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/attach")))
+
+    def output(self, invocation_id: str) -> tuple[bool, Any]:
+        """``(True, result)`` once the invocation finished, ``(False, None)`` while it runs."""
+        return _output(self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/output")))
+
+    def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
+        """Complete an awakeable with a JSON value, waking the handler that waits on it."""
+        _result(
+            self._send(
+                _awakeable_request(awakeable_id, "resolve", to_json_text(value).encode(), "application/json")
+            )
+        )
+
+    def reject_awakeable(self, awakeable_id: str, message: str) -> None:
+        """Fail an awakeable: the waiting handler gets a TerminalError with ``message``."""
+        _result(
+            self._send(
+                _awakeable_request(awakeable_id, "reject", message.encode(), "text/plain; charset=utf-8")
+            )
+        )
+
+
+class AsyncClient:
+    """The asyncio twin of :class:`Client`, with the same methods as coroutines.
+
+    Args:
+        ingress_url: where the ingress listens.
+        token: sent as ``Authorization: Bearer <token>`` when the server requires one.
+        timeout: an ``httpx`` timeout; by default only connecting is bounded.
+    """
+
+    def __init__(
+        self,
+        ingress_url: str = DEFAULT_INGRESS_URL,
+        token: str | None = None,
+        *,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.ingress_url = ingress_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.ingress_url, headers=_base_headers(token), timeout=timeout
+        )
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def _send(self, request: _Request) -> httpx.Response:
+        return await self._http.request(
+            request.method,
+            request.path,
+            content=request.content,
+            headers=request.headers,
+            params=request.params,
+        )
+
+    async def call(
+        self,
+        service: str,
+        handler: str,
+        arg: Any = None,
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Invoke a handler (``key`` for a virtual object) and return its JSON result."""
+        return _result(await self._send(_invoke_request(service, handler, arg, key, idempotency_key)))
+
+    async def send(
+        self,
+        service: str,
+        handler: str,
+        arg: Any = None,
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
+        delay: float | timedelta | None = None,
+    ) -> str:
+        """Start a handler without waiting (after ``delay`` seconds, if given); returns the invocation id."""
+        request = _invoke_request(service, handler, arg, key, idempotency_key, True, delay)
+        return _invocation_id(await self._send(request))
+
+    async def attach(self, invocation_id: str) -> Any:
+        """Wait for an invocation to finish and return its result (or raise its failure)."""
+        return _result(
+            await self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/attach"))
+        )
+
+    async def output(self, invocation_id: str) -> tuple[bool, Any]:
+        """``(True, result)`` once the invocation finished, ``(False, None)`` while it runs."""
+        return _output(
+            await self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/output"))
+        )
+
+    async def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
+        """Complete an awakeable with a JSON value, waking the handler that waits on it."""
+        request = _awakeable_request(
+            awakeable_id, "resolve", to_json_text(value).encode(), "application/json"
+        )
+        _result(await self._send(request))
+
+    async def reject_awakeable(self, awakeable_id: str, message: str) -> None:
+        """Fail an awakeable: the waiting handler gets a TerminalError with ``message``."""
+        request = _awakeable_request(awakeable_id, "reject", message.encode(), "text/plain; charset=utf-8")
+        _result(await self._send(request))

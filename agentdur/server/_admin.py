@@ -1,0 +1,160 @@
+"""The admin API (port 9070 by default): services and their schemas, invocations, approvals, state.
+
+Operating verbs are Restate's: ``PATCH /invocations/{id}/cancel|kill|purge|resume``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .._exceptions import InvalidInputError, NotFoundError
+from .._service import App, HandlerSpec, Service, VirtualObject
+from ..engine import InvocationInfo
+from ._errors import EXCEPTION_HANDLERS, HTTP_ACCEPTED, CatchAll
+from ._openapi import handler_schema, openapi_document
+from ._state import ServerState
+
+STATUSES: tuple[str, ...] = get_args(InvocationInfo.model_fields["status"].annotation)
+VERBS = ("cancel", "kill", "purge", "resume")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+
+
+def describe_service(definition: Service | VirtualObject) -> dict[str, Any]:
+    """A service as the admin API lists it: its type and each handler's kind and schemas."""
+    return {
+        "name": definition.name,
+        "ty": "VirtualObject" if isinstance(definition, VirtualObject) else "Service",
+        "description": definition.description,
+        "handlers": [describe_handler(spec) for spec in definition.handlers.values()],
+    }
+
+
+def describe_handler(spec: HandlerSpec) -> dict[str, Any]:
+    """A handler: its kind (``None`` for a service handler) and the JSON schemas of input and output."""
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "input_json_schema": handler_schema(spec.input_adapter, "validation") if spec.takes_input else None,
+        "output_json_schema": handler_schema(spec.output_adapter, "serialization"),
+    }
+
+
+class Admin:
+    """The request handlers of the admin API, bound to one :class:`ServerState`."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    @property
+    def app(self) -> App:
+        return self.state.engine.app
+
+    def definition(self, request: Request) -> Service | VirtualObject:
+        name = request.path_params["name"]
+        definition = self.app.services.get(name)
+        if definition is None:
+            raise NotFoundError(f"unknown service {name!r}")
+        return definition
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def services(self, request: Request) -> Response:
+        return JSONResponse({"services": [describe_service(d) for d in self.app.services.values()]})
+
+    async def service(self, request: Request) -> Response:
+        return JSONResponse(describe_service(self.definition(request)))
+
+    async def service_openapi(self, request: Request) -> Response:
+        definition = self.definition(request)
+        document = openapi_document([definition], title=definition.name, server_url=self.state.ingress_url)
+        return JSONResponse(document)
+
+    async def openapi(self, request: Request) -> Response:
+        services = self.app.services.values()
+        return JSONResponse(
+            openapi_document(services, title="agentdur ingress", server_url=self.state.ingress_url)
+        )
+
+    async def invocations(self, request: Request) -> Response:
+        query = request.query_params
+        unknown = sorted(set(query) - {"status", "service", "key", "limit"})
+        if unknown:
+            raise InvalidInputError(
+                f"unknown query parameter {unknown[0]!r}: use status, service, key, limit"
+            )
+        status = query.get("status")
+        if status is not None and status not in STATUSES:
+            raise InvalidInputError(f"status: must be one of {', '.join(STATUSES)}, not {status!r}")
+        limit_text = query.get("limit", str(DEFAULT_LIMIT))
+        if not limit_text.isdigit() or not 0 < int(limit_text) <= MAX_LIMIT:
+            raise InvalidInputError(
+                f"limit: must be a whole number from 1 to {MAX_LIMIT}, not {limit_text!r}"
+            )
+        found = await self.state.engine.invocations(
+            status=status, service=query.get("service"), key=query.get("key"), limit=int(limit_text)
+        )
+        return JSONResponse(
+            {"invocations": [info.model_dump(mode="json", exclude={"journal"}) for info in found]}
+        )
+
+    async def invocation(self, request: Request) -> Response:
+        info = await self.state.engine.invocation(request.path_params["id"])
+        return JSONResponse(info.model_dump(mode="json"))
+
+    async def operate(self, request: Request) -> Response:
+        """``PATCH /invocations/{id}/{verb}``: cancel (asynchronous: 202), kill, purge or resume."""
+        inv_id, verb = request.path_params["id"], request.path_params["verb"]
+        if verb not in VERBS:
+            raise NotFoundError(f"unknown operation {verb!r}: use one of {', '.join(VERBS)}")
+        engine = self.state.engine
+        operations = {
+            "cancel": engine.cancel,
+            "kill": engine.kill,
+            "purge": engine.purge,
+            "resume": engine.resume,
+        }
+        await operations[verb](inv_id)
+        status = "purged" if verb == "purge" else (await engine.invocation(inv_id)).status
+        body = {"invocationId": inv_id, "action": verb, "status": status}
+        return JSONResponse(body, status_code=HTTP_ACCEPTED if verb == "cancel" else 200)
+
+    async def awakeables(self, request: Request) -> Response:
+        pending = await self.state.engine.pending_awakeables()
+        return JSONResponse({"awakeables": [item.model_dump(mode="json") for item in pending]})
+
+    async def state_of(self, request: Request) -> Response:
+        service, key = request.path_params["service"], request.path_params["key"]
+        self.app.is_keyed(service)  # NotFoundError for an unknown service
+        state = await self.state.engine.state(service, key)
+        return JSONResponse({"service": service, "key": key, "state": state})
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/health", self.health, methods=["GET"]),
+            Route("/services", self.services, methods=["GET"]),
+            Route("/services/{name}", self.service, methods=["GET"]),
+            Route("/services/{name}/openapi", self.service_openapi, methods=["GET"]),
+            Route("/openapi.json", self.openapi, methods=["GET"]),
+            Route("/invocations", self.invocations, methods=["GET"]),
+            Route("/invocations/{id}", self.invocation, methods=["GET"]),
+            Route("/invocations/{id}/{verb}", self.operate, methods=["PATCH"]),
+            Route("/awakeables", self.awakeables, methods=["GET"]),
+            Route("/state/{service}/{key:path}", self.state_of, methods=["GET"]),
+        ]
+
+
+def admin_app(state: ServerState) -> Starlette:
+    """The admin ASGI application over ``state.engine``."""
+    return Starlette(
+        routes=Admin(state).routes(),
+        middleware=[Middleware(CatchAll)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )

@@ -1,0 +1,102 @@
+"""Every error the server returns is JSON ``{"message": ..., "code": ...}``; none carries a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .._exceptions import HTTP_INTERNAL_ERROR, TerminalError, UserError
+
+log = logging.getLogger("agentdur.server")
+
+# Restate answers ``/output`` of an invocation that has not finished with this status.
+HTTP_NOT_READY = 470
+HTTP_ACCEPTED = 202
+HTTP_UNAUTHORIZED = 401
+HTTP_METHOD_NOT_ALLOWED = 405
+HTTP_CONTENT_TOO_LARGE = 413
+HTTP_UNSUPPORTED_MEDIA_TYPE = 415
+HTTP_SERVICE_UNAVAILABLE = 503
+
+GENERIC_FAILURE = "internal server error; the details are in the server log"
+
+
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The JSON error body every failure of the server uses."""
+    return JSONResponse({"message": message, "code": status}, status_code=status, headers=headers)
+
+
+def terminal_error_response(error: TerminalError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """A handler's or the engine's terminal failure: its code becomes the HTTP status when it is one."""
+    status = error.status_code if 400 <= error.status_code <= 599 else HTTP_INTERNAL_ERROR
+    return JSONResponse(error.to_json(), status_code=status, headers=headers)
+
+
+def method_not_allowed(method: str, allowed: tuple[str, ...]) -> HTTPException:
+    """A 405 naming the methods the route accepts (and listing them in ``Allow``)."""
+    return HTTPException(
+        HTTP_METHOD_NOT_ALLOWED,
+        f"method {method} is not allowed here; use {' or '.join(allowed)}",
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's routing errors (404, 405) and ours (413, 415, ...) as JSON."""
+    assert isinstance(exc, HTTPException)
+    message = exc.detail
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no route for {request.method} {request.url.path}"
+    elif exc.status_code == HTTP_METHOD_NOT_ALLOWED and message == "Method Not Allowed":
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    return error_response(exc.status_code, message, exc.headers)
+
+
+async def on_terminal_error(request: Request, exc: Exception) -> Response:
+    """A TerminalError raised while serving a request: bad input, unknown target, conflict."""
+    assert isinstance(exc, TerminalError)
+    return terminal_error_response(exc)
+
+
+async def on_user_error(request: Request, exc: Exception) -> Response:
+    """The engine refused to work (it is closed: the server is shutting down)."""
+    return error_response(HTTP_SERVICE_UNAVAILABLE, f"unavailable: {exc}")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: on_http_exception,
+    TerminalError: on_terminal_error,
+    UserError: on_user_error,
+}
+
+
+class CatchAll:
+    """Turns an unexpected exception into a generic 500 JSON body; the traceback goes to the log only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unexpected error serving %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await error_response(HTTP_INTERNAL_ERROR, GENERIC_FAILURE)(scope, receive, send)

@@ -1,0 +1,167 @@
+"""JSON schemas of handlers and the OpenAPI 3.1 document of the ingress, generated from them."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import PydanticUserError, TypeAdapter
+
+from .._service import HandlerSpec, Service, VirtualObject
+
+OPENAPI_VERSION = "3.1.0"
+COMPONENTS_REF = "#/components/schemas/{model}"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}, "code": {"type": "integer"}},
+    "required": ["message", "code"],
+}
+SEND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "invocationId": {"type": "string"},
+        "status": {"type": "string", "enum": ["Accepted", "PreviouslyAccepted"]},
+    },
+    "required": ["invocationId", "status"],
+}
+
+Mode = Literal["validation", "serialization"]
+SchemaKey = tuple[str, str, Mode]
+
+
+def handler_schema(adapter: TypeAdapter[Any], mode: Mode) -> dict[str, Any]:
+    """A self-contained JSON schema of a handler's input (``validation``) or output (``serialization``)."""
+    try:
+        return adapter.json_schema(mode=mode)
+    except PydanticUserError as error:
+        return {"description": f"no JSON schema for this type: {error.message}"}
+
+
+def openapi_document(
+    definitions: Iterable[Service | VirtualObject], *, title: str, server_url: str
+) -> dict[str, Any]:
+    """An OpenAPI 3.1 document of the ingress routes of ``definitions``: calls, sends, their schemas."""
+    definitions = list(definitions)
+    specs = [spec for definition in definitions for spec in definition.handlers.values()]
+    schemas, components = _schemas(specs)
+    paths: dict[str, Any] = {}
+    for spec in specs:
+        base = f"/{spec.service}/{{key}}/{spec.name}" if spec.keyed else f"/{spec.service}/{spec.name}"
+        call = _operation(spec, schemas, send=False)
+        paths[base] = {"post": call}
+        if spec.kind == "shared":  # shared handlers also answer GET, without a body
+            without_body = {name: value for name, value in call.items() if name != "requestBody"}
+            paths[base]["get"] = {**without_body, "operationId": f"{call['operationId']}_get"}
+        paths[f"{base}/send"] = {"post": _operation(spec, schemas, send=True)}
+    components["Error"] = ERROR_SCHEMA
+    components["SendResponse"] = SEND_SCHEMA
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": title, "version": "1.0.0"},
+        "servers": [{"url": server_url}],
+        "tags": [
+            {"name": d.name, **({"description": d.description} if d.description else {})} for d in definitions
+        ],
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _schemas(specs: list[HandlerSpec]) -> tuple[dict[SchemaKey, dict[str, Any]], dict[str, Any]]:
+    """Input and output schemas of every handler, sharing model definitions under components."""
+    inputs: list[tuple[SchemaKey, Mode, TypeAdapter[Any]]] = []
+    for spec in specs:
+        if spec.takes_input:
+            inputs.append(((spec.service, spec.name, "validation"), "validation", spec.input_adapter))
+        inputs.append(((spec.service, spec.name, "serialization"), "serialization", spec.output_adapter))
+    try:
+        by_key, definitions = TypeAdapter.json_schemas(inputs, ref_template=COMPONENTS_REF)
+        return {key: schema for (key, _), schema in by_key.items()}, dict(definitions.get("$defs", {}))
+    except PydanticUserError:
+        # One type has no JSON schema: describe that one, keep the others.
+        schemas: dict[SchemaKey, dict[str, Any]] = {}
+        components: dict[str, Any] = {}
+        for key, mode, adapter in inputs:
+            try:
+                by_key, definitions = TypeAdapter.json_schemas(
+                    [(key, mode, adapter)], ref_template=COMPONENTS_REF
+                )
+            except PydanticUserError as error:
+                schemas[key] = {"description": f"no JSON schema for this type: {error.message}"}
+                continue
+            schemas[key] = by_key[(key, mode)]
+            components.update(definitions.get("$defs", {}))
+        return schemas, components
+
+
+def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, send: bool) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = []
+    if spec.keyed:
+        parameters.append(
+            {
+                "name": "key",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "object key",
+            }
+        )
+    parameters.append(
+        {
+            "name": "idempotency-key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "the same key returns the same invocation and result",
+        }
+    )
+    if send:
+        parameters.append(
+            {
+                "name": "delay",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "start after this long: 10s, 500ms, 1h30m or ISO-8601 PT10S",
+            }
+        )
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    if send:
+        success = {
+            "202": {
+                "description": "the invocation is durably accepted",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SendResponse"}}},
+            }
+        }
+    else:
+        output = schemas[(spec.service, spec.name, "serialization")]
+        success = {
+            "200": {
+                "description": "the handler's result",
+                "content": {"application/json": {"schema": output}},
+            }
+        }
+    operation: dict[str, Any] = {
+        "operationId": f"{spec.service}_{spec.name}" + ("_send" if send else ""),
+        "summary": f"{'Send to' if send else 'Call'} {spec.service}/{spec.name}",
+        "tags": [spec.service],
+        "parameters": parameters,
+        "responses": {
+            **success,
+            "400": {
+                "description": "malformed or invalid input (the message names the field)",
+                "content": error,
+            },
+            "default": {"description": "a terminal failure, with its code", "content": error},
+        },
+    }
+    doc = inspect.getdoc(spec.fn)
+    if doc:
+        operation["description"] = doc
+    if spec.takes_input:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schemas[(spec.service, spec.name, "validation")]}},
+        }
+    return operation

@@ -1,0 +1,154 @@
+"""``agentdur serve``: the ingress and the admin API on uvicorn, in one process sharing one engine.
+
+On SIGTERM or SIGINT the server stops accepting connections, gives running steps ``grace`` seconds to
+finish and be journaled, closes the engine and exits normally; whatever is left resumes at the next
+start. A second signal stops at once (the journal is still consistent: unfinished steps re-run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sqlite3
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from .._exceptions import UserError
+from .._options import InvocationRetryPolicy
+from .._service import App
+from ..engine import Engine
+from ._admin import admin_app
+from ._auth import BearerAuth
+from ._body import DEFAULT_MAX_BODY
+from ._ingress import ingress_app
+from ._state import ServerState
+
+log = logging.getLogger("agentdur.server")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_INGRESS_PORT = 8080
+DEFAULT_ADMIN_PORT = 9070
+DEFAULT_GRACE = 10.0
+# Extra time uvicorn gives open requests after the engine's grace period, before it cancels them.
+RESPONSE_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``agentdur serve`` runs.
+
+    Attributes:
+        host: the interface both servers bind (loopback unless told otherwise).
+        port: the ingress port.
+        admin_port: the admin API port.
+        db: the engine's SQLite file.
+        token: when set, both servers require ``Authorization: Bearer <token>`` (health checks excepted).
+        max_body: the largest request body accepted, in bytes.
+        grace: seconds running steps get to finish at shutdown.
+        max_attempts: handler attempts before a failing invocation is paused (engine default if None).
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_INGRESS_PORT
+    admin_port: int = DEFAULT_ADMIN_PORT
+    db: str = "agentdur.db"
+    token: str | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    grace: float = DEFAULT_GRACE
+    max_attempts: int | None = None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before the engine starts so a busy port fails fast and clearly."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        raise UserError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+
+
+def url_of(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to :func:`run`, which stops both servers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _protect(app: ASGIApp, token: str | None, open_path: str) -> ASGIApp:
+    return app if token is None else BearerAuth(app, token, frozenset({open_path}))
+
+
+async def run(app: App, options: ServeOptions) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT, then shut down gracefully."""
+    sockets = [listen(options.host, options.port), listen(options.host, options.admin_port)]
+    stop = asyncio.Event()
+    servers: list[_Server] = []
+    _on_signals(stop, servers)  # a signal during recovery stops right after it
+    retry_policy = (
+        None if options.max_attempts is None else InvocationRetryPolicy(max_attempts=options.max_attempts)
+    )
+    engine = Engine(app, path=options.db, retry_policy=retry_policy)
+    try:
+        await engine.start()
+    except (sqlite3.Error, OSError) as error:
+        for sock in sockets:
+            sock.close()
+        raise UserError(f"cannot open the journal {options.db!r}: {error}") from error
+    ingress_url, admin_url = (url_of(options.host, sock.getsockname()[1]) for sock in sockets)
+    state = ServerState(engine, max_body=options.max_body, ingress_url=ingress_url)
+    servers += [
+        _server(_protect(ingress_app(state), options.token, "/restate/health"), options),
+        _server(_protect(admin_app(state), options.token, "/health"), options),
+    ]
+    tasks = [
+        asyncio.create_task(server.serve(sockets=[sock]))
+        for server, sock in zip(servers, sockets, strict=True)
+    ]
+    log.info(
+        "serving %s on %s (admin %s), journal %s", ", ".join(app.services), ingress_url, admin_url, options.db
+    )
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    log.info("shutting down: running steps get %.1fs to finish", options.grace)
+    state.closing = True
+    for server in servers:
+        server.should_exit = True
+    await engine.close(grace_period=options.grace)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stopped.cancel()
+    log.info("stopped; unfinished invocations resume at the next start")
+
+
+def _server(app: ASGIApp, options: ServeOptions) -> _Server:
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_config=None,
+        ws="none",
+        timeout_graceful_shutdown=int(options.grace + RESPONSE_GRACE),
+    )
+    return _Server(config)
+
+
+def _on_signals(stop: asyncio.Event, servers: list[_Server]) -> None:
+    loop = asyncio.get_running_loop()
+
+    def handle() -> None:
+        if stop.is_set():  # a second signal: stop waiting for open requests
+            for server in servers:
+                server.force_exit = True
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, handle)

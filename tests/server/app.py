@@ -1,0 +1,133 @@
+"""The app the server tests serve: a service, a virtual object, approvals and observable side effects.
+
+Steps that have side effects append lines to a marker file named in the input, so a test (another
+process) can tell how often a step body really ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+import agentdur
+
+greeter = agentdur.Service("Greeter", description="Greets people and takes orders.")
+counter = agentdur.VirtualObject("Counter")
+approvals = agentdur.Service("Approvals")
+effects = agentdur.Service("Effects")
+
+
+class Order(BaseModel):
+    item: str
+    quantity: int = Field(gt=0)
+
+
+class Receipt(BaseModel):
+    item: str
+    quantity: int
+    total: float
+
+
+class Failure(BaseModel):
+    message: str
+    code: int = 500
+
+
+class Work(BaseModel):
+    marker: str
+    hold: float = 0.0
+    then_sleep: float = 0.0
+
+
+def mark(path: str, line: str) -> int:
+    """Append a line to a marker file; returns how many lines it now has."""
+    with open(path, "a") as f:
+        f.write(line + "\n")
+    return len(Path(path).read_text().splitlines())
+
+
+@greeter.handler()
+async def greet(ctx: agentdur.Context, name: str) -> str:
+    """Say hello."""
+
+    def compose() -> str:
+        return f"Hello, {name}!"
+
+    return await ctx.run_typed("compose greeting", compose)
+
+
+@greeter.handler()
+async def order(ctx: agentdur.Context, order: Order) -> Receipt:
+    return Receipt(item=order.item, quantity=order.quantity, total=order.quantity * 2.5)
+
+
+@greeter.handler()
+async def ping(ctx: agentdur.Context) -> str:
+    return "pong"
+
+
+@greeter.handler()
+async def fail(ctx: agentdur.Context, failure: Failure) -> str:
+    raise agentdur.TerminalError(failure.message, failure.code)
+
+
+@counter.handler()
+async def add(ctx: agentdur.ObjectContext, amount: int) -> int:
+    total = (await ctx.get("count", type_hint=int) or 0) + amount
+    ctx.set("count", total)
+    return total
+
+
+@counter.handler(kind="shared")
+async def get(ctx: agentdur.ObjectSharedContext) -> int:
+    return await ctx.get("count", type_hint=int) or 0
+
+
+@approvals.handler()
+async def request(ctx: agentdur.Context, what: str) -> str:
+    """Wait for a human to approve ``what``."""
+    _, decision = ctx.awakeable(type_hint=str, description=f"approve {what}")
+    return f"{what}: {await decision}"
+
+
+@approvals.handler()
+async def publish(ctx: agentdur.Context, work: Work) -> str:
+    """Wait for an approval whose id is written to the marker file (no admin API needed)."""
+    awakeable_id, decision = ctx.awakeable(type_hint=str, description="published approval")
+    await ctx.run_typed("publish", mark, agentdur.RunOptions(), work.marker, awakeable_id)
+    return await decision
+
+
+@effects.handler()
+async def step(ctx: agentdur.Context, work: Work) -> int:
+    """One step with a side effect that takes ``hold`` seconds, then an optional durable sleep."""
+
+    async def effect() -> int:
+        mark(work.marker, "start")
+        await asyncio.sleep(work.hold)
+        return mark(work.marker, "done")
+
+    lines = await ctx.run_typed("effect", effect)
+    if work.then_sleep:
+        await ctx.sleep(timedelta(seconds=work.then_sleep))
+        await ctx.run_typed("after sleep", mark, agentdur.RunOptions(), work.marker, "after")
+    return lines
+
+
+@effects.handler()
+async def flaky(ctx: agentdur.Context, work: Work) -> str:
+    """Fails (retryably) until the marker file exists."""
+    return await ctx.run_typed("check marker", require_marker, agentdur.RunOptions(), work.marker)
+
+
+def require_marker(path: str) -> str:
+    if not os.path.exists(path):
+        raise RuntimeError("the marker file is missing")
+    return "recovered"
+
+
+app = agentdur.App([greeter, counter, approvals, effects])
