@@ -115,7 +115,12 @@ def terminal_error_from_json(data: dict[str, Any]) -> TerminalError:
     code = int(data.get("code", HTTP_INTERNAL_ERROR))
     if data.get("cancelled"):
         return InvocationCancelledError(message, code)
-    cls = {HTTP_BAD_REQUEST: InvalidInputError, HTTP_NOT_FOUND: NotFoundError}.get(code, TerminalError)
+    by_code: dict[int, type[TerminalError]] = {
+        HTTP_BAD_REQUEST: InvalidInputError,
+        HTTP_NOT_FOUND: NotFoundError,
+        HTTP_CONFLICT: ConflictError,
+    }
+    cls = by_code.get(code, TerminalError)
     return cls(message, code)
 
 

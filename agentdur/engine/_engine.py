@@ -17,7 +17,7 @@ from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
-from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, as_seconds, check_route
+from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, as_seconds, check_route, new_invocation_id
 from ._store import Store, Synchronous
 
 
@@ -158,9 +158,29 @@ class Engine:
                 same invocation; reusing it with another input raises :class:`ConflictError`.
             delay: start the handler only after this long (seconds or a timedelta).
         """
-        spec, input_text = self._checked_input(service, handler, arg, key)
-        inv_id, _ = await self._rt.submit(spec, key, input_text, idempotency_key, as_seconds(delay))
+        inv_id, _ = await self.submit(service, handler, arg, key=key, idempotency_key=idempotency_key, delay=delay)
         return inv_id
+
+    async def submit(
+        self,
+        service: str,
+        handler: str,
+        arg: Any = None,
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
+        delay: float | timedelta | None = None,
+    ) -> tuple[str, bool]:
+        """Like :meth:`send`, and also says whether the invocation is new (``False``: its
+        idempotency key named an existing one)."""
+        spec, input_text = self._checked_input(service, handler, arg, key)
+        return await self._rt.submit(spec, key, input_text, idempotency_key, as_seconds(delay))
+
+    def idempotent_invocation_id(
+        self, service: str, handler: str, idempotency_key: str, *, key: str | None = None
+    ) -> str:
+        """The id of the invocation an idempotency key names (whether or not it exists yet)."""
+        return new_invocation_id(service, handler, key, idempotency_key)
 
     def _checked_input(self, service: str, handler: str, arg: Any, key: str | None) -> tuple[HandlerSpec, str]:
         """The handler and its input as JSON text, or the 4xx error saying what is wrong (nothing written)."""

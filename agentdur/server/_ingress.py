@@ -33,7 +33,6 @@ from ._errors import (
     method_not_allowed,
     terminal_error_response,
 )
-from ._idempotency import IdempotentSender, idempotent_invocation_id
 from ._routes import Target, no_route, path_segments, resolve_idempotent_path, resolve_invocation_path
 from ._state import ServerState
 
@@ -47,7 +46,6 @@ class Ingress:
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
-        self.sender = IdempotentSender(state.engine)
 
     async def dispatch(self, request: Request) -> Response:
         """Route by path: Restate's ``/restate/...`` API, else a handler invocation."""
@@ -72,7 +70,7 @@ class Ingress:
         self.refuse_when_closing()
         spec, key = target.spec, target.key
         if target.send:
-            inv_id, created = await self.sender.send(
+            inv_id, created = await self.state.engine.submit(
                 spec.service, spec.name, body, key=key, idempotency_key=idempotency_key, delay=delay
             )
             status = "Accepted" if created else "PreviouslyAccepted"
@@ -137,7 +135,7 @@ class Ingress:
             inv_id = target[0]
         else:
             spec, key, idempotency_key = resolve_idempotent_path(self.state.engine.app, target)
-            inv_id = idempotent_invocation_id(spec.service, spec.name, key, idempotency_key)
+            inv_id = self.state.engine.idempotent_invocation_id(spec.service, spec.name, idempotency_key, key=key)
         if verb == "attach":
             self.refuse_when_closing()
             return await self.outcome_response(inv_id, self.state.engine.attach)

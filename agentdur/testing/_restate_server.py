@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from .._exceptions import UserError
-from ._ports import free_port
+from ._ports import free_ports
 
 BINARY_ENV = "AGENTDUR_RESTATE_SERVER"
 
@@ -75,9 +75,7 @@ class RestateServer:
         self.base_dir = Path(base_dir) if base_dir is not None else Path(tempfile.mkdtemp(prefix="restate-"))
         self.startup_timeout = startup_timeout
         self.log_path = Path(log_path) if log_path is not None else self.base_dir / "restate-server.log"
-        self.ingress_port = free_port()
-        self.admin_port = free_port()
-        self.node_port = free_port()
+        self.ingress_port, self.admin_port, self.node_port = free_ports(3)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
