@@ -271,6 +271,10 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         raise UserError(
             f"importing {args.target} failed: {type(error).__name__}: {error} ({where.filename}:{where.lineno})"
         ) from error
+    if args.backend == "restate":
+        return _serve_restate(app, args)
+    if args.register or args.advertised_uri:
+        raise UserError("--register and --advertised-uri only apply with --backend restate")
     given = {
         "host": args.host,
         "port": args.port,
@@ -283,6 +287,35 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     }
     options = ServeOptions(**{name: value for name, value in given.items() if value is not None})
     asyncio.run(run(app, options))
+    return 0
+
+
+def _serve_restate(app: Any, args: argparse.Namespace) -> int:
+    """Serve the app as a Restate deployment (restate-server runs the journal, not us)."""
+    try:
+        from .restate._serve import run_deployment
+    except ImportError as error:
+        raise UserError(str(error)) from None
+    embedded_only = {"--admin-port": args.admin_port, "--db": args.db, "--max-body": args.max_body,
+                     "--grace": args.grace}
+    given = [flag for flag, value in embedded_only.items() if value]
+    if given:
+        raise UserError(f"{', '.join(given)} only apply to the embedded backend; restate-server owns them")
+    policy = None
+    if args.max_attempts:
+        from ._options import InvocationRetryPolicy
+
+        policy = InvocationRetryPolicy(max_attempts=args.max_attempts)
+    asyncio.run(
+        run_deployment(
+            app,
+            host=args.host or "127.0.0.1",
+            port=args.port or 9080,
+            register=args.register,
+            advertised_uri=args.advertised_uri,
+            retry_policy=policy,
+        )
+    )
     return 0
 
 
@@ -358,6 +391,15 @@ def _add_serve(commands: Any) -> None:
     )
     serve.add_argument("--max-attempts", type=int, help="handler attempts before an invocation is paused")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--backend",
+        choices=["embedded", "restate"],
+        default="embedded",
+        help="embedded: our SQLite engine (default); restate: a deployment for a restate-server "
+        "(default port 9080)",
+    )
+    serve.add_argument("--register", metavar="ADMIN_URL", help="restate backend: register with this restate-server")
+    serve.add_argument("--advertised-uri", help="restate backend: the URI restate-server uses to reach us")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

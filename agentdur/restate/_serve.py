@@ -71,6 +71,34 @@ async def serve(
             await server
 
 
+async def run_deployment(
+    app: App,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 9080,
+    register: str | None = None,
+    advertised_uri: str | None = None,
+    retry_policy: InvocationRetryPolicy | None = None,
+) -> None:
+    """Serve ``app`` as a Restate deployment until SIGTERM or SIGINT (what ``agentdur serve
+    --backend restate`` runs)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(
+        app,
+        host=host,
+        port=port,
+        register=register,
+        advertised_uri=advertised_uri,
+        retry_policy=retry_policy,
+        shutdown=stop,
+    )
+
+
 async def _wait_listening(host: str, port: int, server: asyncio.Future[Any], within: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within

@@ -159,7 +159,7 @@ class Embedded(EngineUnderTest):
 
 
 class OnRestate(EngineUnderTest):
-    """A real restate-server with our deployment (``python -m agentdur.restate``) registered."""
+    """A real restate-server with our deployment (``agentdur serve --backend restate``) registered."""
 
     name = "restate"
 
@@ -170,14 +170,17 @@ class OnRestate(EngineUnderTest):
         self.ingress_url = self.server.ingress_url
         self.admin_url = self.server.admin_url
         self.port = free_port()
-        self.registered = False
+
+    def _registered(self) -> bool:
+        deployments = self.server.admin("GET", "/deployments")["deployments"]
+        return any(str(self.port) in str(d.get("uri", "")) for d in deployments)
 
     def start(self) -> None:
-        self.process = self._spawn(["-m", "agentdur.restate", APP, "--port", str(self.port)])
-        wait_for(lambda: _listening(self.port), what="deployment listening")
-        if not self.registered:
-            self.server.register(f"http://127.0.0.1:{self.port}")
-            self.registered = True
+        self.process = self._spawn(
+            ["-m", "agentdur", "serve", APP, "--backend", "restate", "--port", str(self.port),
+             "--register", self.admin_url]
+        )
+        wait_for(self._registered, what="deployment registered with restate-server")
 
     def restart_engine(self) -> None:
         self.server.restart()
@@ -192,13 +195,6 @@ def _healthy(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module", params=["embedded", "restate"])
