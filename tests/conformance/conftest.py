@@ -1,6 +1,6 @@
 """Both engines behind the same HTTP URLs: the embedded server, and restate-server + our deployment.
 
-Each engine is started once per test module and driven only over HTTP. ``kill()`` SIGKILLs the
+Each engine is started once per test session and driven only over HTTP. ``kill()`` SIGKILLs the
 process that runs the handlers; ``start()`` brings it back on the same ports and data.
 """
 
@@ -197,7 +197,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module", params=["embedded", "restate"])
+@pytest.fixture(scope="session", params=["embedded", "restate"])
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
     workdir = tmp_path_factory.mktemp(request.param)
     under_test: EngineUnderTest = Embedded(workdir) if request.param == "embedded" else OnRestate(workdir)

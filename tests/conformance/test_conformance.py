@@ -164,3 +164,13 @@ def test_engine_restart_while_waiting_on_an_awakeable(engine: EngineUnderTest) -
     assert engine.resolve(aid, {"by": "bob"}).status_code in (200, 202)
     assert engine.attach(inv).json() == "approved by bob"
     assert engine.count(f"awakeable {run} ") == 1
+
+
+def test_attach_by_idempotency_key(engine: EngineUnderTest) -> None:
+    key = f"sq-{label()}"
+    response = engine.post("/Ops/square/send", 12, headers={"idempotency-key": key})
+    assert response.status_code == 202
+    attached = engine.client.get(f"{engine.ingress_url}/restate/invocation/Ops/square/{key}/attach")
+    assert attached.status_code == 200 and attached.json() == 144
+    output = engine.client.get(f"{engine.ingress_url}/restate/invocation/Ops/square/{key}/output")
+    assert output.status_code == 200 and output.json() == 144
