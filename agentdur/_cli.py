@@ -340,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     _add_serve(commands)
+    # Listed for --help only: main() hands `model-server ...` to the model server's own parser.
+    commands.add_parser(
+        "model-server", help="run the scripted model server (OpenAI and Gemini APIs, offline, deterministic)"
+    )
     add("services", cmd_services, "list services, handlers and their input/output types").add_argument(
         "name", nargs="?", help="only this service"
     )
@@ -404,6 +408,11 @@ def _add_serve(commands: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``agentdur`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["model-server"]:
+        from .testing._model_server import main as model_server_main
+
+        return model_server_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, sys.stdout))
