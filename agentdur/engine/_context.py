@@ -39,6 +39,7 @@ class EmbeddedContext(ObjectContext):
 
     def __init__(self, runner: InvocationRunner) -> None:
         self._runner = runner
+        self.loop = runner.loop  # for sync code in worker threads that needs to reach the handler
         self._inv = runner.inv
         self._spec = runner.inv.spec
         self._random: random.Random | None = None

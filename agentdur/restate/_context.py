@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
@@ -89,6 +90,7 @@ class RestateContext(ObjectContext, FutureHost):
     def __init__(self, inner: Any, spec: HandlerSpec) -> None:
         self.inner = inner
         self._spec = spec
+        self.loop = asyncio.get_running_loop()  # for sync code in worker threads
         # This invocation's own writes, so state_keys() reflects them as on the embedded engine
         # (restate-sdk lists the keys as stored when the invocation started).
         self._written: dict[str, bool] = {}

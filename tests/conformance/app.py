@@ -1,39 +1,19 @@
 """The app both engines serve in the conformance suite.
 
-Steps record what really ran in a side-effect log (the file named by ``AGENTDUR_CONFORMANCE_LOG``),
-one fsynced line per event, so tests count executions across processes and crashes.
+Steps record what really ran in the side-effect log (tests/effects.py), so tests count executions
+across processes and crashes.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 from pydantic import BaseModel
 
 import agentdur
 
-LOG_ENV = "AGENTDUR_CONFORMANCE_LOG"
-
-
-def record(line: str) -> None:
-    """Append one line to the side-effect log, durably."""
-    path = os.environ.get(LOG_ENV)
-    if not path:
-        return
-    with open(path, "a") as log:
-        log.write(line + "\n")
-        log.flush()
-        os.fsync(log.fileno())
-
-
-def count(prefix: str) -> int:
-    """How many logged lines start with ``prefix`` (used by tests through the log file)."""
-    path = os.environ.get(LOG_ENV)
-    if not path or not Path(path).exists():
-        return 0
-    return sum(1 for line in Path(path).read_text().splitlines() if line.startswith(prefix))
+from ..effects import LOG_ENV, count, record
 
 
 class Order(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from .conftest import EngineUnderTest, wait_for
+from ..harness import EngineUnderTest, wait_for
 
 
 def label() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from .conftest import EngineUnderTest
+from ..harness import EngineUnderTest
 
 
 def test_pending_approvals_are_listed_by_the_embedded_admin_api_only(engine: EngineUnderTest) -> None:

@@ -1,0 +1,132 @@
+"""Durable litellm completions: one journaled step per call, the response journaled as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from typing import Any
+
+import litellm
+from litellm import ModelResponse
+
+from agentdur import RunOptions, UserError, current_context
+
+from .._shared import journaled_model_call
+
+__all__ = ["acompletion", "completion", "response_from_json", "response_to_json"]
+
+
+def response_to_json(response: ModelResponse) -> dict[str, Any]:
+    """The journaled form of a response: its JSON fields (content, tool calls, usage, model, ...)."""
+    data: dict[str, Any] = response.model_dump(mode="json", exclude_none=False)
+    return data
+
+
+def response_from_json(data: dict[str, Any]) -> ModelResponse:
+    """An equal :class:`litellm.ModelResponse` rebuilt from its journaled form."""
+    return ModelResponse(**data)
+
+
+async def acompletion(
+    model: str,
+    messages: list[Any] | None = None,
+    *,
+    name: str | None = None,
+    run_options: RunOptions[Any] | None = None,
+    **kwargs: Any,
+) -> ModelResponse:
+    """``litellm.acompletion`` as one journaled step; takes litellm's arguments unchanged.
+
+    Args:
+        model, messages, **kwargs: passed to ``litellm.acompletion`` as they are.
+        name: the step's name in the journal (default ``"LLM call: <model>"``).
+        run_options: retries of the call: ``max_attempts`` (default 5), the backoff intervals, and
+            ``max_duration``. A ``retry-after`` from the provider is honoured; an authentication or
+            bad-request error fails the step terminally at once.
+
+    With ``stream=True`` the stream is consumed inside the step and the whole response is journaled
+    and returned (a ``ModelResponse``, not a stream): replaying a stream chunk by chunk would add
+    nothing but cost.
+
+    Raises:
+        UserError: called outside an agentdur handler.
+        TerminalError: the call failed terminally (the message names the litellm error).
+    """
+    arguments = dict(kwargs, model=model, messages=list(messages or []))
+    # Retries are the step's (they honour retry-after and stop on terminal errors); litellm's own
+    # client retries would multiply them.
+    arguments.setdefault("max_retries", 0)
+
+    async def call() -> ModelResponse:
+        response = await litellm.acompletion(**arguments)
+        if arguments.get("stream"):
+            chunks = [chunk async for chunk in response]
+            built = litellm.stream_chunk_builder(chunks, messages=arguments["messages"])
+            if not isinstance(built, ModelResponse):
+                raise UserError(f"litellm could not assemble the streamed response of {model!r}")
+            return built
+        assert isinstance(response, ModelResponse)
+        return response
+
+    return await journaled_model_call(
+        name or f"LLM call: {model}",
+        call,
+        dump=response_to_json,
+        load=response_from_json,
+        run_options=run_options,
+    )
+
+
+def completion(
+    model: str,
+    messages: list[Any] | None = None,
+    *,
+    name: str | None = None,
+    run_options: RunOptions[Any] | None = None,
+    **kwargs: Any,
+) -> ModelResponse:
+    """The blocking form of :func:`acompletion`, for sync code a handler runs in a worker thread
+    (``await asyncio.to_thread(sync_agent_code)``); it blocks that thread, never the event loop.
+
+    Raises:
+        UserError: called on the event loop (use ``await acompletion(...)`` there) or outside a
+            handler.
+    """
+    ctx = current_context()
+    loop = getattr(ctx, "loop", None)
+    if not isinstance(loop, asyncio.AbstractEventLoop):
+        raise UserError("completion() needs an agentdur handler context with an event loop")
+    if _on_loop_thread(loop):
+        raise UserError(
+            "completion() blocks, so it cannot run on the handler's event loop: use "
+            "`await acompletion(...)`, or call completion() from code run with asyncio.to_thread"
+        )
+    future = asyncio.run_coroutine_threadsafe(
+        _in_context(ctx, acompletion(model, messages, name=name, run_options=run_options, **kwargs)), loop
+    )
+    return future.result()
+
+
+async def _in_context(ctx: Any, coroutine: Any) -> ModelResponse:
+    from agentdur._context import set_current_context
+
+    set_current_context(ctx)
+    result: ModelResponse = await coroutine
+    return result
+
+
+def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    thread_id = getattr(loop, "_thread_id", None)
+    return thread_id == threading.get_ident()
+
+
+acompletion.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        *[p for p in inspect.signature(litellm.acompletion).parameters.values() if p.kind != p.VAR_KEYWORD],
+        inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"),
+        inspect.Parameter("run_options", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="RunOptions | None"),
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+    ],
+    return_annotation=ModelResponse,
+)
