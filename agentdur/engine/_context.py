@@ -17,7 +17,7 @@ from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, dump, step_result_type
 from .._service import handler_spec
-from . import _ops
+from . import _ops, _requests
 from . import _records as r
 from ._futures import EmbeddedCallFuture, EmbeddedSendHandle
 from ._runner import InvocationRunner
@@ -96,7 +96,7 @@ class EmbeddedContext(ObjectContext):
         runner = self._runner
         idx, entry = runner.enter(kind, awakeable_id)
         if entry is None:
-            runner.runtime.complete_awakeable_from_handler(runner, idx, kind, awakeable_id, status, value, failure)
+            _requests.complete_awakeable_from_handler(runner.runtime, runner, idx, kind, awakeable_id, status, value, failure)
 
     # ----------------------------------------------------------------- calls
 
@@ -156,7 +156,7 @@ class EmbeddedContext(ObjectContext):
         name = f"{service}/{handler}"
         idx, entry = runner.enter(r.CALL, name)
         if entry is None:
-            _, entry = runner.runtime.start_call(runner, idx, service, handler, key, arg, idempotency_key)
+            _, entry = _requests.start_call(runner.runtime, runner, idx, service, handler, key, arg, idempotency_key)
         assert entry.target is not None
         fut: EmbeddedCallFuture[Any] = EmbeddedCallFuture(runner, idx, adapter, entry.target)
         runner.settle(fut, entry)
@@ -175,7 +175,7 @@ class EmbeddedContext(ObjectContext):
         name = f"{service}/{handler}"
         idx, entry = runner.enter(r.SEND, name)
         if entry is None:
-            callee_id = runner.runtime.start_send(runner, idx, service, handler, key, arg, delay, idempotency_key)
+            callee_id = _requests.start_send(runner.runtime, runner, idx, service, handler, key, arg, delay, idempotency_key)
         else:
             callee_id = json.loads(entry.value or "null")
         return EmbeddedSendHandle(str(callee_id))
@@ -184,7 +184,7 @@ class EmbeddedContext(ObjectContext):
         runner = self._runner
         idx, entry = runner.enter(r.CANCEL, invocation_id)
         if entry is None:
-            runner.runtime.cancel_from_handler(runner, idx, invocation_id)
+            _requests.cancel_from_handler(runner.runtime, runner, idx, invocation_id)
 
     # ----------------------------------------------------------------- determinism
 

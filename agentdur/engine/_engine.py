@@ -17,7 +17,9 @@ from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
-from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, as_seconds, check_route, new_invocation_id
+from ._recovery import recover
+from ._routing import as_seconds, check_route
+from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
 from ._store import Store, Synchronous
 
 
@@ -80,7 +82,7 @@ class Engine:
         store = Store(self.path, self.synchronous)
         store.start(loop)
         self._runtime = Runtime(self.app, store, loop, self.suspend_after, self.retry_policy)
-        self._runtime.recover()
+        recover(self._runtime)
 
     async def close(self, grace_period: float = 0.0) -> None:
         """Stop running handlers (they resume on the next start), commit pending writes, close the file.

@@ -22,7 +22,6 @@ from functools import partial
 from typing import Any
 
 from .._exceptions import (
-    InvalidInputError,
     InvocationCancelledError,
     NotFoundError,
     TerminalError,
@@ -34,6 +33,7 @@ from . import _ops
 from . import _records as r
 from ._context import EmbeddedContext
 from ._futures import Outcome
+from ._routing import outcome_of
 from ._runner import InvocationRunner, InvocationState
 from ._store import Store
 
@@ -57,12 +57,6 @@ def new_invocation_id(service: str = "", handler: str = "", key: str | None = No
         return f"inv_{time.time_ns():016x}{_ID_RANDOM.getrandbits(64):016x}"
     digest = hashlib.sha256(f"{service}\0{handler}\0{key or ''}\0{idempotency_key}".encode()).hexdigest()
     return f"inv_{digest[:32]}"
-
-
-def as_seconds(value: float | timedelta | None) -> float | None:
-    if value is None:
-        return None
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Runtime:
@@ -200,81 +194,6 @@ class Runtime:
             self.enqueue(new.id, spec.service, new.key)
         else:
             self.start_runner(InvocationState(new.id, spec, new.key, new.input), {}, r.READY)
-
-    def start_call(
-        self,
-        runner: InvocationRunner,
-        idx: int,
-        service: str,
-        handler: str,
-        key: str | None,
-        arg: str,
-        idempotency_key: str | None,
-    ) -> tuple[str, r.Entry]:
-        """Journal a call entry and create the callee in the same transaction."""
-        name = f"{service}/{handler}"
-        caller_id, now = runner.inv.id, time.time()
-        try:
-            spec = self.app.handler(service, handler)
-            check_route(spec, key)
-        except TerminalError as error:
-            failure = json.dumps(terminal_error_to_json(error))
-            runner.record(idx, r.CALL, name, r.ENTRY_FAILED, None, failure, target="")
-            return "", r.Entry(r.CALL, name, r.ENTRY_FAILED, failure=failure, target="")
-        new = self.new_invocation(spec, key, arg, idempotency_key, None)
-        seq = next(self.seq)
-
-        def op(conn: Any) -> tuple[bool, bool]:
-            callee_id, created = _ops.create_invocation(conn, new, seq)
-            _ops.insert_entry(conn, caller_id, idx, r.CALL, name, r.ENTRY_PENDING, None, None, now, target=callee_id)
-            completed = _ops.add_waiter(conn, callee_id, caller_id, idx, now)
-            return created, completed
-
-        def after(fut: asyncio.Future[tuple[bool, bool]]) -> None:
-            if fut.cancelled() or fut.exception() is not None:
-                runner.fail_pending(idx, fut.exception() or asyncio.CancelledError())
-                return
-            created, completed = fut.result()
-            if created:
-                self.schedule_new(new, spec)
-            if completed:
-                self._wake_from_db(caller_id, idx)
-
-        self.store.write(op).add_done_callback(after)
-        return new.id, r.Entry(r.CALL, name, r.ENTRY_PENDING, target=new.id)
-
-    def start_send(
-        self,
-        runner: InvocationRunner,
-        idx: int,
-        service: str,
-        handler: str,
-        key: str | None,
-        arg: str,
-        delay: timedelta | None,
-        idempotency_key: str | None,
-    ) -> str:
-        """Journal a send entry and create the callee (possibly delayed) in the same transaction."""
-        name = f"{service}/{handler}"
-        caller_id, now = runner.inv.id, time.time()
-        spec = self.app.handler(service, handler)
-        check_route(spec, key)
-        new = self.new_invocation(spec, key, arg, idempotency_key, as_seconds(delay))
-        seq = next(self.seq)
-
-        def op(conn: Any) -> bool:
-            callee_id, created = _ops.create_invocation(conn, new, seq)
-            _ops.insert_entry(
-                conn, caller_id, idx, r.SEND, name, r.ENTRY_COMPLETED, json.dumps(callee_id), None, now, target=callee_id
-            )
-            return created
-
-        def after(fut: asyncio.Future[bool]) -> None:
-            if not fut.cancelled() and fut.exception() is None and fut.result():
-                self.schedule_new(new, spec)
-
-        self.store.write(op).add_done_callback(after)
-        return new.id
 
     # ================================================================= running
 
@@ -457,7 +376,7 @@ class Runtime:
         else:
             self.resume(inv_id, (r.READY,))
 
-    def _wake_from_db(self, inv_id: str, idx: int) -> None:
+    def wake_from_db(self, inv_id: str, idx: int) -> None:
         row = self.store.read_one(
             "SELECT status, value, failure FROM journal WHERE invocation_id=? AND idx=?", (inv_id, idx)
         )
@@ -470,41 +389,6 @@ class Runtime:
                     failure=failure, now=time.time())
         )
         self.notify(inv_id, idx, (status, failure if failure is not None else value))
-
-    def complete_awakeable_from_handler(
-        self, runner: InvocationRunner, idx: int, kind: str, awakeable_id: str, status: str,
-        value: str | None, failure: str | None,
-    ) -> None:
-        caller_id, now = runner.inv.id, time.time()
-
-        def op(conn: Any) -> tuple[str, int] | None:
-            _ops.insert_entry(conn, caller_id, idx, kind, awakeable_id, r.ENTRY_COMPLETED, None, None, now)
-            try:
-                return _ops.complete_awakeable(conn, awakeable_id, status, value, failure, now)
-            except TerminalError:
-                return None  # unknown or already completed: as on Restate, not an error for the caller
-
-        def after(fut: asyncio.Future[tuple[str, int] | None]) -> None:
-            if not fut.cancelled() and fut.exception() is None and (target := fut.result()) is not None:
-                self.notify(target[0], target[1], (status, failure if failure is not None else value))
-
-        self.store.write(op).add_done_callback(after)
-
-    def cancel_from_handler(self, runner: InvocationRunner, idx: int, target: str) -> None:
-        caller_id, now = runner.inv.id, time.time()
-
-        def op(conn: Any) -> tuple[str, list[str]] | None:
-            _ops.insert_entry(conn, caller_id, idx, r.CANCEL, target, r.ENTRY_COMPLETED, None, None, now)
-            try:
-                return _ops.request_cancel(conn, target, now)
-            except NotFoundError:
-                return None
-
-        def after(fut: asyncio.Future[tuple[str, list[str]] | None]) -> None:
-            if not fut.cancelled() and fut.exception() is None and (found := fut.result()) is not None:
-                self.spawn(self.after_cancel_request(target, *found))
-
-        self.store.write(op).add_done_callback(after)
 
     async def after_cancel_request(self, inv_id: str, status: str, children: list[str]) -> None:
         if status == r.COMPLETED:
@@ -576,45 +460,3 @@ class Runtime:
         task = self.loop.create_task(coro)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
-
-    # ================================================================= recovery
-
-    def recover(self) -> None:
-        rows = self.store.read(
-            "SELECT id, service, obj_key, exclusive, status, wake_at FROM invocations"
-            " WHERE status != ? ORDER BY seq",
-            (r.COMPLETED,),
-        )
-        to_resume: list[str] = []
-        for row in rows:
-            inv_id, status = row["id"], row["status"]
-            if status == r.SCHEDULED:
-                self.set_timer(("inv", inv_id), row["wake_at"] or 0.0, partial(self.deliver_scheduled, inv_id))
-                continue
-            if status == r.BACKING_OFF:
-                self.set_timer(("inv", inv_id), row["wake_at"] or 0.0, partial(self.resume, inv_id, (r.BACKING_OFF,)))
-            if row["exclusive"]:
-                self.queues.setdefault((row["service"], row["obj_key"]), deque()).append(inv_id)
-            elif status in (r.READY, r.RUNNING, r.PENDING):
-                to_resume.append(inv_id)
-        for queue in self.queues.values():
-            to_resume.append(queue[0])
-        for row in self.store.read(
-            "SELECT invocation_id, idx, wake_at FROM journal WHERE kind=? AND status=?", (r.SLEEP, r.ENTRY_PENDING)
-        ):
-            self.ensure_timer(row["invocation_id"], row["idx"], row["wake_at"] or 0.0)
-        for inv_id in to_resume:
-            self.resume(inv_id, (r.READY, r.RUNNING, r.PENDING))
-        if rows:
-            log.info("recovered %d unfinished invocations, %d resumed", len(rows), len(to_resume))
-
-def check_route(spec: HandlerSpec, key: str | None) -> None:
-    """A keyed route for an object handler, an unkeyed one for a service handler."""
-    if spec.keyed and key is None:
-        raise InvalidInputError(f"{spec.service}/{spec.name} is a virtual object handler: it needs an object key")
-    if not spec.keyed and key is not None:
-        raise InvalidInputError(f"{spec.service}/{spec.name} is a service handler: it takes no object key")
-
-
-def outcome_of(output: str | None, failure: str | None) -> Outcome:
-    return (r.ENTRY_FAILED, failure) if failure is not None else (r.ENTRY_COMPLETED, output)
