@@ -14,8 +14,11 @@ from random import Random
 from typing import Any, ParamSpec, TypeVar, overload
 from uuid import UUID
 
-from ._exceptions import UserError
+from pydantic import TypeAdapter
+
+from ._exceptions import TerminalError, UserError
 from ._options import RunOptions
+from ._service import HandlerSpec, handler_spec
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - the Restate SDK's name for handler input
@@ -131,19 +134,26 @@ class Context(abc.ABC):
     def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
         """Fail another invocation's awakeable with a terminal error."""
 
-    @abc.abstractmethod
     def service_call(
         self, tpe: HandlerFn[I, O], arg: I, idempotency_key: str | None = None
     ) -> DurableCallFuture[O]:
         """Call a handler of a service and get its result durably."""
+        spec = handler_spec(tpe)
+        return self._call(spec.service, spec.name, None, dump_input(spec, arg), spec.output_adapter, idempotency_key)
 
-    @abc.abstractmethod
     def object_call(
         self, tpe: HandlerFn[I, O], key: str, arg: I, idempotency_key: str | None = None
     ) -> DurableCallFuture[O]:
         """Call a handler of a virtual object on ``key`` and get its result durably."""
+        spec = handler_spec(tpe)
+        return self._call(spec.service, spec.name, key, dump_input(spec, arg), spec.output_adapter, idempotency_key)
 
-    @abc.abstractmethod
+    def generic_call(
+        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
+    ) -> DurableCallFuture[bytes]:
+        """Call a handler by name with raw JSON bytes; returns the raw JSON result."""
+        return self._call(service, handler, key, bytes(arg), None, idempotency_key)
+
     def service_send(
         self,
         tpe: HandlerFn[I, O],
@@ -152,8 +162,9 @@ class Context(abc.ABC):
         idempotency_key: str | None = None,
     ) -> SendHandle:
         """Start a service handler without waiting for it, optionally after ``send_delay``."""
+        spec = handler_spec(tpe)
+        return self.generic_send(spec.service, spec.name, dump_input(spec, arg), None, send_delay, idempotency_key)
 
-    @abc.abstractmethod
     def object_send(
         self,
         tpe: HandlerFn[I, O],
@@ -163,12 +174,20 @@ class Context(abc.ABC):
         idempotency_key: str | None = None,
     ) -> SendHandle:
         """Start an object handler on ``key`` without waiting for it."""
+        spec = handler_spec(tpe)
+        return self.generic_send(spec.service, spec.name, dump_input(spec, arg), key, send_delay, idempotency_key)
 
     @abc.abstractmethod
-    def generic_call(
-        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
-    ) -> DurableCallFuture[bytes]:
-        """Call a handler by name with raw JSON bytes; returns the raw JSON result."""
+    def _call(
+        self,
+        service: str,
+        handler: str,
+        key: str | None,
+        arg: bytes,
+        adapter: TypeAdapter[Any] | None,
+        idempotency_key: str | None,
+    ) -> DurableCallFuture[Any]:
+        """The engine's call: raw JSON in; the result decoded with ``adapter`` (raw bytes if None)."""
 
     @abc.abstractmethod
     def generic_send(
@@ -236,6 +255,14 @@ class ObjectContext(ObjectSharedContext):
 
 
 _CURRENT: contextvars.ContextVar[Context] = contextvars.ContextVar("agentdur_context")
+
+
+def dump_input(spec: HandlerSpec, arg: Any) -> bytes:
+    """A handler's input as JSON bytes, or a TerminalError saying it cannot be serialized."""
+    try:
+        return spec.input_adapter.dump_json(arg)
+    except Exception as error:
+        raise TerminalError(f"cannot serialize the input of {spec.service}/{spec.name}: {error}") from error
 
 
 def current_context() -> Context:

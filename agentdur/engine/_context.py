@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from .._context import DurableCallFuture, DurableFuture, ObjectContext, SendHandle
+from pydantic import TypeAdapter
+
+from .._context import DurableFuture, ObjectContext, SendHandle
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, dump, step_result_type
-from .._service import handler_spec
 from . import _ops, _requests
 from . import _records as r
 from ._futures import EmbeddedCallFuture, EmbeddedSendHandle
@@ -100,43 +101,25 @@ class EmbeddedContext(ObjectContext):
 
     # ----------------------------------------------------------------- calls
 
-    def service_call(
-        self, tpe: Callable[..., Awaitable[Any]], arg: Any, idempotency_key: str | None = None
-    ) -> DurableCallFuture[Any]:
-        spec = handler_spec(tpe)
-        return self._call(spec.service, spec.name, None, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
-
-    def object_call(
-        self, tpe: Callable[..., Awaitable[Any]], key: str, arg: Any, idempotency_key: str | None = None
-    ) -> DurableCallFuture[Any]:
-        spec = handler_spec(tpe)
-        return self._call(spec.service, spec.name, key, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
-
-    def generic_call(
-        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
-    ) -> DurableCallFuture[bytes]:
-        return self._call(service, handler, key, bytes(arg).decode() or "null", None, idempotency_key)
-
-    def service_send(
+    def _call(
         self,
-        tpe: Callable[..., Awaitable[Any]],
-        arg: Any,
-        send_delay: timedelta | None = None,
-        idempotency_key: str | None = None,
-    ) -> SendHandle:
-        spec = handler_spec(tpe)
-        return self._send(spec.service, spec.name, None, _dump_arg(spec, arg), send_delay, idempotency_key)
-
-    def object_send(
-        self,
-        tpe: Callable[..., Awaitable[Any]],
-        key: str,
-        arg: Any,
-        send_delay: timedelta | None = None,
-        idempotency_key: str | None = None,
-    ) -> SendHandle:
-        spec = handler_spec(tpe)
-        return self._send(spec.service, spec.name, key, _dump_arg(spec, arg), send_delay, idempotency_key)
+        service: str,
+        handler: str,
+        key: str | None,
+        arg: bytes,
+        adapter: TypeAdapter[Any] | None,
+        idempotency_key: str | None,
+    ) -> EmbeddedCallFuture[Any]:
+        runner = self._runner
+        name = f"{service}/{handler}"
+        idx, entry = runner.enter(r.CALL, name)
+        if entry is None:
+            text = arg.decode() or "null"
+            _, entry = _requests.start_call(runner.runtime, runner, idx, service, handler, key, text, idempotency_key)
+        assert entry.target is not None
+        fut: EmbeddedCallFuture[Any] = EmbeddedCallFuture(runner, idx, adapter, entry.target)
+        runner.settle(fut, entry)
+        return fut
 
     def generic_send(
         self,
@@ -147,35 +130,14 @@ class EmbeddedContext(ObjectContext):
         send_delay: timedelta | None = None,
         idempotency_key: str | None = None,
     ) -> SendHandle:
-        return self._send(service, handler, key, bytes(arg).decode() or "null", send_delay, idempotency_key)
-
-    def _call(
-        self, service: str, handler: str, key: str | None, arg: str, adapter: Any, idempotency_key: str | None
-    ) -> EmbeddedCallFuture[Any]:
-        runner = self._runner
-        name = f"{service}/{handler}"
-        idx, entry = runner.enter(r.CALL, name)
-        if entry is None:
-            _, entry = _requests.start_call(runner.runtime, runner, idx, service, handler, key, arg, idempotency_key)
-        assert entry.target is not None
-        fut: EmbeddedCallFuture[Any] = EmbeddedCallFuture(runner, idx, adapter, entry.target)
-        runner.settle(fut, entry)
-        return fut
-
-    def _send(
-        self,
-        service: str,
-        handler: str,
-        key: str | None,
-        arg: str,
-        delay: timedelta | None,
-        idempotency_key: str | None,
-    ) -> SendHandle:
         runner = self._runner
         name = f"{service}/{handler}"
         idx, entry = runner.enter(r.SEND, name)
         if entry is None:
-            callee_id = _requests.start_send(runner.runtime, runner, idx, service, handler, key, arg, delay, idempotency_key)
+            text = bytes(arg).decode() or "null"
+            callee_id = _requests.start_send(
+                runner.runtime, runner, idx, service, handler, key, text, send_delay, idempotency_key
+            )
         else:
             callee_id = json.loads(entry.value or "null")
         return EmbeddedSendHandle(str(callee_id))
@@ -293,11 +255,4 @@ class EmbeddedContext(ObjectContext):
             else:
                 names.add(name)
         return sorted(names)
-
-
-def _dump_arg(spec: Any, arg: Any) -> str:
-    try:
-        return dump(spec.input_adapter, arg)
-    except Exception as error:
-        raise TerminalError(f"cannot serialize the input of {spec.service}/{spec.name}: {error}") from error
 

@@ -256,11 +256,7 @@ class Engine:
             ConflictError: the invocation is not paused.
         """
         rt = self._rt
-        row = rt.store.read_one("SELECT status FROM invocations WHERE id=?", (invocation_id,))
-        if row is None:
-            raise NotFoundError(f"unknown invocation {invocation_id!r}")
-        if row["status"] != r.PAUSED:
-            raise ConflictError(f"invocation {invocation_id!r} is {row['status']}, not paused")
+        self._require_status(invocation_id, r.PAUSED, "not paused")
         await rt.store.write(partial(_ops.set_status, inv_id=invocation_id, status=r.READY, now=time.time(), attempts=0))
         rt.resume(invocation_id, (r.READY,))
 
@@ -271,13 +267,15 @@ class Engine:
             NotFoundError: unknown invocation.
             ConflictError: the invocation has not completed.
         """
-        rt = self._rt
-        row = rt.store.read_one("SELECT status FROM invocations WHERE id=?", (invocation_id,))
+        self._require_status(invocation_id, r.COMPLETED, "only completed ones can be purged")
+        await self._rt.store.write(partial(_ops.purge, inv_id=invocation_id))
+
+    def _require_status(self, invocation_id: str, status: str, otherwise: str) -> None:
+        row = self._rt.store.read_one("SELECT status FROM invocations WHERE id=?", (invocation_id,))
         if row is None:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
-        if row["status"] != r.COMPLETED:
-            raise ConflictError(f"invocation {invocation_id!r} is {row['status']}: only completed ones can be purged")
-        await rt.store.write(partial(_ops.purge, inv_id=invocation_id))
+        if row["status"] != status:
+            raise ConflictError(f"invocation {invocation_id!r} is {row['status']}: {otherwise}")
 
     # ================================================================= inspecting
 

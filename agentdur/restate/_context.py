@@ -15,8 +15,8 @@ from pydantic import TypeAdapter
 from .._context import DurableCallFuture, DurableFuture, FutureHost, ObjectContext, SendHandle
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
-from .._serde import adapter_for, dump, step_result_type
-from .._service import HandlerSpec, handler_spec
+from .._serde import adapter_for, step_result_type
+from .._service import HandlerSpec
 from ._errors import from_restate, raising_restate_errors
 from ._serde import AdapterSerde
 
@@ -126,23 +126,6 @@ class RestateContext(ObjectContext, FutureHost):
 
     # ----------------------------------------------------------------- calls
 
-    def service_call(
-        self, tpe: Callable[..., Awaitable[Any]], arg: Any, idempotency_key: str | None = None
-    ) -> DurableCallFuture[Any]:
-        spec = handler_spec(tpe)
-        return self._call(spec.service, spec.name, None, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
-
-    def object_call(
-        self, tpe: Callable[..., Awaitable[Any]], key: str, arg: Any, idempotency_key: str | None = None
-    ) -> DurableCallFuture[Any]:
-        spec = handler_spec(tpe)
-        return self._call(spec.service, spec.name, key, _dump_arg(spec, arg), spec.output_adapter, idempotency_key)
-
-    def generic_call(
-        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
-    ) -> DurableCallFuture[bytes]:
-        return self._call(service, handler, key, bytes(arg), None, idempotency_key)
-
     def _call(
         self,
         service: str,
@@ -154,27 +137,6 @@ class RestateContext(ObjectContext, FutureHost):
     ) -> RestateCallFuture:
         inner = self.inner.generic_call(service, handler, arg, key=key, idempotency_key=idempotency_key)
         return RestateCallFuture(self, inner, adapter)
-
-    def service_send(
-        self,
-        tpe: Callable[..., Awaitable[Any]],
-        arg: Any,
-        send_delay: timedelta | None = None,
-        idempotency_key: str | None = None,
-    ) -> SendHandle:
-        spec = handler_spec(tpe)
-        return self.generic_send(spec.service, spec.name, _dump_arg(spec, arg), None, send_delay, idempotency_key)
-
-    def object_send(
-        self,
-        tpe: Callable[..., Awaitable[Any]],
-        key: str,
-        arg: Any,
-        send_delay: timedelta | None = None,
-        idempotency_key: str | None = None,
-    ) -> SendHandle:
-        spec = handler_spec(tpe)
-        return self.generic_send(spec.service, spec.name, _dump_arg(spec, arg), key, send_delay, idempotency_key)
 
     def generic_send(
         self,
@@ -275,11 +237,4 @@ def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[Re
             raise UserError("combinators take futures created by the same handler invocation")
         out.append(fut)
     return out
-
-
-def _dump_arg(spec: HandlerSpec, arg: Any) -> bytes:
-    try:
-        return dump(spec.input_adapter, arg).encode()
-    except Exception as error:
-        raise TerminalError(f"cannot serialize the input of {spec.service}/{spec.name}: {error}") from error
 

@@ -31,15 +31,18 @@ def ingress(
         yield server.ingress
         return
     directory = tmp_path_factory.mktemp("restate")
-    restate = start_restate(directory)
+    restate = RestateServer(base_dir=directory / "data", log_path=directory / "restate.log").start()
     port = free_ports(1)[0]
     with (directory / "deployment.log").open("ab") as log:
         deployment = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "agentdur.restate",
+                "agentdur",
+                "serve",
                 APP,
+                "--backend",
+                "restate",
                 "--port",
                 str(port),
                 "--register",
@@ -56,21 +59,6 @@ def ingress(
         deployment.kill()  # stateless: restate-server holds the journal
         deployment.wait(20)
         restate.close()
-
-
-def start_restate(directory: Path, attempts: int = 3) -> RestateServer:
-    """A started restate-server; its ports are picked one by one, so a clash is retried with new ones."""
-    for attempt in range(1, attempts + 1):
-        restate = RestateServer(
-            base_dir=directory / f"data{attempt}", log_path=directory / f"restate{attempt}.log"
-        )
-        try:
-            return restate.start()
-        except RuntimeError:
-            restate.close()
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _registered(ingress_url: str) -> bool:
