@@ -3,9 +3,8 @@
 Subcommands:
     engine   the embedded engine against the raw SQLite commit of the same run, with targets.
     profile  the concurrent engine workload under cProfile, per thread.
-
-A ``compare`` subcommand (Restate and DBOS measured live, as extra columns of the same table) plugs in
-as one more entry of ``SUBCOMMANDS``.
+    compare  the same workloads on agentdur embedded, agentdur on Restate, plain restate-sdk, DBOS on
+             SQLite and the raw SQLite commit, in one run and one table, with targets.
 """
 
 from __future__ import annotations
@@ -79,7 +78,60 @@ def _add_profile(
     return run
 
 
-SUBCOMMANDS = [_add_engine, _add_profile]
+def _add_compare(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "compare",
+        help="the same workloads on agentdur embedded, agentdur on Restate, restate-sdk, DBOS and raw SQLite",
+        description="Run sequential invocations of 0, 10 and 100 no-op steps, 20 concurrent 10-step "
+        "invocations and a chat object on 100 keys on five columns in one run (agentdur's embedded engine, "
+        "agentdur on a restate-server, the same handlers on plain restate-sdk, DBOS on SQLite, the raw "
+        "SQLite commit); print them side by side with the targets (~3 minutes; --quick: ~30 s).",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run (rough figures)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument(
+        "--dbos-journal-mode",
+        choices=("WAL", "DELETE"),
+        default="WAL",
+        type=str.upper,
+        help="SQLite journal mode of DBOS's system database: WAL like agentdur (default), or DELETE, "
+        "DBOS's own default",
+    )
+    parser.add_argument(
+        "--profile-deployments",
+        metavar="DIR",
+        help="run both Restate deployments under cProfile and keep their stats in DIR "
+        "(agentdur.pstats, plain.pstats); the Restate figures are slower for it",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a target is missed (default: always 0)"
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from pathlib import Path
+
+        from ._compare_report import compare_json, render_compare_report
+        from .compare import run_compare
+
+        profile_dir = Path(args.profile_deployments).resolve() if args.profile_deployments else None
+        result = asyncio.run(
+            run_compare(args.quick, dbos_journal_mode=args.dbos_journal_mode, profile_dir=profile_dir)
+        )
+        print(render_compare_report(result), flush=True)
+        data = compare_json(result)
+        if args.json:
+            _report.write_json(args.json, data)
+            print(f"\nwrote {args.json}")
+        if profile_dir is not None:
+            print(f"deployment profiles in {profile_dir}: python -m pstats {profile_dir / 'agentdur.pstats'}")
+        return 1 if args.strict and data["targets"]["all_pass"] is False else 0
+
+    return run
+
+
+SUBCOMMANDS = [_add_engine, _add_profile, _add_compare]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """The table printed by ``python -m bench ...`` and the JSON written by ``--json``.
 
 The table has one row per figure and one column per system. The embedded engine's column comes first,
-then the targets with a PASS/MISS mark, then any other live columns (the future ``compare``
-subcommand adds Restate and DBOS ones), then the anchors: constants measured earlier on this machine.
+then the targets with a PASS/MISS mark, then any other live columns, then the anchors: constants
+measured earlier on this machine. ``python -m bench compare`` measures Restate and DBOS live instead
+(``bench/_compare_report.py``, which reuses :class:`Column`, :func:`fmt`, the rows and :func:`render_grid`).
 """
 
 from __future__ import annotations
@@ -152,21 +153,25 @@ def render_table(ours: Column, others: Sequence[Column] = (), anchors: Sequence[
             row += [verdict.target, "PASS" if verdict.passed else "MISS"]
         row += [c.cell(key) for c in others] + [c.cell(key) for c in anchors]
         lines.append(row)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    numeric = set(range(2, len(header)))
+    out = render_grid(lines)
+    if anchors:
+        out.append(f"* {ANCHOR_NOTE}: {ANCHOR_DETAIL}.")
+    return "\n".join(out)
 
-    def render(cells: list[str]) -> str:
+
+def render_grid(lines: Sequence[Sequence[str]], text_columns: int = 2) -> list[str]:
+    """A header line, a rule and the rows; the first ``text_columns`` left-aligned, the rest right."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+
+    def render(cells: Sequence[str]) -> str:
         parts = [
-            c.rjust(w) if i in numeric else c.ljust(w)
+            c.ljust(w) if i < text_columns else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    out = [render(lines[0]), rule] + [render(line) for line in lines[1:]]
-    if anchors:
-        out.append(f"* {ANCHOR_NOTE}: {ANCHOR_DETAIL}.")
-    return "\n".join(out)
+    return [render(lines[0]), rule] + [render(line) for line in lines[1:]]
 
 
 def render_engine_report(run: EngineRun) -> str:

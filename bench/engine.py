@@ -21,7 +21,8 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -214,52 +215,96 @@ def _delta(after: int | None, before: int | None) -> int | None:
     return None if after is None or before is None else after - before
 
 
-async def _sequential(
-    engine: agentdur.Engine, steps: int, seconds: float, min_calls: int, warmup: int
+Invoke = Callable[[int], Awaitable[Any]]  # run one invocation of n no-op steps; returns the handler's result
+Counter = Callable[[], int | None]  # commits so far, when the system under test tells
+
+
+def _check(result: Any, steps: int) -> None:
+    if result != steps:
+        raise RuntimeError(f"the bench handler returned {result!r}, expected {steps}")
+
+
+async def measure_sequential(
+    invoke: Invoke, steps: int, seconds: float, min_calls: int, warmup: int, commits: Counter | None = None
 ) -> SequentialResult:
+    """One invocation of ``steps`` steps at a time, repeated for ``seconds`` (and ``min_calls`` times)."""
+    count = commits or (lambda: None)
     for _ in range(warmup):
-        await engine.call(SERVICE, HANDLER, steps)
-    commits_before = _commits(engine)
+        _check(await invoke(steps), steps)
+    commits_before = count()
     calls = 0
     started = time.perf_counter()
     deadline = started + seconds
     while calls < min_calls or time.perf_counter() < deadline:
-        result = await engine.call(SERVICE, HANDLER, steps)
-        if result != steps:
-            raise RuntimeError(f"the bench handler returned {result!r}, expected {steps}")
+        _check(await invoke(steps), steps)
         calls += 1
     elapsed = time.perf_counter() - started
-    return SequentialResult(steps, calls, elapsed, _delta(_commits(engine), commits_before))
+    return SequentialResult(steps, calls, elapsed, _delta(count(), commits_before))
 
 
-async def _concurrent(
-    engine: agentdur.Engine, concurrency: int, steps: int, seconds: float
+async def measure_concurrent(
+    invoke: Invoke, concurrency: int, steps: int, seconds: float, commits: Counter | None = None
 ) -> ConcurrentResult:
-    await asyncio.gather(*(engine.call(SERVICE, HANDLER, steps) for _ in range(concurrency)))  # warm up
+    """``concurrency`` invocations of ``steps`` steps kept in flight for ``seconds``."""
+    count = commits or (lambda: None)
+    for result in await asyncio.gather(*(invoke(steps) for _ in range(concurrency))):  # warm up
+        _check(result, steps)
     calls = 0
-    commits_before = _commits(engine)
+    commits_before = count()
     started = time.perf_counter()
     deadline = started + seconds
 
     async def worker() -> None:
         nonlocal calls
         while time.perf_counter() < deadline:
-            result = await engine.call(SERVICE, HANDLER, steps)
-            if result != steps:
-                raise RuntimeError(f"the bench handler returned {result!r}, expected {steps}")
+            _check(await invoke(steps), steps)
             calls += 1
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    return ConcurrentResult(concurrency, steps, calls, elapsed, _delta(_commits(engine), commits_before))
+    return ConcurrentResult(concurrency, steps, calls, elapsed, _delta(count(), commits_before))
+
+
+def engine_invoke(engine: agentdur.Engine) -> Invoke:
+    """Invoke the bench handler on an embedded engine."""
+
+    def invoke(steps: int) -> Awaitable[Any]:
+        return engine.call(SERVICE, HANDLER, steps)
+
+    return invoke
+
+
+async def _sequential(
+    engine: agentdur.Engine, steps: int, seconds: float, min_calls: int, warmup: int
+) -> SequentialResult:
+    return await measure_sequential(
+        engine_invoke(engine), steps, seconds, min_calls, warmup, lambda: _commits(engine)
+    )
+
+
+async def _concurrent(
+    engine: agentdur.Engine, concurrency: int, steps: int, seconds: float
+) -> ConcurrentResult:
+    return await measure_concurrent(
+        engine_invoke(engine), concurrency, steps, seconds, lambda: _commits(engine)
+    )
+
+
+@asynccontextmanager
+async def fresh_engine(
+    synchronous: Synchronous, label: str, app: agentdur.App | None = None
+) -> AsyncIterator[agentdur.Engine]:
+    """A started Engine of ``app`` (default: the bench app) on a new file in a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix=f"agentdur-bench-{label}-") as tmp:
+        async with agentdur.Engine(
+            app or bench_app, path=os.path.join(tmp, "bench.db"), synchronous=synchronous
+        ) as engine:
+            yield engine
 
 
 async def _with_engine(synchronous: Synchronous, label: str, body: Callable[[agentdur.Engine], Any]) -> Any:
-    with tempfile.TemporaryDirectory(prefix=f"agentdur-bench-{label}-") as tmp:
-        async with agentdur.Engine(
-            bench_app, path=os.path.join(tmp, "bench.db"), synchronous=synchronous
-        ) as engine:
-            return await body(engine)
+    async with fresh_engine(synchronous, label) as engine:
+        return await body(engine)
 
 
 async def sequential(synchronous: Synchronous, steps: int, budget: Budget) -> SequentialResult:

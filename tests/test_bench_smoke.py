@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -32,3 +33,38 @@ def test_bench_engine_quick_writes_json(tmp_path: Path) -> None:
     for key in ("0", "10", "100"):
         assert _positive(steps[key]), (key, steps[key])
     assert _positive(data["steps_per_s_concurrent"])
+
+
+def test_bench_compare_quick_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "compare.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "compare", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "PASS" in proc.stdout or "MISS" in proc.stdout
+    data = json.loads(out.read_text())
+    assert _positive(data["raw_sqlite"]["commit_us"])
+    rows = {"inv0", "step10", "step100", "concurrent", "chat"}
+    systems = data["systems"]
+    assert set(systems) == {"embedded", "agentdur_restate", "restate_sdk", "dbos"}
+    # restate-server comes with the test dependencies; DBOS only with the bench extra.
+    required = {"embedded", "agentdur_restate", "restate_sdk"}
+    if importlib.util.find_spec("dbos") is not None:
+        required.add("dbos")
+    for name, system in systems.items():
+        if name not in required and not system["available"]:
+            assert system["reason"], name
+            continue
+        assert system["available"], (name, system.get("reason"))
+        figures = system["figures"]
+        assert set(figures) >= rows, (name, figures)
+        for row in rows:
+            assert _positive(figures[row]), (name, row, figures[row])
+    for row in rows:
+        result = data["targets"]["results"][row]
+        assert isinstance(result["adapter_pass"], bool), row
+        assert isinstance(result["embedded_leads"], bool), row

@@ -84,10 +84,14 @@ async def run_deployment(
     --backend restate`` runs)."""
     import signal
 
+    from restate.server import install_shutdown_hook
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    # restate-sdk installs its own SIGTERM dispatcher on its first request, replacing any plain
+    # loop handler; its hook registry is the one place a SIGTERM handler survives that.
+    install_shutdown_hook(loop, stop.set, signal.SIGTERM)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
     await serve(
         app,
         host=host,

@@ -174,3 +174,14 @@ def test_attach_by_idempotency_key(engine: EngineUnderTest) -> None:
     assert attached.status_code == 200 and attached.json() == 144
     output = engine.client.get(f"{engine.ingress_url}/restate/invocation/Ops/square/{key}/output")
     assert output.status_code == 200 and output.json() == 144
+
+
+def test_sigterm_stops_the_handler_process_cleanly_after_serving(engine: EngineUnderTest) -> None:
+    # restate-sdk takes over SIGTERM on its first request; our deployment must still stop on it
+    assert engine.post("/Ops/square", 4).json() == 16
+    assert engine.process is not None
+    process = engine.process
+    engine.stop()  # SIGTERM, then waits; SIGKILL after 20 s would fail the next assertion
+    assert process.returncode == 0
+    engine.start()
+    assert engine.post("/Ops/square", 5).json() == 25

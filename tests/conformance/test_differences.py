@@ -33,3 +33,4 @@ def test_error_bodies_carry_message_and_code_and_restate_adds_source(engine: Eng
     body = engine.post("/Ops/refuse", 451).json()
     assert body["message"] == "card declined" and body["code"] == 451
     assert ("source" in body) == (engine.name == "restate")
+
