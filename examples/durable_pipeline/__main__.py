@@ -86,7 +86,8 @@ def crash_child(db: Path, log: Path) -> tuple[str, int, float]:
         deadline = time.monotonic() + DEADLINE_S
         while (proc.pid, "started", CRASH_IN) not in read_log(log):
             if proc.poll() is not None:
-                raise DemoError(f"the child exited early ({proc.returncode}):\n{proc.stderr.read()}")
+                stderr = proc.stderr.read() if proc.stderr else ""
+                raise DemoError(f"the child exited early ({proc.returncode}):\n{stderr}")
             if time.monotonic() > deadline:
                 raise DemoError(f"the child did not reach {CRASH_IN!r} within {DEADLINE_S:.0f} s")
             time.sleep(0.01)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -141,7 +142,7 @@ pipeline = agentdur.Service("ClaimPipeline")
 
 @pipeline.handler()
 async def run(ctx: agentdur.Context, claim: Claim) -> Decision:
-    opts = agentdur.RunOptions(max_attempts=3)
+    opts: agentdur.RunOptions[Any] = agentdur.RunOptions(max_attempts=3)
     parsed = await ctx.run_typed("Parse claim", parse_claim, opts, claim.text, claim.amount, claim.currency)
     risk = await ctx.run_typed("Assess risk", assess_risk, opts, parsed)
     payout = await ctx.run_typed("Convert currency", convert_currency, opts, parsed.amount, parsed.currency)
