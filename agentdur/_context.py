@@ -280,6 +280,33 @@ def current_context() -> Context:
         ) from None
 
 
+_STEP: contextvars.ContextVar[str | None] = contextvars.ContextVar("agentdur_step", default=None)
+
+
+def enter_step(name: str) -> contextvars.Token[str | None]:
+    """Mark the current task (and threads it starts) as running the body of step ``name``."""
+    return _STEP.set(name)
+
+
+def check_not_in_step(operation: str) -> None:
+    """Refuse a context operation made from inside a step's body.
+
+    The operation would take a journal index only when the step body runs; on replay the step's
+    recorded result is returned without running the body, so that index would never be taken and
+    every later entry would mismatch.
+
+    Raises:
+        UserError: naming the step and the operation.
+    """
+    step = _STEP.get()
+    if step is not None:
+        raise UserError(
+            f"{operation} was called inside the body of step {step!r}: steps cannot contain durable "
+            "operations (on replay the step's body does not run). Call it from the handler instead, "
+            "or, for an integration call that journals itself, do not wrap it in run_typed"
+        )
+
+
 def set_current_context(ctx: Context) -> contextvars.Token[Context]:
     """Bind ``ctx`` as the current context (engines call this when a handler starts)."""
     return _CURRENT.set(ctx)

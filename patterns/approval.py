@@ -123,7 +123,7 @@ async def request_approval(
         try:
             if timeout is None:
                 return await decision
-            match await select(decision=decision, timeout=ctx.sleep(timeout)):
+            match await select(decision=decision, timeout=ctx.sleep(timeout, name=f"Approval timeout ({attempt})")):
                 case ["decision", value]:
                     result: D = value
                     return result

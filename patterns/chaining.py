@@ -44,6 +44,7 @@ class ChainStep:
     fn: Callable[[Any], Any]
     options: RunOptions[Any] = field(default_factory=RunOptions)
     kind: str = "plain"
+    journaled: bool = True  # False: fn journals its own steps (e.g. an integration's model call)
 
 
 def step(name: str, fn: Callable[[Any], Any], options: RunOptions[Any] | None = None) -> ChainStep:
@@ -56,6 +57,8 @@ def llm_step(
     prompt: str | Callable[[Any], str],
     call_model: ModelCall,
     options: RunOptions[Any] | None = None,
+    *,
+    journal_model_call: bool = True,
 ) -> ChainStep:
     """A model step: builds a prompt from the previous output and calls the model once.
 
@@ -64,6 +67,9 @@ def llm_step(
         prompt: a template with ``{input}`` or a function of the previous output.
         call_model: sends the prompt and returns the model's text.
         options: retries of the call (default: up to 5 attempts with backoff).
+        journal_model_call: run ``call_model`` as one journaled step (default). Set False when it
+            journals itself, e.g. it calls ``agentdur.integrations.litellm.acompletion``: a step
+            cannot contain another.
     """
 
     def render(previous: Any) -> str:
@@ -72,7 +78,7 @@ def llm_step(
     async def call(previous: Any) -> str:
         return await call_model(render(previous))
 
-    return ChainStep(name, call, options or DEFAULT_LLM_OPTIONS, kind="llm")
+    return ChainStep(name, call, options or DEFAULT_LLM_OPTIONS, kind="llm", journaled=journal_model_call)
 
 
 async def run_chain(ctx: Context, steps: Sequence[ChainStep], value: Any) -> Any:
@@ -83,7 +89,10 @@ async def run_chain(ctx: Context, steps: Sequence[ChainStep], value: Any) -> Any
     if len(set(names)) != len(names):
         raise UserError(f"chain step names must be unique, got {names}")
     for link in steps:
-        value = await ctx.run_typed(link.name, link.fn, link.options, value)
+        if link.journaled:
+            value = await ctx.run_typed(link.name, link.fn, link.options, value)
+        else:
+            value = await link.fn(value)
     return value
 
 

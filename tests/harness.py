@@ -45,6 +45,8 @@ class EngineUnderTest:
     name: str
     ingress_url: str
     admin_url: str
+    # Apps importing heavy SDKs (litellm takes seconds to import) start slowly on a loaded machine.
+    startup_within = 90.0
 
     def __init__(self, workdir: Path, app: str, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
@@ -154,7 +156,7 @@ class Embedded(EngineUnderTest):
             ["-m", "agentdur", "serve", self.app, "--port", str(self.port), "--admin-port", str(self.admin_port),
              "--db", str(self.workdir / "agentdur.db")]
         )
-        wait_for(lambda: _healthy(f"{self.admin_url}/health"), what="embedded server healthy")
+        wait_for(lambda: _healthy(f"{self.admin_url}/health"), self.startup_within, "embedded server healthy")
 
     def restart_engine(self) -> None:
         self.kill()
@@ -183,7 +185,7 @@ class OnRestate(EngineUnderTest):
             ["-m", "agentdur", "serve", self.app, "--backend", "restate", "--port", str(self.port),
              "--register", self.admin_url]
         )
-        wait_for(self._registered, what="deployment registered with restate-server")
+        wait_for(self._registered, self.startup_within, "deployment registered with restate-server")
 
     def restart_engine(self) -> None:
         self.server.restart()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from .._context import DurableFuture, FutureHost, set_current_context
+from .._context import DurableFuture, FutureHost, check_not_in_step, enter_step, set_current_context
 from .._exceptions import (
     EngineControl,
     InvocationCancelledError,
@@ -143,6 +143,7 @@ class InvocationRunner(FutureHost):
         """Take the next journal index for an operation; return the recorded entry if any."""
         if self.closed:
             raise SuspendInvocation()
+        check_not_in_step(f"ctx {kind} {name!r}")
         idx = self.next_index
         self.next_index = idx + 1
         entry = self.journal.get(idx)
@@ -281,6 +282,7 @@ class InvocationRunner(FutureHost):
         kwargs: dict[str, Any],
     ) -> tuple[str, str]:
         is_async = _is_async(action)
+        enter_step(name)  # this task's context (and the threads it starts) now belong to the step
         attempt = 0
         started = time.monotonic()
         while True:

@@ -12,7 +12,14 @@ from uuid import UUID
 import restate
 from pydantic import TypeAdapter
 
-from .._context import DurableCallFuture, DurableFuture, FutureHost, ObjectContext, SendHandle
+from .._context import (
+    DurableCallFuture,
+    DurableFuture,
+    FutureHost,
+    ObjectContext,
+    SendHandle,
+    check_not_in_step,
+)
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, step_result_type
@@ -107,21 +114,26 @@ class RestateContext(ObjectContext, FutureHost):
         *args: Any,
         **kwargs: Any,
     ) -> DurableFuture[Any]:
+        check_not_in_step(f"ctx run {name!r}")
         adapter = adapter_for(step_result_type(action, options.type_hint))
-        inner = self.inner.run_typed(name, raising_restate_errors(action), _run_options(options, adapter), *args, **kwargs)
+        inner = self.inner.run_typed(name, raising_restate_errors(name, action), _run_options(options, adapter), *args, **kwargs)
         return RestateFuture(self, inner)
 
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
+        check_not_in_step("ctx sleep")
         return RestateFuture(self, self.inner.sleep(delta, name))
 
     def awakeable(self, type_hint: Any = Any, description: str | None = None) -> tuple[str, DurableFuture[Any]]:
+        check_not_in_step("ctx awakeable")
         awakeable_id, inner = self.inner.awakeable(serde=AdapterSerde(adapter_for(type_hint)))
         return awakeable_id, RestateFuture(self, inner)
 
     def resolve_awakeable(self, name: str, value: Any) -> None:
+        check_not_in_step("ctx resolve_awakeable")
         self.inner.resolve_awakeable(name, value, serde=_ANY)
 
     def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
+        check_not_in_step("ctx reject_awakeable")
         self.inner.reject_awakeable(name, failure_message, failure_code)
 
     # ----------------------------------------------------------------- calls
@@ -135,6 +147,7 @@ class RestateContext(ObjectContext, FutureHost):
         adapter: TypeAdapter[Any] | None,
         idempotency_key: str | None,
     ) -> RestateCallFuture:
+        check_not_in_step(f"ctx call {service}/{handler}")
         inner = self.inner.generic_call(service, handler, arg, key=key, idempotency_key=idempotency_key)
         return RestateCallFuture(self, inner, adapter)
 
@@ -147,12 +160,14 @@ class RestateContext(ObjectContext, FutureHost):
         send_delay: timedelta | None = None,
         idempotency_key: str | None = None,
     ) -> SendHandle:
+        check_not_in_step(f"ctx send {service}/{handler}")
         inner = self.inner.generic_send(
             service, handler, bytes(arg), key=key, send_delay=send_delay, idempotency_key=idempotency_key
         )
         return RestateSendHandle(inner)
 
     def cancel_invocation(self, invocation_id: str) -> None:
+        check_not_in_step("ctx cancel_invocation")
         self.inner.cancel_invocation(invocation_id)
 
     # ----------------------------------------------------------------- determinism
@@ -164,6 +179,7 @@ class RestateContext(ObjectContext, FutureHost):
         return self.inner.random()  # type: ignore[no-any-return]
 
     def time(self) -> DurableFuture[float]:
+        check_not_in_step("ctx time")
         return RestateFuture(self, self.inner.time())
 
     def invocation_id(self) -> str:
@@ -177,10 +193,12 @@ class RestateContext(ObjectContext, FutureHost):
         return str(self.inner.key())
 
     def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
+        check_not_in_step(f"ctx get {name!r}")
         self.key()
         return RestateFuture(self, self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint))))
 
     def state_keys(self) -> Awaitable[list[str]]:
+        check_not_in_step("ctx state_keys")
         self.key()
         written, cleared_all = dict(self._written), self._cleared_all
 
@@ -209,6 +227,7 @@ class RestateContext(ObjectContext, FutureHost):
         self._cleared_all = True
 
     def _writable(self, operation: str) -> None:
+        check_not_in_step(f"ctx {operation}")
         self.key()
         if self._spec.kind != "exclusive":
             raise TerminalError(

@@ -9,6 +9,7 @@ from typing import Any
 
 import restate
 
+from .._context import enter_step
 from .._exceptions import (
     CANCELLED_MESSAGE,
     HTTP_CONFLICT,
@@ -30,8 +31,9 @@ def from_restate(error: restate.TerminalError) -> TerminalError:
     return terminal_error_from_json({"message": error.message, "code": error.status_code})
 
 
-def raising_restate_errors(action: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a step so an agentdur TerminalError it raises reaches restate-sdk as a terminal failure.
+def raising_restate_errors(name: str, action: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap step ``name`` so an agentdur TerminalError it raises reaches restate-sdk as a terminal
+    failure, and context operations inside its body are refused (as on the embedded engine).
 
     The wrapper keeps the action sync or async, so restate-sdk still runs sync actions in a thread.
     """
@@ -39,6 +41,7 @@ def raising_restate_errors(action: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(action)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
+            enter_step(name)
             try:
                 return await action(*args, **kwargs)
             except TerminalError as error:
@@ -48,6 +51,7 @@ def raising_restate_errors(action: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(action)
     def run_sync(*args: Any, **kwargs: Any) -> Any:
+        enter_step(name)
         try:
             return action(*args, **kwargs)
         except TerminalError as error:

@@ -263,3 +263,25 @@ async def test_close_with_grace_period_journals_running_steps(tmp_path: Path) ->
     # replay returned the first step's result; plain code between steps runs again, as always
     assert executions["slow step"] == 2
     assert executions["between"] == between_before_restart + 1
+
+
+@svc.handler()
+async def nested(ctx: agentdur.Context) -> str:
+    async def outer() -> str:
+        return await ctx.run_typed("inner", count, agentdur.RunOptions(), "inner")  # not allowed
+
+    try:
+        await ctx.run_typed("outer", outer)
+    except agentdur.UserError as error:
+        return str(error)
+    return "no error"
+
+
+async def test_context_operations_inside_a_step_are_refused(tmp_path: Path) -> None:
+    async with agentdur.Engine(APP, path=tmp_path / "n.db") as engine:
+        inv = await engine.send("Steps", "nested")
+        message = await engine.attach(inv)
+        journal = (await engine.invocation(inv)).journal
+    assert "inside the body of step 'outer'" in message and "ctx run 'inner'" in message
+    assert "inner" not in executions
+    assert journal == []  # nothing half-written: neither step is journaled

@@ -12,30 +12,11 @@ from agentdur.testing import ScriptedModelServer
 from examples._model import BASE_URL_ENV
 from examples.claim_approval.steps import LEDGER_ENV
 
-from ..harness import Embedded, EngineUnderTest, _healthy, wait_for
-
-START_WITHIN = 90.0  # importing LiteLLM on a busy CI machine can take longer than the usual 30 s
-
-
-class ExampleServer(Embedded):
-    """``agentdur serve examples.<name>:app``, with more time to start than the conformance servers get."""
-
-    def start(self) -> None:
-        self.process = self._spawn(
-            ["-m", "agentdur", "serve", self.app, "--port", str(self.port), "--admin-port", str(self.admin_port),
-             "--db", str(self.workdir / "agentdur.db")]
-        )
-        wait_for(lambda: _healthy(f"{self.admin_url}/health"), within=START_WITHIN, what=f"{self.app} served")
+from ..harness import EngineUnderTest, start_engine
 
 
 def start_example(name: str, workdir: Path, env: dict[str, str]) -> EngineUnderTest:
-    server = ExampleServer(workdir, f"examples.{name}:app", env)
-    try:
-        server.start()
-    except BaseException:
-        server.close()
-        raise
-    return server
+    return start_engine("embedded", workdir, f"examples.{name}:app", env)
 
 
 def example_fixture(name: str) -> Any:
