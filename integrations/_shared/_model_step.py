@@ -8,14 +8,22 @@ once; exhausted retries fail it terminally too, so a broken call is never retrie
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from agentdur import RunOptions, TerminalError, current_context
+
+from ._retry import RetriesExhausted, call_with_retries, retry_after_seconds
+
+__all__ = [
+    "DEFAULT_MODEL_OPTIONS",
+    "TERMINAL_STATUSES",
+    "is_terminal_model_error",
+    "journaled_model_call",
+    "retry_after_seconds",
+    "status_of",
+]
 
 R = TypeVar("R")
 
@@ -28,8 +36,6 @@ DEFAULT_MODEL_OPTIONS: RunOptions[Any] = RunOptions(
 )
 # HTTP statuses a retry cannot fix. 408 (timeout), 409, 429 and 5xx are retried.
 TERMINAL_STATUSES = frozenset({400, 401, 402, 403, 404, 405, 413, 415, 422})
-# The longest retry-after we honour inside one step; longer waits fail the attempt instead.
-MAX_RETRY_AFTER = 120.0
 
 
 def status_of(error: BaseException) -> int | None:
@@ -49,29 +55,6 @@ def is_terminal_model_error(error: BaseException) -> bool:
         return True
     status = status_of(error)
     return status is not None and status in TERMINAL_STATUSES
-
-
-def retry_after_seconds(error: BaseException) -> float | None:
-    """The ``retry-after`` an error's response carried (seconds or an HTTP date), if any."""
-    headers: Any = None
-    response = getattr(error, "response", None)
-    if response is not None:
-        headers = getattr(response, "headers", None)
-    if headers is None:
-        headers = getattr(error, "litellm_response_headers", None) or getattr(error, "headers", None)
-    if not isinstance(headers, Mapping) and not hasattr(headers, "get"):
-        return None
-    for name in ("retry-after-ms", "retry-after"):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            seconds = float(raw)
-            return seconds / 1000 if name == "retry-after-ms" else seconds
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(str(raw))
-            return max(0.0, parsed.timestamp() - time.time())
-    return None
 
 
 async def journaled_model_call(
@@ -100,32 +83,27 @@ async def journaled_model_call(
     options = run_options or DEFAULT_MODEL_OPTIONS
 
     async def attempt() -> Any:
-        return dump(await _with_retries(name, call, options))
+        return dump(await model_call_with_retries(name, call, options))
 
     data = await ctx.run_typed(name, attempt, RunOptions(type_hint=Any))
     return load(data)
 
 
-async def _with_retries(name: str, call: Callable[[], Awaitable[R]], options: RunOptions[Any]) -> R:
-    max_attempts = options.max_attempts or DEFAULT_MODEL_OPTIONS.max_attempts or 1
-    deadline = time.monotonic() + options.max_duration.total_seconds() if options.max_duration else None
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await call()
-        except TerminalError:
-            raise
-        except Exception as error:
-            if is_terminal_model_error(error):
-                raise TerminalError(
-                    f"model call {name!r} failed: {type(error).__name__}: {error}", status_of(error)
-                ) from error
-            delay = max(options.delay_after(attempt), min(retry_after_seconds(error) or 0.0, MAX_RETRY_AFTER))
-            out_of_time = deadline is not None and time.monotonic() + delay > deadline
-            if attempt >= max_attempts or out_of_time:
-                raise TerminalError(
-                    f"model call {name!r} failed after {attempt} attempt(s): {type(error).__name__}: {error}",
-                    status_of(error),
-                ) from error
-            await asyncio.sleep(delay)
+async def model_call_with_retries(name: str, call: Callable[[], Awaitable[R]], options: RunOptions[Any]) -> R:
+    """``call`` retried per ``options``; every way of giving up is a TerminalError naming the call."""
+    try:
+        return await call_with_retries(
+            call, options, is_terminal=is_terminal_model_error, default_attempts=DEFAULT_MODEL_OPTIONS.max_attempts or 1
+        )
+    except TerminalError:
+        raise
+    except RetriesExhausted as exhausted:
+        error = exhausted.error
+        raise TerminalError(
+            f"model call {name!r} failed after {exhausted.attempts} attempt(s): {type(error).__name__}: {error}",
+            status_of(error),
+        ) from error
+    except Exception as error:  # terminal by status
+        raise TerminalError(
+            f"model call {name!r} failed: {type(error).__name__}: {error}", status_of(error)
+        ) from error

@@ -1,0 +1,56 @@
+"""The OpenAI Agents SDK made durable: wrap an existing agent run in one line.
+
+Inside an agentdur handler, replace ``Runner.run(agent, input, ...)`` with
+``DurableRunner.run(agent, input, ...)``. Every model call of the run becomes one journaled step
+(replayed after a crash without a request), tools declared with :func:`durable_function_tool` are
+journaled and run in parallel with a deterministic journal, and :class:`DurableSession` keeps the
+conversation in virtual-object state. Runs on the embedded engine and on Restate alike.
+
+Errors a tool raises, as the run sees them::
+
+    TerminalError (a cancellation included)   -> ends the run; DurableRunner re-raises it as raised
+        carried through the SDK's run loop as ToolTerminalError / ToolCancelledError
+        (both AgentsException and TerminalError, so the SDK neither wraps nor formats them)
+    EngineControl (suspension, shutdown)      -> passes through untouched
+    any other exception                       -> text for the model, as the SDK does
+                                                 (journaled after the step's retries)
+
+Needs the ``openai`` extra: ``pip install "agentdur[openai]"``. See docs/openai-agents.md.
+"""
+
+from __future__ import annotations
+
+try:
+    import agents  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        'agentdur.integrations.openai_agents needs the OpenAI Agents SDK: pip install "agentdur[openai]"'
+    ) from error
+
+from ._model import DurableModel, DurableModelProvider, response_from_json, response_to_json
+from ._runner import DurableRunner, RunnerOptions
+from ._session import DurableSession
+from ._tools import (
+    DurableInvoker,
+    ToolCancelledError,
+    ToolTerminalError,
+    durable_function_tool,
+    durable_tool,
+    propagating,
+)
+
+__all__ = [
+    "DurableInvoker",
+    "DurableModel",
+    "DurableModelProvider",
+    "DurableRunner",
+    "DurableSession",
+    "RunnerOptions",
+    "ToolCancelledError",
+    "ToolTerminalError",
+    "durable_function_tool",
+    "durable_tool",
+    "propagating",
+    "response_from_json",
+    "response_to_json",
+]

@@ -1,0 +1,211 @@
+"""The app the OpenAI Agents tests serve on both engines: real Agents SDK runs, several kinds of model.
+
+Model calls go to the scripted model server whose OpenAI base URL is in ``AGENTDUR_TEST_OPENAI_BASE``;
+the tests steer it with a reply function that reads the ``[label]`` in each conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+import agents
+from agentdur.integrations._shared import ToolTurns
+from agentdur.integrations.openai_agents import DurableRunner, DurableSession, durable_function_tool
+from agentdur.patterns.approval import ApprovalNotice, Decision, request_approval
+from openai import AsyncOpenAI
+from pydantic import BaseModel
+
+import agentdur
+
+from ..effects import LOG_ENV, record
+
+BASE_ENV = "AGENTDUR_TEST_OPENAI_BASE"
+BASE_URL = os.environ.get(BASE_ENV, "http://127.0.0.1:1/v1")
+
+agents.set_tracing_disabled(True)
+agents.set_default_openai_client(AsyncOpenAI(base_url=BASE_URL, api_key="test"), use_for_tracing=False)
+agents.set_default_openai_api("responses")
+
+
+def client() -> AsyncOpenAI:
+    return AsyncOpenAI(base_url=BASE_URL, api_key="test")
+
+
+# --------------------------------------------------------------------------------- tools
+
+
+@durable_function_tool
+def get_weather(city: str, label: str) -> str:
+    """Get the current weather for a city."""
+    record(f"weather {label}")
+    return f"sunny in {city}"
+
+
+@durable_function_tool
+async def hold(label: str) -> str:
+    """Wait for the operator (a crash test kills the process meanwhile)."""
+    record(f"hold {label}")
+    release = os.environ.get(LOG_ENV, "") + f".release-{label}"
+    # Polls on the event loop: a tool blocking a worker thread per held call would starve the
+    # default executor the HTTP clients resolve host names with.
+    while not os.path.exists(release):  # noqa: ASYNC110, ASYNC240 - a file written by another process
+        await asyncio.sleep(0.01)
+    return f"released {label}"
+
+
+def slow_tool(name: str) -> agents.FunctionTool:
+    async def slow(label: str) -> str:
+        record(f"start {name} {label} {time.time()}")
+        await asyncio.sleep(1.0)
+        record(f"end {name} {label} {time.time()}")
+        return f"{name} done"
+
+    slow.__name__ = name
+    slow.__doc__ = f"The {name} analysis (takes a second)."
+    return durable_function_tool(slow)
+
+
+SLOW_TOOLS = [slow_tool(name) for name in ("slow_a", "slow_b", "slow_c")]
+
+
+@durable_function_tool
+async def refuse_claim(label: str) -> str:
+    """Check the claim against the fraud list."""
+    record(f"refuse {label}")
+    raise agentdur.TerminalError(f"claim {label} is on the fraud list", 422)
+
+
+async def publish(notice: ApprovalNotice) -> None:
+    record(f"awakeable {notice.description.split()[-1]} {notice.awakeable_id}")
+
+
+@durable_function_tool
+async def ask_approval(wrapper: agents.RunContextWrapper[agentdur.Context], label: str) -> str:
+    """Ask a human to approve the claim."""
+    decision = await request_approval(wrapper.context, f"approve {label}", notify=publish, decision_type=Decision)
+    return f"approved={decision.approved} by {decision.by}"
+
+
+# --------------------------------------------------------------------------------- agents
+
+
+def responses_model() -> agents.Model:
+    return agents.OpenAIResponsesModel(model="gpt-4o", openai_client=client())
+
+
+def specialist(model: str | agents.Model | None) -> agents.Agent[Any]:
+    return agents.Agent(name="Specialist", instructions="Check and hold.", model=model, tools=[get_weather, hold])
+
+
+def starting_agent(kind: str) -> tuple[agents.Agent[Any], agents.RunConfig | None]:
+    tools: list[agents.Tool] = [get_weather, hold]
+    if kind == "name":
+        return agents.Agent(name="Weather", instructions="Weather.", model="gpt-4o", tools=tools), None
+    if kind == "instance":
+        return agents.Agent(name="Weather", instructions="Weather.", model=responses_model(), tools=tools), None
+    if kind == "run_config":
+        model = agents.OpenAIChatCompletionsModel(model="gpt-4o", openai_client=client())
+        return agents.Agent(name="Weather", instructions="Weather.", tools=tools), agents.RunConfig(model=model)
+    if kind == "handoff":
+        triage = agents.Agent(name="Triage", instructions="Route.", handoffs=[specialist(responses_model())])
+        return triage, None
+    if kind == "parallel":
+        return agents.Agent(name="Parallel", instructions="Analyze.", model="gpt-4o", tools=[*SLOW_TOOLS, hold]), None
+    if kind == "agent_tool":
+        nested = specialist(responses_model()).as_tool("ask_specialist", "Ask the specialist.")
+        return agents.Agent(name="Orchestrator", instructions="Delegate.", tools=[nested]), None
+    raise agentdur.TerminalError(f"unknown kind {kind}", 400)
+
+
+class RunRequest(BaseModel):
+    kind: str
+    label: str
+
+
+service = agentdur.Service("Agents")
+
+
+@service.handler()
+async def run(ctx: agentdur.Context, req: RunRequest) -> str:
+    agent, run_config = starting_agent(req.kind)
+    result = await DurableRunner.run(agent, f"[{req.label}] How is the weather?", run_config=run_config)
+    return f"{result.last_agent.name}: {result.final_output}"
+
+
+@service.handler()
+async def stream(ctx: agentdur.Context, label: str) -> str:
+    agent, _ = starting_agent("name")
+    result = DurableRunner.run_streamed(agent, f"[{label}] How is the weather?")
+    kinds = [event.data.type async for event in result.stream_events() if event.type == "raw_response_event"]
+    record(f"stream {label} {len(kinds)} {kinds.count('response.output_text.delta')}")
+    return str(result.final_output)
+
+
+@service.handler()
+async def parallel(ctx: agentdur.Context, label: str) -> str:
+    agent = agents.Agent(name="Parallel", instructions="Analyze.", model="gpt-4o", tools=SLOW_TOOLS)
+    result = await DurableRunner.run(agent, f"[{label}] Run all three analyses.")
+    return str(result.final_output)
+
+
+@service.handler()
+async def fail(ctx: agentdur.Context, label: str) -> str:
+    agent = agents.Agent(name="Claims", instructions="Check.", model="gpt-4o", tools=[refuse_claim])
+    result = await DurableRunner.run(agent, f"[{label}] Check my claim.")
+    return str(result.final_output)
+
+
+@service.handler()
+async def approve(ctx: agentdur.Context, label: str) -> str:
+    agent = agents.Agent(name="Claims", instructions="Approve.", model="gpt-4o", tools=[ask_approval])
+    result = await DurableRunner.run(agent, f"[{label}] Approve my claim.")
+    return str(result.final_output)
+
+
+async def pause(name: str, seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return name
+
+
+@service.handler()
+async def turn(ctx: agentdur.Context, arrival: list[int]) -> list[str]:
+    """A tool turn without a model: one-step calls at 0, 1, 3, 4 and, at 2, one that runs alone;
+    the calls start in ``arrival`` order."""
+    turns = ToolTurns()
+    turns.begin([f"call{i}" for i in range(5)])
+
+    async def call(i: int) -> str:
+        slot = turns.slot(f"call{i}")
+        assert slot is not None
+        if i == 2:
+
+            async def alone() -> str:
+                first = await ctx.run_typed("alone a", pause, agentdur.RunOptions(), "alone a", 0.05)
+                return first + " " + await ctx.run_typed("alone b", pause, agentdur.RunOptions(), "alone b", 0.0)
+
+            return await slot.alone(alone)
+        return await slot.step(lambda: ctx.run_typed(f"step {i}", pause, agentdur.RunOptions(), f"step {i}", 0.5))
+
+    tasks = {i: asyncio.create_task(call(i)) for i in arrival}
+    return [await tasks[i] for i in range(5)]
+
+
+chat = agentdur.VirtualObject("Chat")
+
+
+@chat.handler()
+async def message(ctx: agentdur.ObjectContext, text: str) -> str:
+    assistant = agents.Agent(name="Assistant", instructions="Chat.", model="gpt-4o")
+    result = await DurableRunner.run(assistant, text, session=DurableSession())
+    return str(result.final_output)
+
+
+@chat.handler(kind="shared")
+async def get_history(ctx: agentdur.ObjectSharedContext) -> list[Any]:
+    return await ctx.get("items", type_hint=list[Any]) or []
+
+
+app = agentdur.App([service, chat])
