@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Generator, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
 from typing import Any
@@ -54,7 +55,8 @@ class RestateFuture(DurableFuture[Any]):
 
     async def _result(self) -> Any:
         try:
-            value = await self.inner
+            async with self._host.one_waiting_task(self.inner):
+                value = await self.inner
         except restate.TerminalError as error:
             raise from_restate(error) from None
         if self._adapter is not None and isinstance(value, bytes | bytearray):
@@ -102,6 +104,7 @@ class RestateContext(ObjectContext, FutureHost):
         # (restate-sdk lists the keys as stored when the invocation started).
         self._written: dict[str, bool] = {}
         self._cleared_all = False
+        self._waiting_task: asyncio.Task[Any] | None = None
 
     # ----------------------------------------------------------------- steps and waits
 
@@ -241,12 +244,45 @@ class RestateContext(ObjectContext, FutureHost):
         self, futures: Sequence[DurableFuture[Any]]
     ) -> tuple[list[DurableFuture[Any]], list[DurableFuture[Any]]]:
         own = _own(self, futures)
-        done, _ = await restate.wait_completed(*(f.inner for f in own))
+        async with self.one_waiting_task(*(f.inner for f in own)):
+            done, _ = await restate.wait_completed(*(f.inner for f in own))
         done_ids = {id(f) for f in done}
         return [f for f in own if id(f.inner) in done_ids], [f for f in own if id(f.inner) not in done_ids]
 
     async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
-        await restate.gather(*(f.inner for f in _own(self, futures)))
+        inners = [f.inner for f in _own(self, futures)]
+        async with self.one_waiting_task(*inners):
+            await restate.gather(*inners)
+
+    @contextlib.asynccontextmanager
+    async def one_waiting_task(self, *inners: Any) -> AsyncIterator[None]:
+        """Refuse a second asyncio task waiting on pending futures while another one waits.
+
+        restate-sdk drives the invocation from whichever task awaits a pending future, and each
+        waiting task consumes the same stream of events: with two of them, one misses the event the
+        other needed and the invocation hangs. A clear error is better than a hang; combinators
+        (``agentdur.gather``, ``wait_completed``, ``select``) wait on many futures from one task.
+        """
+        if all(_completed(inner) for inner in inners):
+            yield
+            return
+        task = asyncio.current_task()
+        if self._waiting_task is not None and self._waiting_task is not task:
+            raise TerminalError(
+                "on Restate, durable futures cannot be awaited from several asyncio tasks at once "
+                "(restate-sdk would hang); await them from one task with agentdur.gather, "
+                "agentdur.wait_completed or agentdur.select"
+            )
+        self._waiting_task, outer = task, self._waiting_task
+        try:
+            yield
+        finally:
+            self._waiting_task = outer
+
+
+def _completed(inner: Any) -> bool:
+    is_completed = getattr(inner, "is_completed", None)
+    return bool(is_completed()) if callable(is_completed) else False
 
 
 def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[RestateFuture]:

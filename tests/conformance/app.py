@@ -239,3 +239,18 @@ async def pipeline(ctx: agentdur.Context, label: str) -> list[str]:
 
 
 app = agentdur.App([ops, flows, account])
+
+
+@flows.handler()
+async def fan_in_tasks(ctx: agentdur.Context, n: int) -> list[int]:
+    """Several asyncio tasks, each awaiting its own step, as an agent framework's gather would."""
+    import asyncio
+
+    async def branch(i: int) -> int:
+        def work() -> int:
+            record(f"branch {i}")
+            return i * i
+
+        return await ctx.run_typed(f"branch {i}", work)
+
+    return list(await asyncio.gather(*(branch(i) for i in range(n))))

@@ -185,3 +185,4 @@ def test_sigterm_stops_the_handler_process_cleanly_after_serving(engine: EngineU
     assert process.returncode == 0
     engine.start()
     assert engine.post("/Ops/square", 5).json() == 25
+
