@@ -19,7 +19,7 @@ from ._model_types import (
     ModelToolCall,
     RecordedRequest,
 )
-from ._ports import free_port
+from ._ports import free_port, free_ports
 from ._restate_server import RestateServer, find_restate_server
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ __all__ = [
     "ScriptedModelServer",
     "find_restate_server",
     "free_port",
+    "free_ports",
     "model_server",
     "model_server_env",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,24 +14,14 @@ from typing import Any
 
 import httpx
 
+from agentdur.testing import free_ports
+
 REPO = Path(__file__).resolve().parents[2]
 APP = "tests.server.app:app"
 START_DEADLINE = 20.0
 STOP_DEADLINE = 20.0
 POLL = 0.02
 TOKEN = "s3cret-token"
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports (held open together while chosen, so no two are the same)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

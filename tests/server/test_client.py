@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 import agentdur
-from agentdur.testing import RestateServer
+from agentdur.testing import RestateServer, free_ports
 
 from .app import Order
-from .helpers import APP, REPO, Server, free_ports, lines, wait_for
+from .helpers import APP, REPO, Server, lines, wait_for
 
 
 @pytest.fixture(scope="module", params=["agentdur", "restate"])
