@@ -15,10 +15,10 @@ def python_blocks() -> list[str]:
 
 
 def test_the_durable_handler_example_runs(tmp_path: Path) -> None:
-    blocks = python_blocks()
-    assert blocks, "the README lost its Python example"
+    programs = [block for block in python_blocks() if '__name__ == "__main__"' in block]
+    assert programs, "the README lost its runnable Python example"
     script = tmp_path / "example.py"
-    script.write_text(blocks[0])
+    script.write_text(programs[0])
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "paid 250.00"
