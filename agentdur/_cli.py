@@ -296,8 +296,12 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
         from .restate._serve import run_deployment
     except ImportError as error:
         raise UserError(str(error)) from None
-    embedded_only = {"--admin-port": args.admin_port, "--db": args.db, "--max-body": args.max_body,
-                     "--grace": args.grace}
+    embedded_only = {
+        "--admin-port": args.admin_port,
+        "--db": args.db,
+        "--max-body": args.max_body,
+        "--grace": args.grace,
+    }
     given = [flag for flag, value in embedded_only.items() if value]
     if given:
         raise UserError(f"{', '.join(given)} only apply to the embedded backend; restate-server owns them")
@@ -402,7 +406,9 @@ def _add_serve(commands: Any) -> None:
         help="embedded: our SQLite engine (default); restate: a deployment for a restate-server "
         "(default port 9080)",
     )
-    serve.add_argument("--register", metavar="ADMIN_URL", help="restate backend: register with this restate-server")
+    serve.add_argument(
+        "--register", metavar="ADMIN_URL", help="restate backend: register with this restate-server"
+    )
     serve.add_argument("--advertised-uri", help="restate backend: the URI restate-server uses to reach us")
 
 

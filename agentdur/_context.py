@@ -118,7 +118,9 @@ class Context(abc.ABC):
         """A durable timer: survives restarts and keeps its remaining time."""
 
     @abc.abstractmethod
-    def awakeable(self, type_hint: type[T] = Any, description: str | None = None) -> tuple[str, DurableFuture[T]]:  # type: ignore[assignment]
+    def awakeable(
+        self, type_hint: type[T] = Any, description: str | None = None
+    ) -> tuple[str, DurableFuture[T]]:  # type: ignore[assignment]
         """Create an awakeable: an unguessable id someone outside can resolve, and its future.
 
         Args:
@@ -139,17 +141,26 @@ class Context(abc.ABC):
     ) -> DurableCallFuture[O]:
         """Call a handler of a service and get its result durably."""
         spec = handler_spec(tpe)
-        return self._call(spec.service, spec.name, None, dump_input(spec, arg), spec.output_adapter, idempotency_key)
+        return self._call(
+            spec.service, spec.name, None, dump_input(spec, arg), spec.output_adapter, idempotency_key
+        )
 
     def object_call(
         self, tpe: HandlerFn[I, O], key: str, arg: I, idempotency_key: str | None = None
     ) -> DurableCallFuture[O]:
         """Call a handler of a virtual object on ``key`` and get its result durably."""
         spec = handler_spec(tpe)
-        return self._call(spec.service, spec.name, key, dump_input(spec, arg), spec.output_adapter, idempotency_key)
+        return self._call(
+            spec.service, spec.name, key, dump_input(spec, arg), spec.output_adapter, idempotency_key
+        )
 
     def generic_call(
-        self, service: str, handler: str, arg: bytes, key: str | None = None, idempotency_key: str | None = None
+        self,
+        service: str,
+        handler: str,
+        arg: bytes,
+        key: str | None = None,
+        idempotency_key: str | None = None,
     ) -> DurableCallFuture[bytes]:
         """Call a handler by name with raw JSON bytes; returns the raw JSON result."""
         return self._call(service, handler, key, bytes(arg), None, idempotency_key)
@@ -163,7 +174,9 @@ class Context(abc.ABC):
     ) -> SendHandle:
         """Start a service handler without waiting for it, optionally after ``send_delay``."""
         spec = handler_spec(tpe)
-        return self.generic_send(spec.service, spec.name, dump_input(spec, arg), None, send_delay, idempotency_key)
+        return self.generic_send(
+            spec.service, spec.name, dump_input(spec, arg), None, send_delay, idempotency_key
+        )
 
     def object_send(
         self,
@@ -175,7 +188,9 @@ class Context(abc.ABC):
     ) -> SendHandle:
         """Start an object handler on ``key`` without waiting for it."""
         spec = handler_spec(tpe)
-        return self.generic_send(spec.service, spec.name, dump_input(spec, arg), key, send_delay, idempotency_key)
+        return self.generic_send(
+            spec.service, spec.name, dump_input(spec, arg), key, send_delay, idempotency_key
+        )
 
     @abc.abstractmethod
     def _call(
@@ -310,4 +325,3 @@ def check_not_in_step(operation: str) -> None:
 def set_current_context(ctx: Context) -> contextvars.Token[Context]:
     """Bind ``ctx`` as the current context (engines call this when a handler starts)."""
     return _CURRENT.set(ctx)
-

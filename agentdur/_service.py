@@ -57,7 +57,9 @@ def handler_spec(fn: Callable[..., Any]) -> HandlerSpec:
     """The spec attached to a decorated handler function, for ``ctx.service_call(fn, ...)``."""
     spec = getattr(fn, _SPEC_ATTR, None)
     if not isinstance(spec, HandlerSpec):
-        raise UserError(f"{getattr(fn, '__qualname__', fn)!r} is not an agentdur handler; decorate it with @service.handler()")
+        raise UserError(
+            f"{getattr(fn, '__qualname__', fn)!r} is not an agentdur handler; decorate it with @service.handler()"
+        )
     return spec
 
 

@@ -127,7 +127,11 @@ def render_table(run: CompareRun) -> list[str]:
             v = verdicts(run, key)
             line.append("-" if v.adapter_overhead is None else f"{v.adapter_overhead:+.1%}")
             line.append(_mark(v.adapter_pass))
-            line.append("-" if v.embedded_margin is None else f"{v.embedded_margin:.2f}x {LABELS[v.embedded_best_other or '']}")
+            line.append(
+                "-"
+                if v.embedded_margin is None
+                else f"{v.embedded_margin:.2f}x {LABELS[v.embedded_best_other or '']}"
+            )
             line.append(_mark(v.embedded_pass))
         else:
             line += ["", "", "", ""]
@@ -226,9 +230,7 @@ def render_compare_report(run: CompareRun) -> str:
         f"agentdur vs Restate vs DBOS, same workloads, one run{' (--quick: rough figures)' if run.quick else ''}"
         f" - Python {env.get('python')}, SQLite {env.get('sqlite')}, {env.get('cpus')} CPUs"
     )
-    return "\n".join(
-        [title, "", *render_table(run), "", *render_cpu_table(run), "", *_notes(run)]
-    )
+    return "\n".join([title, "", *render_table(run), "", *render_cpu_table(run), "", *_notes(run)])
 
 
 # ---------------------------------------------------------------- JSON

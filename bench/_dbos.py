@@ -93,7 +93,13 @@ async def dbos_launched(label: str, journal_mode: JournalMode = "WAL") -> AsyncI
                 conn.execute("PRAGMA journal_mode=WAL")
             finally:
                 conn.close()
-        DBOS(config={"name": "agentdur-bench", "system_database_url": f"sqlite:///{path}", "log_level": "WARNING"})
+        DBOS(
+            config={
+                "name": "agentdur-bench",
+                "system_database_url": f"sqlite:///{path}",
+                "log_level": "WARNING",
+            }
+        )
         logging.getLogger("dbos").setLevel(logging.WARNING)
         DBOS.launch()
         try:

@@ -90,7 +90,9 @@ async def _wait_listening(deployment: Deployment, within: float = 30.0) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if deployment.process.poll() is not None:
-            raise RuntimeError(f"the {deployment.kind} deployment exited with {deployment.process.returncode}")
+            raise RuntimeError(
+                f"the {deployment.kind} deployment exited with {deployment.process.returncode}"
+            )
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", deployment.port)
         except OSError:
@@ -129,7 +131,9 @@ class RestateBench:
             command += ["--profile", str(self.profile_path(kind))]
         log = open(self.workdir / f"{kind}.log", "ab")  # noqa: SIM115 - owned by the child process
         try:
-            process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         finally:
             log.close()
         return Deployment(kind, port, process)

@@ -148,7 +148,9 @@ class Measurement:
             result = ChatResult(a.keys, a.messages_per_key + b.messages_per_key, a.seconds + b.seconds)
         elif isinstance(a, ConcurrentResult) and isinstance(b, ConcurrentResult):
             commits = None if a.commits is None or b.commits is None else a.commits + b.commits
-            result = ConcurrentResult(a.concurrency, a.steps_per_call, a.calls + b.calls, a.seconds + b.seconds, commits)
+            result = ConcurrentResult(
+                a.concurrency, a.steps_per_call, a.calls + b.calls, a.seconds + b.seconds, commits
+            )
         elif isinstance(a, SequentialResult) and isinstance(b, SequentialResult):
             commits = None if a.commits is None or b.commits is None else a.commits + b.commits
             result = SequentialResult(a.steps, a.calls + b.calls, a.seconds + b.seconds, commits)
@@ -288,7 +290,12 @@ def _progress(message: str) -> None:
 
 def _environment() -> dict[str, Any]:
     env = environment()
-    for name, dist in (("restate_sdk", "restate-sdk"), ("dbos", "dbos"), ("httpx", "httpx"), ("hypercorn", "hypercorn")):
+    for name, dist in (
+        ("restate_sdk", "restate-sdk"),
+        ("dbos", "dbos"),
+        ("httpx", "httpx"),
+        ("hypercorn", "hypercorn"),
+    ):
         try:
             env[name] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -296,7 +303,9 @@ def _environment() -> dict[str, Any]:
     try:
         from agentdur.testing._restate_server import find_restate_server
 
-        answer = subprocess.run([find_restate_server(), "--version"], capture_output=True, text=True, timeout=30)
+        answer = subprocess.run(
+            [find_restate_server(), "--version"], capture_output=True, text=True, timeout=30
+        )
         env["restate_server"] = answer.stdout.strip().removeprefix("restate-server ") or None
     except Exception:  # not installed: the Restate columns say why
         env["restate_server"] = None
@@ -341,7 +350,9 @@ async def run_compare(
     b = budget.steps
 
     def sample_raw() -> None:
-        run.raw.append(raw_sqlite_commits(SYNCHRONOUS, b.raw_seconds / slots, max(1, b.raw_min_commits // slots)))
+        run.raw.append(
+            raw_sqlite_commits(SYNCHRONOUS, b.raw_seconds / slots, max(1, b.raw_min_commits // slots))
+        )
 
     dbos_session = _dbos_session(run)
     with tempfile.TemporaryDirectory(prefix="agentdur-bench-compare-") as tmp:

@@ -119,11 +119,15 @@ async def request_approval(
                 reject_url=resolve_url(awakeable_id, ingress_url).removesuffix("resolve") + "reject",
                 attempt=attempt,
             )
-            await ctx.run_typed(f"Notify approver ({attempt})", _call_hook, RunOptions(max_attempts=5), hook, notice)
+            await ctx.run_typed(
+                f"Notify approver ({attempt})", _call_hook, RunOptions(max_attempts=5), hook, notice
+            )
         try:
             if timeout is None:
                 return await decision
-            match await select(decision=decision, timeout=ctx.sleep(timeout, name=f"Approval timeout ({attempt})")):
+            match await select(
+                decision=decision, timeout=ctx.sleep(timeout, name=f"Approval timeout ({attempt})")
+            ):
                 case ["decision", value]:
                     result: D = value
                     return result

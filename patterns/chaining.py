@@ -107,4 +107,3 @@ class Chain:
     async def run(self, ctx: Context, value: Any) -> Any:
         """Run the chain inside a handler; returns the last step's output."""
         return await run_chain(ctx, self.steps, value)
-

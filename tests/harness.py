@@ -105,7 +105,11 @@ class EngineUnderTest:
         log = open(self.workdir / f"{self.name}-process.log", "ab")  # noqa: SIM115
         try:
             return subprocess.Popen(
-                [sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, *args],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         finally:
@@ -153,8 +157,18 @@ class Embedded(EngineUnderTest):
 
     def start(self) -> None:
         self.process = self._spawn(
-            ["-m", "agentdur", "serve", self.app, "--port", str(self.port), "--admin-port", str(self.admin_port),
-             "--db", str(self.workdir / "agentdur.db")]
+            [
+                "-m",
+                "agentdur",
+                "serve",
+                self.app,
+                "--port",
+                str(self.port),
+                "--admin-port",
+                str(self.admin_port),
+                "--db",
+                str(self.workdir / "agentdur.db"),
+            ]
         )
         wait_for(lambda: _healthy(f"{self.admin_url}/health"), self.startup_within, "embedded server healthy")
 
@@ -182,8 +196,18 @@ class OnRestate(EngineUnderTest):
 
     def start(self) -> None:
         self.process = self._spawn(
-            ["-m", "agentdur", "serve", self.app, "--backend", "restate", "--port", str(self.port),
-             "--register", self.admin_url]
+            [
+                "-m",
+                "agentdur",
+                "serve",
+                self.app,
+                "--backend",
+                "restate",
+                "--port",
+                str(self.port),
+                "--register",
+                self.admin_url,
+            ]
         )
         wait_for(self._registered, self.startup_within, "deployment registered with restate-server")
 
@@ -218,7 +242,9 @@ def engine_fixture(app: str, env: Any = None) -> Any:
     whose value is a dict of environment variables for the handler processes."""
 
     @pytest.fixture(scope="session", params=["embedded", "restate"])
-    def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
+    def engine(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[EngineUnderTest]:
         extra = request.getfixturevalue(env) if isinstance(env, str) else env
         under_test = start_engine(request.param, tmp_path_factory.mktemp(request.param), app, extra)
         try:

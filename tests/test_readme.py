@@ -19,7 +19,9 @@ def test_the_durable_handler_example_runs(tmp_path: Path) -> None:
     assert programs, "the README lost its runnable Python example"
     script = tmp_path / "example.py"
     script.write_text(programs[0])
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "paid 250.00"
     assert (tmp_path / "agentdur.db").exists()  # the journal is a real SQLite file

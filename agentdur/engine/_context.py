@@ -74,7 +74,9 @@ class EmbeddedContext(ObjectContext):
             runner.runtime.ensure_timer(self._inv.id, idx, entry.wake_at)
         return fut
 
-    def awakeable(self, type_hint: Any = Any, description: str | None = None) -> tuple[str, DurableFuture[Any]]:
+    def awakeable(
+        self, type_hint: Any = Any, description: str | None = None
+    ) -> tuple[str, DurableFuture[Any]]:
         """Create an awakeable; ``description`` is shown in the pending-approvals list."""
         runner = self._runner
         name = description or "awakeable"
@@ -87,17 +89,23 @@ class EmbeddedContext(ObjectContext):
         return entry.target, runner.future(idx, entry, adapter_for(type_hint))
 
     def resolve_awakeable(self, name: str, value: Any) -> None:
-        self._complete_awakeable(r.RESOLVE_AWAKEABLE, name, r.ENTRY_COMPLETED, dump(adapter_for(Any), value), None)
+        self._complete_awakeable(
+            r.RESOLVE_AWAKEABLE, name, r.ENTRY_COMPLETED, dump(adapter_for(Any), value), None
+        )
 
     def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
         failure = json.dumps(TerminalError(failure_message, failure_code).to_json())
         self._complete_awakeable(r.REJECT_AWAKEABLE, name, r.ENTRY_FAILED, None, failure)
 
-    def _complete_awakeable(self, kind: str, awakeable_id: str, status: str, value: str | None, failure: str | None) -> None:
+    def _complete_awakeable(
+        self, kind: str, awakeable_id: str, status: str, value: str | None, failure: str | None
+    ) -> None:
         runner = self._runner
         idx, entry = runner.enter(kind, awakeable_id)
         if entry is None:
-            _requests.complete_awakeable_from_handler(runner.runtime, runner, idx, kind, awakeable_id, status, value, failure)
+            _requests.complete_awakeable_from_handler(
+                runner.runtime, runner, idx, kind, awakeable_id, status, value, failure
+            )
 
     # ----------------------------------------------------------------- calls
 
@@ -115,7 +123,9 @@ class EmbeddedContext(ObjectContext):
         idx, entry = runner.enter(r.CALL, name)
         if entry is None:
             text = arg.decode() or "null"
-            _, entry = _requests.start_call(runner.runtime, runner, idx, service, handler, key, text, idempotency_key)
+            _, entry = _requests.start_call(
+                runner.runtime, runner, idx, service, handler, key, text, idempotency_key
+            )
         assert entry.target is not None
         fut: EmbeddedCallFuture[Any] = EmbeddedCallFuture(runner, idx, adapter, entry.target)
         runner.settle(fut, entry)
@@ -212,8 +222,13 @@ class EmbeddedContext(ObjectContext):
         self._cleared_all = True
         if entry is None:
             service = self._spec.service
-            runner.record(idx, r.CLEAR_ALL_STATE, "clear_all", r.ENTRY_COMPLETED,
-                          extra=lambda conn: _ops.clear_all_state(conn, service, key))
+            runner.record(
+                idx,
+                r.CLEAR_ALL_STATE,
+                "clear_all",
+                r.ENTRY_COMPLETED,
+                extra=lambda conn: _ops.clear_all_state(conn, service, key),
+            )
 
     def _write_state(self, kind: str, name: str, value: str | None) -> None:
         key = self._writable_key(kind)
@@ -222,8 +237,14 @@ class EmbeddedContext(ObjectContext):
         self._overlay[name] = value
         if entry is None:
             service = self._spec.service
-            runner.record(idx, kind, name, r.ENTRY_COMPLETED, value,
-                          extra=lambda conn: _ops.set_state(conn, service, key, name, value))
+            runner.record(
+                idx,
+                kind,
+                name,
+                r.ENTRY_COMPLETED,
+                value,
+                extra=lambda conn: _ops.set_state(conn, service, key, name, value),
+            )
 
     def _writable_key(self, operation: str) -> str:
         key = self.key()
@@ -240,14 +261,17 @@ class EmbeddedContext(ObjectContext):
         if self._cleared_all:
             return None
         row = self._runner.store.read_one(
-            "SELECT value FROM state WHERE service=? AND obj_key=? AND name=?", (self._spec.service, key, name)
+            "SELECT value FROM state WHERE service=? AND obj_key=? AND name=?",
+            (self._spec.service, key, name),
         )
         return None if row is None else str(row[0])
 
     def _read_keys(self, key: str) -> list[str]:
         names: set[str] = set()
         if not self._cleared_all:
-            rows = self._runner.store.read("SELECT name FROM state WHERE service=? AND obj_key=?", (self._spec.service, key))
+            rows = self._runner.store.read(
+                "SELECT name FROM state WHERE service=? AND obj_key=?", (self._spec.service, key)
+            )
             names = {str(row[0]) for row in rows}
         for name, value in self._overlay.items():
             if value is None:
@@ -255,4 +279,3 @@ class EmbeddedContext(ObjectContext):
             else:
                 names.add(name)
         return sorted(names)
-

@@ -110,7 +110,9 @@ class Engine:
     @property
     def _rt(self) -> Runtime:
         if self._runtime is None:
-            raise UserError("the Engine is not started: use 'async with Engine(app) as engine:' or await engine.start()")
+            raise UserError(
+                "the Engine is not started: use 'async with Engine(app) as engine:' or await engine.start()"
+            )
         if self._closed:
             raise UserError("the Engine is closed")
         return self._runtime
@@ -160,7 +162,9 @@ class Engine:
                 same invocation; reusing it with another input raises :class:`ConflictError`.
             delay: start the handler only after this long (seconds or a timedelta).
         """
-        inv_id, _ = await self.submit(service, handler, arg, key=key, idempotency_key=idempotency_key, delay=delay)
+        inv_id, _ = await self.submit(
+            service, handler, arg, key=key, idempotency_key=idempotency_key, delay=delay
+        )
         return inv_id
 
     async def submit(
@@ -184,7 +188,9 @@ class Engine:
         """The id of the invocation an idempotency key names (whether or not it exists yet)."""
         return new_invocation_id(service, handler, key, idempotency_key)
 
-    def _checked_input(self, service: str, handler: str, arg: Any, key: str | None) -> tuple[HandlerSpec, str]:
+    def _checked_input(
+        self, service: str, handler: str, arg: Any, key: str | None
+    ) -> tuple[HandlerSpec, str]:
         """The handler and its input as JSON text, or the 4xx error saying what is wrong (nothing written)."""
         self._rt  # noqa: B018 - raises when the engine is not running
         spec = self.app.handler(service, handler)
@@ -204,7 +210,9 @@ class Engine:
             NotFoundError: unknown invocation.
             TerminalError: the invocation completed with this failure.
         """
-        row = self._rt.store.read_one("SELECT status, output, failure FROM invocations WHERE id=?", (invocation_id,))
+        row = self._rt.store.read_one(
+            "SELECT status, output, failure FROM invocations WHERE id=?", (invocation_id,)
+        )
         if row is None:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
         if row["status"] != r.COMPLETED:
@@ -257,7 +265,9 @@ class Engine:
         """
         rt = self._rt
         self._require_status(invocation_id, r.PAUSED, "not paused")
-        await rt.store.write(partial(_ops.set_status, inv_id=invocation_id, status=r.READY, now=time.time(), attempts=0))
+        await rt.store.write(
+            partial(_ops.set_status, inv_id=invocation_id, status=r.READY, now=time.time(), attempts=0)
+        )
         rt.resume(invocation_id, (r.READY,))
 
     async def purge(self, invocation_id: str) -> None:
@@ -333,7 +343,9 @@ class Engine:
             raise NotFoundError(f"{service!r} is a service, not a virtual object: it has no state")
         store = self._rt.store
         await store.barrier()
-        rows = store.read("SELECT name, value FROM state WHERE service=? AND obj_key=? ORDER BY name", (service, key))
+        rows = store.read(
+            "SELECT name, value FROM state WHERE service=? AND obj_key=? ORDER BY name", (service, key)
+        )
         return {row["name"]: json.loads(row["value"]) for row in rows}
 
 

@@ -110,7 +110,12 @@ def complete_entry(
 
 
 def complete_awakeable(
-    conn: sqlite3.Connection, awakeable_id: str, status: str, value: str | None, failure: str | None, now: float
+    conn: sqlite3.Connection,
+    awakeable_id: str,
+    status: str,
+    value: str | None,
+    failure: str | None,
+    now: float,
 ) -> tuple[str, int]:
     """Resolve or reject an awakeable by id; returns the waiting invocation and entry index.
 
@@ -119,7 +124,8 @@ def complete_awakeable(
         ConflictError: the awakeable was already resolved or rejected.
     """
     row = conn.execute(
-        "SELECT invocation_id, idx, status FROM journal WHERE target=? AND kind=?", (awakeable_id, r.AWAKEABLE)
+        "SELECT invocation_id, idx, status FROM journal WHERE target=? AND kind=?",
+        (awakeable_id, r.AWAKEABLE),
     ).fetchone()
     if row is None:
         raise NotFoundError(f"unknown awakeable {awakeable_id!r}")
@@ -181,7 +187,9 @@ def _same_json(a: str | None, b: str | None) -> bool:
         return False
 
 
-def add_waiter(conn: sqlite3.Connection, callee_id: str, parent_id: str, parent_index: int, now: float) -> bool:
+def add_waiter(
+    conn: sqlite3.Connection, callee_id: str, parent_id: str, parent_index: int, now: float
+) -> bool:
     """Make ``parent_id``'s entry wait for ``callee_id``; completes it at once if the callee finished."""
     row = conn.execute("SELECT status, output, failure FROM invocations WHERE id=?", (callee_id,)).fetchone()
     if row is not None and row[0] == r.COMPLETED:
@@ -278,7 +286,6 @@ def request_cancel(conn: sqlite3.Connection, inv_id: str, now: float) -> tuple[s
 def record_cancel_delivery(conn: sqlite3.Connection, inv_id: str, await_number: int) -> None:
     """Remember at which await the cancellation was raised, so replay raises it there again."""
     conn.execute("UPDATE invocations SET cancel_at_await=? WHERE id=?", (await_number, inv_id))
-
 
 
 def purge(conn: sqlite3.Connection, inv_id: str) -> None:

@@ -20,7 +20,9 @@ BACKING_OFF = "backing-off"  # failed with a retryable error, waiting to retry
 PAUSED = "paused"  # out of retries or a journal mismatch; needs an operator
 COMPLETED = "completed"
 
-InvocationStatus = Literal["scheduled", "pending", "ready", "running", "suspended", "backing-off", "paused", "completed"]
+InvocationStatus = Literal[
+    "scheduled", "pending", "ready", "running", "suspended", "backing-off", "paused", "completed"
+]
 RESUMABLE = (READY, RUNNING)
 
 # Journal entry kinds.
@@ -60,7 +62,15 @@ class Entry:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Entry:
-        return cls(row["kind"], row["name"], row["status"], row["value"], row["failure"], row["target"], row["wake_at"])
+        return cls(
+            row["kind"],
+            row["name"],
+            row["status"],
+            row["value"],
+            row["failure"],
+            row["target"],
+            row["wake_at"],
+        )
 
 
 class Failure(BaseModel):

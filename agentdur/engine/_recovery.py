@@ -37,7 +37,8 @@ def recover(rt: Runtime) -> None:
     for queue in rt.queues.values():
         to_resume.append(queue[0])
     for row in rt.store.read(
-        "SELECT invocation_id, idx, wake_at FROM journal WHERE kind=? AND status=?", (r.SLEEP, r.ENTRY_PENDING)
+        "SELECT invocation_id, idx, wake_at FROM journal WHERE kind=? AND status=?",
+        (r.SLEEP, r.ENTRY_PENDING),
     ):
         rt.ensure_timer(row["invocation_id"], row["idx"], row["wake_at"] or 0.0)
     for inv_id in to_resume:

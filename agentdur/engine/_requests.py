@@ -47,7 +47,9 @@ def start_call(
 
     def op(conn: Any) -> tuple[bool, bool]:
         callee_id, created = _ops.create_invocation(conn, new, seq)
-        _ops.insert_entry(conn, caller_id, idx, r.CALL, name, r.ENTRY_PENDING, None, None, now, target=callee_id)
+        _ops.insert_entry(
+            conn, caller_id, idx, r.CALL, name, r.ENTRY_PENDING, None, None, now, target=callee_id
+        )
         completed = _ops.add_waiter(conn, callee_id, caller_id, idx, now)
         return created, completed
 
@@ -63,6 +65,7 @@ def start_call(
 
     rt.store.write(op).add_done_callback(after)
     return new.id, r.Entry(r.CALL, name, r.ENTRY_PENDING, target=new.id)
+
 
 def start_send(
     rt: Runtime,
@@ -86,7 +89,16 @@ def start_send(
     def op(conn: Any) -> bool:
         callee_id, created = _ops.create_invocation(conn, new, seq)
         _ops.insert_entry(
-            conn, caller_id, idx, r.SEND, name, r.ENTRY_COMPLETED, json.dumps(callee_id), None, now, target=callee_id
+            conn,
+            caller_id,
+            idx,
+            r.SEND,
+            name,
+            r.ENTRY_COMPLETED,
+            json.dumps(callee_id),
+            None,
+            now,
+            target=callee_id,
         )
         return created
 
@@ -97,9 +109,16 @@ def start_send(
     rt.store.write(op).add_done_callback(after)
     return new.id
 
+
 def complete_awakeable_from_handler(
-rt: Runtime, runner: InvocationRunner, idx: int, kind: str, awakeable_id: str, status: str,
-    value: str | None, failure: str | None,
+    rt: Runtime,
+    runner: InvocationRunner,
+    idx: int,
+    kind: str,
+    awakeable_id: str,
+    status: str,
+    value: str | None,
+    failure: str | None,
 ) -> None:
     caller_id, now = runner.inv.id, time.time()
 
@@ -115,6 +134,7 @@ rt: Runtime, runner: InvocationRunner, idx: int, kind: str, awakeable_id: str, s
             rt.notify(target[0], target[1], (status, failure if failure is not None else value))
 
     rt.store.write(op).add_done_callback(after)
+
 
 def cancel_from_handler(rt: Runtime, runner: InvocationRunner, idx: int, target: str) -> None:
     caller_id, now = runner.inv.id, time.time()

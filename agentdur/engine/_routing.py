@@ -19,7 +19,9 @@ def as_seconds(value: float | timedelta | None) -> float | None:
 def check_route(spec: HandlerSpec, key: str | None) -> None:
     """A keyed route for an object handler, an unkeyed one for a service handler."""
     if spec.keyed and key is None:
-        raise InvalidInputError(f"{spec.service}/{spec.name} is a virtual object handler: it needs an object key")
+        raise InvalidInputError(
+            f"{spec.service}/{spec.name} is a virtual object handler: it needs an object key"
+        )
     if not spec.keyed and key is not None:
         raise InvalidInputError(f"{spec.service}/{spec.name} is a service handler: it takes no object key")
 

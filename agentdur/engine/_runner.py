@@ -153,7 +153,9 @@ class InvocationRunner(FutureHost):
             raise _Abort()
         return idx, entry
 
-    def future(self, idx: int, entry: r.Entry | None, adapter: TypeAdapter[Any] | None) -> EmbeddedFuture[Any]:
+    def future(
+        self, idx: int, entry: r.Entry | None, adapter: TypeAdapter[Any] | None
+    ) -> EmbeddedFuture[Any]:
         """A future for entry ``idx``: completed from the journal, or registered as pending."""
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.settle(fut, entry)
@@ -228,7 +230,9 @@ class InvocationRunner(FutureHost):
             return self.future(idx, entry, adapter)
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.inflight_steps += 1
-        self.step_tasks[idx] = self.loop.create_task(self._execute_step(fut, name, action, options, adapter, args, kwargs))
+        self.step_tasks[idx] = self.loop.create_task(
+            self._execute_step(fut, name, action, options, adapter, args, kwargs)
+        )
         return fut
 
     async def _execute_step(
@@ -246,8 +250,17 @@ class InvocationRunner(FutureHost):
             self.step_tasks.pop(fut.index, None)
             value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
             written = self.store.write(
-                partial(_ops.insert_entry, inv_id=self.inv.id, idx=fut.index, kind=r.RUN, name=name,
-                        status=status, value=value, failure=failure, now=time.time()),
+                partial(
+                    _ops.insert_entry,
+                    inv_id=self.inv.id,
+                    idx=fut.index,
+                    kind=r.RUN,
+                    name=name,
+                    status=status,
+                    value=value,
+                    failure=failure,
+                    now=time.time(),
+                ),
                 single_statement=True,
             )
         except Exception as error:  # retryable and the step does not retry itself, or the store is closed
@@ -306,7 +319,9 @@ class InvocationRunner(FutureHost):
                     and elapsed + delay > options.max_duration.total_seconds()
                 )
                 if out_of_attempts or out_of_time:
-                    message = f"step {name!r} failed after {attempt} attempt(s): {type(error).__name__}: {error}"
+                    message = (
+                        f"step {name!r} failed after {attempt} attempt(s): {type(error).__name__}: {error}"
+                    )
                     return r.ENTRY_FAILED, json.dumps(TerminalError(message).to_json())
                 await asyncio.sleep(delay)
 

@@ -47,7 +47,9 @@ KILLED_MESSAGE = "the invocation was killed"
 _ID_RANDOM = random.Random(secrets.randbits(128))
 
 
-def new_invocation_id(service: str = "", handler: str = "", key: str | None = None, idempotency_key: str | None = None) -> str:
+def new_invocation_id(
+    service: str = "", handler: str = "", key: str | None = None, idempotency_key: str | None = None
+) -> str:
     """A fresh invocation id; with an idempotency key the id is derived from it, so every path agrees.
 
     Fresh ids start with the time, so rows of invocations created together sit together in the
@@ -117,7 +119,9 @@ class Runtime:
 
     async def attach(self, invocation_id: str) -> Outcome:
         """Wait for an invocation's outcome."""
-        row = self.store.read_one("SELECT status, output, failure FROM invocations WHERE id=?", (invocation_id,))
+        row = self.store.read_one(
+            "SELECT status, output, failure FROM invocations WHERE id=?", (invocation_id,)
+        )
         if row is None:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
         if row["status"] == r.COMPLETED:
@@ -128,7 +132,9 @@ class Runtime:
 
     async def cancel(self, invocation_id: str) -> None:
         """Request cancellation of an invocation and of the calls it has in flight."""
-        status, children = await self.store.write(partial(_ops.request_cancel, inv_id=invocation_id, now=time.time()))
+        status, children = await self.store.write(
+            partial(_ops.request_cancel, inv_id=invocation_id, now=time.time())
+        )
         await self.after_cancel_request(invocation_id, status, children)
 
     async def submit(
@@ -146,7 +152,9 @@ class Runtime:
             self.schedule_new(new, spec)
         return inv_id, created
 
-    def submit_and_wait(self, spec: HandlerSpec, key: str | None, input_text: str) -> asyncio.Future[Outcome] | None:
+    def submit_and_wait(
+        self, spec: HandlerSpec, key: str | None, input_text: str
+    ) -> asyncio.Future[Outcome] | None:
         """Start a service handler at once and return the future of its outcome.
 
         Only for a caller that waits for the outcome and has no idempotency key: the row is
@@ -164,7 +172,12 @@ class Runtime:
         return waiter
 
     def new_invocation(
-        self, spec: HandlerSpec, key: str | None, input_text: str, idempotency_key: str | None, delay: float | None
+        self,
+        spec: HandlerSpec,
+        key: str | None,
+        input_text: str,
+        idempotency_key: str | None,
+        delay: float | None,
     ) -> _ops.NewInvocation:
         now = time.time()
         if delay:
@@ -204,7 +217,9 @@ class Runtime:
         self.runners[state.id] = runner
         if status != r.RUNNING:
             inv_id = state.id
-            self.store.write_nowait(partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time()))
+            self.store.write_nowait(
+                partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time())
+            )
         runner.start(EmbeddedContext(runner))
 
     def resume(self, inv_id: str, allowed: tuple[str, ...]) -> None:
@@ -222,7 +237,9 @@ class Runtime:
             spec = self.app.handler(row["service"], row["handler"])
         except NotFoundError as error:
             self.store.write_nowait(
-                partial(_ops.set_status, inv_id=inv_id, status=r.PAUSED, now=time.time(), last_error=str(error))
+                partial(
+                    _ops.set_status, inv_id=inv_id, status=r.PAUSED, now=time.time(), last_error=str(error)
+                )
             )
             return
         journal = {
@@ -272,7 +289,13 @@ class Runtime:
                 del self.runners[inv.id]
 
     async def _complete(
-        self, inv_id: str, output: str | None, failure: str | None, service: str, key: str | None, exclusive: bool
+        self,
+        inv_id: str,
+        output: str | None,
+        failure: str | None,
+        service: str,
+        key: str | None,
+        exclusive: bool,
     ) -> None:
         """Commit an outcome, then tell whoever waits: attached clients, calling invocations, the key's line."""
         parents = await self.store.write(
@@ -291,7 +314,9 @@ class Runtime:
         row = self.store.read_one("SELECT service, obj_key, exclusive FROM invocations WHERE id=?", (inv_id,))
         if row is not None:
             failure = json.dumps(terminal_error_to_json(error))
-            await self._complete(inv_id, None, failure, row["service"], row["obj_key"], bool(row["exclusive"]))
+            await self._complete(
+                inv_id, None, failure, row["service"], row["obj_key"], bool(row["exclusive"])
+            )
 
     async def kill(self, inv_id: str) -> None:
         """End an invocation now, without compensation, and kill the calls it has in flight."""
@@ -328,8 +353,15 @@ class Runtime:
         log.info("invocation %s failed (attempt %d), retrying: %s", inv.id, attempts, message)
         try:
             await self.store.write(
-                partial(_ops.set_status, inv_id=inv.id, status=r.BACKING_OFF, now=time.time(), wake_at=wake_at,
-                        last_error=message, attempts=attempts)
+                partial(
+                    _ops.set_status,
+                    inv_id=inv.id,
+                    status=r.BACKING_OFF,
+                    now=time.time(),
+                    wake_at=wake_at,
+                    last_error=message,
+                    attempts=attempts,
+                )
             )
         finally:
             if self.runners.get(inv.id) is runner:
@@ -341,8 +373,14 @@ class Runtime:
         log.warning("invocation %s paused: %s", inv.id, reason)
         try:
             await self.store.write(
-                partial(_ops.set_status, inv_id=inv.id, status=r.PAUSED, now=time.time(), last_error=reason,
-                        attempts=attempts)
+                partial(
+                    _ops.set_status,
+                    inv_id=inv.id,
+                    status=r.PAUSED,
+                    now=time.time(),
+                    last_error=reason,
+                    attempts=attempts,
+                )
             )
         finally:
             if self.runners.get(inv.id) is runner:
@@ -383,10 +421,18 @@ class Runtime:
         if row is not None and row["status"] != r.ENTRY_PENDING:
             self.notify(inv_id, idx, (row["status"], row["failure"] or row["value"]))
 
-    async def complete_awakeable(self, awakeable_id: str, status: str, value: str | None, failure: str | None) -> None:
+    async def complete_awakeable(
+        self, awakeable_id: str, status: str, value: str | None, failure: str | None
+    ) -> None:
         inv_id, idx = await self.store.write(
-            partial(_ops.complete_awakeable, awakeable_id=awakeable_id, status=status, value=value,
-                    failure=failure, now=time.time())
+            partial(
+                _ops.complete_awakeable,
+                awakeable_id=awakeable_id,
+                status=status,
+                value=value,
+                failure=failure,
+                now=time.time(),
+            )
         )
         self.notify(inv_id, idx, (status, failure if failure is not None else value))
 
@@ -402,7 +448,9 @@ class Runtime:
                 runner.request_cancel()
             elif status in (r.BACKING_OFF, r.PAUSED):
                 self.cancel_timer(("inv", inv_id))
-                await self.store.write(partial(_ops.set_status, inv_id=inv_id, status=r.READY, now=time.time()))
+                await self.store.write(
+                    partial(_ops.set_status, inv_id=inv_id, status=r.READY, now=time.time())
+                )
                 self.resume(inv_id, (r.READY,))
             else:
                 self.resume(inv_id, (r.READY, r.RUNNING))
@@ -436,8 +484,15 @@ class Runtime:
 
     async def _fire_sleep(self, inv_id: str, idx: int) -> None:
         done = await self.store.write(
-            partial(_ops.complete_entry, inv_id=inv_id, idx=idx, status=r.ENTRY_COMPLETED, value=None,
-                    failure=None, now=time.time())
+            partial(
+                _ops.complete_entry,
+                inv_id=inv_id,
+                idx=idx,
+                status=r.ENTRY_COMPLETED,
+                value=None,
+                failure=None,
+                now=time.time(),
+            )
         )
         if done:
             self.notify(inv_id, idx, (r.ENTRY_COMPLETED, None))
@@ -450,7 +505,9 @@ class Runtime:
         if row is None:
             return
         status = r.PENDING if row["exclusive"] else r.READY
-        await self.store.write(partial(_ops.requeue, inv_id=inv_id, status=status, seq=next(self.seq), now=time.time()))
+        await self.store.write(
+            partial(_ops.requeue, inv_id=inv_id, status=status, seq=next(self.seq), now=time.time())
+        )
         if row["exclusive"]:
             self.enqueue(inv_id, row["service"], row["obj_key"])
         else:

@@ -121,7 +121,9 @@ class Store:
         self.synchronous = synchronous
         self._reader = connect(self.path, synchronous)
         self._reader.executescript(SCHEMA)
-        self._reader.execute("INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        self._reader.execute(
+            "INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+        )
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -136,7 +138,9 @@ class Store:
         self._thread = threading.Thread(target=self._write_loop, name="agentdur-writer", daemon=True)
         self._thread.start()
 
-    def write(self, op: Callable[[sqlite3.Connection], R], *, single_statement: bool = False) -> asyncio.Future[R]:
+    def write(
+        self, op: Callable[[sqlite3.Connection], R], *, single_statement: bool = False
+    ) -> asyncio.Future[R]:
         """Submit a write; the future resolves with ``op``'s result once it is committed.
 
         Args:

@@ -9,9 +9,7 @@ from __future__ import annotations
 try:
     import restate
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        'the Restate backend needs restate-sdk: pip install "agentdur[restate]"'
-    ) from error
+    raise ImportError('the Restate backend needs restate-sdk: pip install "agentdur[restate]"') from error
 
 from ._app import restate_app, restate_services
 from ._context import RestateContext

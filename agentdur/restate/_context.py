@@ -119,14 +119,18 @@ class RestateContext(ObjectContext, FutureHost):
     ) -> DurableFuture[Any]:
         check_not_in_step(f"ctx run {name!r}")
         adapter = adapter_for(step_result_type(action, options.type_hint))
-        inner = self.inner.run_typed(name, raising_restate_errors(name, action), _run_options(options, adapter), *args, **kwargs)
+        inner = self.inner.run_typed(
+            name, raising_restate_errors(name, action), _run_options(options, adapter), *args, **kwargs
+        )
         return RestateFuture(self, inner)
 
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
         check_not_in_step("ctx sleep")
         return RestateFuture(self, self.inner.sleep(delta, name))
 
-    def awakeable(self, type_hint: Any = Any, description: str | None = None) -> tuple[str, DurableFuture[Any]]:
+    def awakeable(
+        self, type_hint: Any = Any, description: str | None = None
+    ) -> tuple[str, DurableFuture[Any]]:
         check_not_in_step("ctx awakeable")
         awakeable_id, inner = self.inner.awakeable(serde=AdapterSerde(adapter_for(type_hint)))
         return awakeable_id, RestateFuture(self, inner)
@@ -292,4 +296,3 @@ def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[Re
             raise UserError("combinators take futures created by the same handler invocation")
         out.append(fut)
     return out
-

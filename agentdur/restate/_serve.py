@@ -15,20 +15,27 @@ from .._service import App
 log = logging.getLogger("agentdur.restate")
 
 
-def register_deployment(admin_url: str, uri: str, *, token: str | None = None, force: bool = True) -> dict[str, Any]:
+def register_deployment(
+    admin_url: str, uri: str, *, token: str | None = None, force: bool = True
+) -> dict[str, Any]:
     """Register ``uri`` as a deployment with a restate-server's admin API and return its answer."""
     request = urllib.request.Request(
         admin_url.rstrip("/") + "/deployments",
         data=json.dumps({"uri": uri, "force": force}).encode(),
         method="POST",
-        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+        headers={
+            "content-type": "application/json",
+            **({"authorization": f"Bearer {token}"} if token else {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             answer: dict[str, Any] = json.loads(response.read().decode() or "{}")
             return answer
     except urllib.error.HTTPError as error:
-        raise RuntimeError(f"registering {uri} with {admin_url} failed ({error.code}): {error.read().decode()}") from None
+        raise RuntimeError(
+            f"registering {uri} with {admin_url} failed ({error.code}): {error.read().decode()}"
+        ) from None
 
 
 async def serve(
@@ -56,7 +63,9 @@ async def serve(
     config.errorlog = logging.getLogger("hypercorn.error")
     stop = shutdown or asyncio.Event()
     server = asyncio.ensure_future(
-        hypercorn_serve(_with_lifespan(app.restate_app(retry_policy)), config, shutdown_trigger=stop.wait, mode="asgi")
+        hypercorn_serve(
+            _with_lifespan(app.restate_app(retry_policy)), config, shutdown_trigger=stop.wait, mode="asgi"
+        )
     )
     try:
         if register:

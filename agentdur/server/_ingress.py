@@ -135,7 +135,9 @@ class Ingress:
             inv_id = target[0]
         else:
             spec, key, idempotency_key = resolve_idempotent_path(self.state.engine.app, target)
-            inv_id = self.state.engine.idempotent_invocation_id(spec.service, spec.name, idempotency_key, key=key)
+            inv_id = self.state.engine.idempotent_invocation_id(
+                spec.service, spec.name, idempotency_key, key=key
+            )
         if verb == "attach":
             self.refuse_when_closing()
             return await self.outcome_response(inv_id, self.state.engine.attach)

@@ -105,8 +105,16 @@ class RestateServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
         try:
             self.process = subprocess.Popen(
-                [self.binary, "--base-dir", str(self.base_dir), "--listen-mode", "tcp", "--no-logo",
-                 "--node-name", "agentdur-test"],
+                [
+                    self.binary,
+                    "--base-dir",
+                    str(self.base_dir),
+                    "--listen-mode",
+                    "tcp",
+                    "--no-logo",
+                    "--node-name",
+                    "agentdur-test",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -122,7 +130,9 @@ class RestateServer:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise RuntimeError(f"restate-server exited with {self.process.returncode}: {self._log_tail()}")
+                raise RuntimeError(
+                    f"restate-server exited with {self.process.returncode}: {self._log_tail()}"
+                )
             for url in (f"{self.admin_url}/health", f"{self.ingress_url}/restate/health"):
                 try:
                     with urllib.request.urlopen(url, timeout=1) as response:
@@ -187,7 +197,9 @@ class RestateServer:
     def __enter__(self) -> RestateServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     async def __aenter__(self) -> RestateServer:

@@ -83,7 +83,9 @@ def fit_to_post(copy: str) -> Post:
 copy_chain = Chain(
     step("Prepare brief", prepare_brief),
     llm_step("Draft copy", draft_prompt, call_model),
-    llm_step("Polish copy", "Rewrite this copy to be concise and friendly, in two sentences: {input}", call_model),
+    llm_step(
+        "Polish copy", "Rewrite this copy to be concise and friendly, in two sentences: {input}", call_model
+    ),
     step("Fit to post", fit_to_post),
 )
 

@@ -40,7 +40,7 @@ ASSESS_INSTRUCTIONS = (
 async def notify_reviewer(notice: ApprovalNotice) -> None:
     """Tell a human what to decide and how (a real app would post to a chat or a ticket queue)."""
     log.info(
-        "approval needed: %s -> curl %s --json '{\"approved\": true, \"by\": \"you\"}'",
+        'approval needed: %s -> curl %s --json \'{"approved": true, "by": "you"}\'',
         notice.description,
         notice.resolve_url,
     )
@@ -62,7 +62,9 @@ async def ask_model(name: str, instructions: str, prompt: str, answer: type[Base
 
 # ------------------------------------------------------------------ the durable handler
 
-claims = agentdur.Service("ClaimReimbursement", description="insurance claims: LLM parsing, human approval, payment")
+claims = agentdur.Service(
+    "ClaimReimbursement", description="insurance claims: LLM parsing, human approval, payment"
+)
 
 
 @claims.handler()
@@ -74,7 +76,9 @@ async def process(ctx: agentdur.Context, req: ClaimRequest) -> ClaimResult:
     claim = parse_json(ClaimData, await ask_model("Parse claim", PARSE_INSTRUCTIONS, req.message, ClaimData))
     assessment = parse_json(
         ClaimAssessment,
-        await ask_model("Assess claim", ASSESS_INSTRUCTIONS, f"Claim: {claim.model_dump_json()}", ClaimAssessment),
+        await ask_model(
+            "Assess claim", ASSESS_INSTRUCTIONS, f"Claim: {claim.model_dump_json()}", ClaimAssessment
+        ),
     )
     result = ClaimResult(claim_id=claim_id, status="invalid", claim=claim, assessment=assessment)
     if not assessment.valid:
@@ -102,13 +106,23 @@ async def process(ctx: agentdur.Context, req: ClaimRequest) -> ClaimResult:
 
     # Steps 4-5: plain durable steps.
     amount_usd = await ctx.run_typed(
-        "Convert currency", convert_currency, agentdur.RunOptions(max_attempts=3),
-        amount=amount, source=claim.currency, target="USD",
+        "Convert currency",
+        convert_currency,
+        agentdur.RunOptions(max_attempts=3),
+        amount=amount,
+        source=claim.currency,
+        target="USD",
     )
     confirmation = await ctx.run_typed(
-        "Process payment", process_payment, agentdur.RunOptions(max_attempts=3), claim_id=claim_id, amount=amount_usd
+        "Process payment",
+        process_payment,
+        agentdur.RunOptions(max_attempts=3),
+        claim_id=claim_id,
+        amount=amount_usd,
     )
-    return result.model_copy(update={"status": "paid", "amount_usd": amount_usd, "confirmation": confirmation})
+    return result.model_copy(
+        update={"status": "paid", "amount_usd": amount_usd, "confirmation": confirmation}
+    )
 
 
 app = agentdur.App([claims])

@@ -106,7 +106,9 @@ class Demo:
         """Step 1: send the claim, SIGKILL the server once the LLM steps are journaled."""
         self.server.start(START_WITHIN)
         pid = self.server.pid
-        inv_id = str(self.ingress("POST", "/ClaimReimbursement/process/send", {"message": CLAIM_TEXT})["invocationId"])
+        inv_id = str(
+            self.ingress("POST", "/ClaimReimbursement/process/send", {"message": CLAIM_TEXT})["invocationId"]
+        )
 
         def waiting_for_approval() -> list[dict[str, Any]] | None:
             info = self.admin(f"/invocations/{inv_id}")
@@ -122,11 +124,19 @@ class Demo:
         requests_before = len(self.claim_requests())
         self.server.kill()
         print(f"1. Server pid {pid} took the claim (POST /ClaimReimbursement/process/send, {inv_id}):")
-        answers = {e["name"]: e["value"]["choices"][0]["message"]["content"] for e in journal if e["name"] in LLM_STEPS}
+        answers = {
+            e["name"]: e["value"]["choices"][0]["message"]["content"]
+            for e in journal
+            if e["name"] in LLM_STEPS
+        }
         claim = ClaimData.model_validate_json(answers["Parse claim"])
         assessment = ClaimAssessment.model_validate_json(answers["Assess claim"])
-        print(f"     Parse claim  (LLM) -> {claim.amount:.2f} {claim.currency}, {claim.category}, {claim.date}")
-        print(f"     Assess claim (LLM) -> valid: {assessment.valid}, approved amount: {assessment.approved_amount:.2f}")
+        print(
+            f"     Parse claim  (LLM) -> {claim.amount:.2f} {claim.currency}, {claim.category}, {claim.date}"
+        )
+        print(
+            f"     Assess claim (LLM) -> valid: {assessment.valid}, approved amount: {assessment.approved_amount:.2f}"
+        )
         awakeable = next(e for e in journal if e["kind"] == "awakeable")
         print(f"     over the threshold: waits for a human to approve {awakeable['name']!r}")
         print(f"   {requests_before} model requests so far. SIGKILL while it waits.")
@@ -138,7 +148,9 @@ class Demo:
         """Steps 2-3: restart on the same file, find the approval in the inbox, resolve it over HTTP."""
         started = time.monotonic()
         self.server.start(START_WITHIN)
-        print(f"2. Restarted the server on the same file (pid {self.server.pid}, up in {time.monotonic() - started:.1f} s).")
+        print(
+            f"2. Restarted the server on the same file (pid {self.server.pid}, up in {time.monotonic() - started:.1f} s)."
+        )
 
         def pending() -> dict[str, Any] | None:
             found = [a for a in self.admin("/awakeables")["awakeables"] if a["invocation_id"] == inv_id]
@@ -151,22 +163,34 @@ class Demo:
             print(f"   notify hook logged: ...{notices[0].split('-> ', 1)[-1][:78]}...")
         self.check(len(notices) == 1, f"the approver was notified {len(notices)} times")
 
-        answer = self.ingress("POST", f"/restate/awakeables/{approval['id']}/resolve", {"approved": True, "by": "demo"})
-        print(f"3. POST /restate/awakeables/{approval['id'][:12]}.../resolve {{\"approved\": true}} -> {answer['status']}")
+        answer = self.ingress(
+            "POST", f"/restate/awakeables/{approval['id']}/resolve", {"approved": True, "by": "demo"}
+        )
+        print(
+            f'3. POST /restate/awakeables/{approval["id"][:12]}.../resolve {{"approved": true}} -> {answer["status"]}'
+        )
         result = ClaimResult.model_validate(self.ingress("GET", f"/restate/invocation/{inv_id}/attach"))
-        print(f"   result: {result.status} {result.amount_usd or 0:.2f} USD ({result.confirmation}), approved by {result.approved_by}")
+        print(
+            f"   result: {result.status} {result.amount_usd or 0:.2f} USD ({result.confirmation}), approved by {result.approved_by}"
+        )
 
         after = len(self.claim_requests()) - self.requests_before
         payments = self.ledger.read_text().splitlines() if self.ledger.exists() else []
         print(f"   model requests after the restart: {after}; payments in the ledger: {len(payments)}")
         self.check(result.status == "paid", f"the claim ended {result.status}")
         self.check(after == 0, f"{after} model requests were sent again after the restart")
-        self.check(len(payments) == 1 and bool(result.confirmation) and payments[0].startswith(str(result.confirmation)),
-                   f"payments in the ledger: {payments}")
+        self.check(
+            len(payments) == 1
+            and bool(result.confirmation)
+            and payments[0].startswith(str(result.confirmation)),
+            f"payments in the ledger: {payments}",
+        )
 
     def chat(self) -> None:
         """Step 4: two users, two sessions, each with its own durable history."""
-        print("4. Chat sessions keyed by user (POST /Chat/{user}/message; the scripted model answers from the history):")
+        print(
+            "4. Chat sessions keyed by user (POST /Chat/{user}/message; the scripted model answers from the history):"
+        )
         for user, text in CONVERSATION:
             reply = self.ingress("POST", f"/Chat/{user}/message", {"text": text})
             print(f"     {user + '>':<6} {text:<26} <- {reply['reply']!r} (turns: {reply['turns']})")
@@ -177,7 +201,9 @@ class Demo:
             expected = [text for u, text in CONVERSATION if u == user]
             self.check(said == expected, f"{user}'s history holds {said}, expected {expected}")
             summary.append(f"{user} {len(history)} turns")
-        print(f"   histories (GET /Chat/{{user}}/get_history): {', '.join(summary)}, none holds the other's messages")
+        print(
+            f"   histories (GET /Chat/{{user}}/get_history): {', '.join(summary)}, none holds the other's messages"
+        )
 
     def journal(self, inv_id: str) -> None:
         """Step 5: the claim's journal, and the checks on it."""
@@ -203,7 +229,9 @@ def run(workdir: Path) -> list[str]:
     """Run the demo in ``workdir``; returns the violated invariants (empty when all hold)."""
     started = time.monotonic()
     print("agentdur demo: a claim agent is killed with SIGKILL while it waits for a human, and resumes")
-    print("(embedded engine on a SQLite file in a temp dir; the scripted model server; no API key, no network)\n")
+    print(
+        "(embedded engine on a SQLite file in a temp dir; the scripted model server; no API key, no network)\n"
+    )
     with ScriptedModelServer() as model:
         model.script.respond_with(chat_reply)
         demo = Demo(workdir, model)

@@ -64,11 +64,26 @@ class ServerProcess:
     def start(self, within: float) -> None:
         """Start the server and wait until its admin API answers."""
         self.starts += 1
-        command = [sys.executable, "-m", "agentdur", "serve", self.app, "--db", str(self.db),
-                   "--port", str(self.port), "--admin-port", str(self.admin_port)]
+        command = [
+            sys.executable,
+            "-m",
+            "agentdur",
+            "serve",
+            self.app,
+            "--db",
+            str(self.db),
+            "--port",
+            str(self.port),
+            "--admin-port",
+            str(self.admin_port),
+        ]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: SIGKILL reaches everything it started
             )
         wait_until(self._healthy, within, f"the server ({self.app}) did not start; see {self.log_path}")

@@ -46,7 +46,10 @@ agent_service = agentdur.Service("ErrorHandlingAgent")
 async def run(ctx: agentdur.Context, prompt: Prompt) -> str:
     try:
         result = await DurableRunner.run(
-            weather_agent, prompt.message, run_config=run_config(), run_options=agentdur.RunOptions(max_attempts=2)
+            weather_agent,
+            prompt.message,
+            run_config=run_config(),
+            run_options=agentdur.RunOptions(max_attempts=2),
         )
     except agentdur.TerminalError as error:
         return f"The agent couldn't complete the request: {error.message}"

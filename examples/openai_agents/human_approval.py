@@ -36,7 +36,9 @@ def approval_timeout() -> timedelta:
 
 async def notify_reviewer(notice: ApprovalNotice) -> None:
     """Tell a human what to decide and how (a real app would open a ticket or post to a chat)."""
-    log.info("%s -> curl %s --json '{\"approved\": true, \"by\": \"you\"}'", notice.description, notice.resolve_url)
+    log.info(
+        '%s -> curl %s --json \'{"approved": true, "by": "you"}\'', notice.description, notice.resolve_url
+    )
 
 
 async def ask_reviewer(ctx: agentdur.Context, claim: InsuranceClaim, sla: timedelta | None) -> str:
@@ -57,12 +59,16 @@ async def human_approval(wrapper: RunContextWrapper[agentdur.Context], claim: In
 
 
 @durable_function_tool(name_override="human_approval")
-async def human_approval_with_timeout(wrapper: RunContextWrapper[agentdur.Context], claim: InsuranceClaim) -> str:
+async def human_approval_with_timeout(
+    wrapper: RunContextWrapper[agentdur.Context], claim: InsuranceClaim
+) -> str:
     """Ask a human to approve a high-value claim, such as a large hospital bill (waits at most the approval SLA)."""
     return await ask_reviewer(wrapper.context, claim, sla=approval_timeout())
 
 
-claim_agent = Agent[agentdur.Context](name="HumanClaimApprovalAgent", instructions=INSTRUCTIONS, tools=[human_approval])
+claim_agent = Agent[agentdur.Context](
+    name="HumanClaimApprovalAgent", instructions=INSTRUCTIONS, tools=[human_approval]
+)
 claim_agent_with_timeout = claim_agent.clone(
     name="HumanClaimApprovalWithTimeoutsAgent", tools=[human_approval_with_timeout]
 )

@@ -86,7 +86,9 @@ async def book_hotel(wrapper: RunContextWrapper[BookingContext], booking: HotelB
     """Book a hotel."""
     context = wrapper.context
     context.on_rollback.append(compensation(context, "hotel"))
-    return await context.ctx.run_typed("Book hotel", reserve, kind="hotel", booking_id=context.booking_id, details=booking)
+    return await context.ctx.run_typed(
+        "Book hotel", reserve, kind="hotel", booking_id=context.booking_id, details=booking
+    )
 
 
 @durable_function_tool
@@ -94,7 +96,9 @@ async def book_flight(wrapper: RunContextWrapper[BookingContext], booking: Fligh
     """Book a flight."""
     context = wrapper.context
     context.on_rollback.append(compensation(context, "flight"))
-    return await context.ctx.run_typed("Book flight", reserve, kind="flight", booking_id=context.booking_id, details=booking)
+    return await context.ctx.run_typed(
+        "Book flight", reserve, kind="flight", booking_id=context.booking_id, details=booking
+    )
 
 
 @durable_function_tool
@@ -116,7 +120,9 @@ agent_service = agentdur.Service("BookingWithRollbackAgent")
 async def book(ctx: agentdur.Context, prompt: BookingPrompt) -> str:
     booking = BookingContext(booking_id=prompt.booking_id, ctx=ctx)
     try:
-        result = await DurableRunner.run(booking_agent, prompt.message, context=booking, run_config=run_config())
+        result = await DurableRunner.run(
+            booking_agent, prompt.message, context=booking, run_config=run_config()
+        )
     except agentdur.TerminalError:
         for undo in reversed(booking.on_rollback):
             await undo()

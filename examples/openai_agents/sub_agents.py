@@ -1,8 +1,8 @@
 """Specialist agents, each a service of its own: other agents call them durably, one by one or in parallel.
 
-    agentdur serve examples.openai_agents.sub_agents:app
-    curl localhost:8080/FraudCheckAgent/run --json '{"date": "2024-10-01", "category": "medical",
-        "reason": "hospital bill for a broken leg", "amount": 3000, "placeOfService": "General Hospital"}'
+agentdur serve examples.openai_agents.sub_agents:app
+curl localhost:8080/FraudCheckAgent/run --json '{"date": "2024-10-01", "category": "medical",
+    "reason": "hospital bill for a broken leg", "amount": 3000, "placeOfService": "General Hospital"}'
 """
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ import agentdur
 from .utils import InsuranceClaim, run_config
 
 eligibility_agent = Agent(
-    name="EligibilityAgent", instructions="Decide whether the claim is eligible under a standard health policy."
+    name="EligibilityAgent",
+    instructions="Decide whether the claim is eligible under a standard health policy.",
 )
 rate_comparison_agent = Agent(
-    name="RateComparisonAgent", instructions="Compare the claimed amount to the standard rates for the treatment."
+    name="RateComparisonAgent",
+    instructions="Compare the claimed amount to the standard rates for the treatment.",
 )
-fraud_agent = Agent(name="FraudCheckAgent", instructions="Estimate the probability that the claim is fraudulent.")
+fraud_agent = Agent(
+    name="FraudCheckAgent", instructions="Estimate the probability that the claim is fraudulent."
+)
 
 eligibility_service = agentdur.Service("EligibilityAgent")
 rate_comparison_service = agentdur.Service("RateComparisonAgent")
@@ -28,7 +32,9 @@ fraud_service = agentdur.Service("FraudCheckAgent")
 
 
 async def ask(agent: Agent[agentdur.Context], claim: InsuranceClaim) -> str:
-    result = await DurableRunner.run(agent, f"Claim: {claim.model_dump_json(by_alias=True)}", run_config=run_config())
+    result = await DurableRunner.run(
+        agent, f"Claim: {claim.model_dump_json(by_alias=True)}", run_config=run_config()
+    )
     return str(result.final_output)
 
 

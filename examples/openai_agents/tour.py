@@ -1,6 +1,6 @@
 """Every agent of the tour in one app, as the tour serves them.
 
-    agentdur serve examples.openai_agents.tour:app
+agentdur serve examples.openai_agents.tour:app
 """
 
 from __future__ import annotations

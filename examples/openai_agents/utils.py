@@ -83,7 +83,9 @@ async def fetch_weather(city: str) -> WeatherResponse:
     fail_on_denver(city)
     log.info("weather API called for %s", city)
     temperature = 10 + sum(map(ord, city.lower())) % 20
-    return WeatherResponse(city=city, temperature=temperature, description="sunny" if temperature > 18 else "cloudy")
+    return WeatherResponse(
+        city=city, temperature=temperature, description="sunny" if temperature > 18 else "cloudy"
+    )
 
 
 async def request_human_review(claim: str, awakeable_id: str) -> None:

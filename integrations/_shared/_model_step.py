@@ -93,7 +93,10 @@ async def model_call_with_retries(name: str, call: Callable[[], Awaitable[R]], o
     """``call`` retried per ``options``; every way of giving up is a TerminalError naming the call."""
     try:
         return await call_with_retries(
-            call, options, is_terminal=is_terminal_model_error, default_attempts=DEFAULT_MODEL_OPTIONS.max_attempts or 1
+            call,
+            options,
+            is_terminal=is_terminal_model_error,
+            default_attempts=DEFAULT_MODEL_OPTIONS.max_attempts or 1,
         )
     except TerminalError:
         raise

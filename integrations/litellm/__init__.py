@@ -19,7 +19,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 try:
     import litellm  # noqa: F401
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError('agentdur.integrations.litellm needs litellm: pip install "agentdur[litellm]"') from error
+    raise ImportError(
+        'agentdur.integrations.litellm needs litellm: pip install "agentdur[litellm]"'
+    ) from error
 
 from ._model import acompletion, completion, response_from_json, response_to_json
 

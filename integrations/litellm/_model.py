@@ -125,7 +125,9 @@ acompletion.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [
         *[p for p in inspect.signature(litellm.acompletion).parameters.values() if p.kind != p.VAR_KEYWORD],
         inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None"),
-        inspect.Parameter("run_options", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="RunOptions | None"),
+        inspect.Parameter(
+            "run_options", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="RunOptions | None"
+        ),
         inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
     ],
     return_annotation=ModelResponse,

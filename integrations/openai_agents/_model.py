@@ -91,7 +91,9 @@ def _completed_event(response: ModelResponse) -> ResponseCompletedEvent:
         tool_choice="auto",
         tools=[],
     )
-    return ResponseCompletedEvent.model_construct(type="response.completed", response=replayed, sequence_number=0)
+    return ResponseCompletedEvent.model_construct(
+        type="response.completed", response=replayed, sequence_number=0
+    )
 
 
 class DurableModel(Model):
@@ -109,7 +111,9 @@ class DurableModel(Model):
     wraps every other model of the run for you.
     """
 
-    def __init__(self, model: Model, *, name: str | None = None, run_options: RunOptions[Any] | None = None) -> None:
+    def __init__(
+        self, model: Model, *, name: str | None = None, run_options: RunOptions[Any] | None = None
+    ) -> None:
         self.wrapped = model
         label = name or getattr(model, "model", None)
         # ``model`` is the model's name, as on the SDK's own models (the SDK reads it in places).
@@ -271,7 +275,9 @@ def _begin_tool_turn(output: list[TResponseOutputItem], tools: list[Tool]) -> No
     if turns is None:
         return
     durable = {
-        tool.name for tool in tools if isinstance(tool, FunctionTool) and isinstance(tool.on_invoke_tool, DurableInvoker)
+        tool.name
+        for tool in tools
+        if isinstance(tool, FunctionTool) and isinstance(tool.on_invoke_tool, DurableInvoker)
     }
     call_ids = [
         item.call_id for item in output if isinstance(item, ResponseFunctionToolCall) and item.name in durable

@@ -225,7 +225,9 @@ class _DurableRun:
 
         return dataclasses.replace(target, on_invoke_handoff=on_invoke_handoff)
 
-    def prepare(self, agent: Agent[Any], options: SdkRunOptions[Any]) -> tuple[Agent[Any], SdkRunOptions[Any]]:
+    def prepare(
+        self, agent: Agent[Any], options: SdkRunOptions[Any]
+    ) -> tuple[Agent[Any], SdkRunOptions[Any]]:
         """A run's starting agent and options, prepared."""
         prepared = dict(options)
         prepared["run_config"] = self.prepare_config(options.get("run_config"))

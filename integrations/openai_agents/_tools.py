@@ -310,7 +310,9 @@ def _journaled(func: Callable[..., Any], name: str, result_type: Any, options: R
                 return await func(*args, **kwargs)
             return await asyncio.to_thread(func, *args, **kwargs)
 
-        return await journaled_tool_call(name, once, output_type=result_type, run_options=options, slot=_SLOT.get())
+        return await journaled_tool_call(
+            name, once, output_type=result_type, run_options=options, slot=_SLOT.get()
+        )
 
     return run_as_step
 

@@ -52,7 +52,9 @@ def test_bad_input_is_a_400_naming_the_field(engine: EngineUnderTest) -> None:
 def test_combinators_follow_completion_order(engine: EngineUnderTest) -> None:
     run = label()
     inv = engine.send("/Flows/race", run)
-    line = wait_for(lambda: [x for x in engine.lines() if x.startswith(f"race {run} ")], what="race published")[0]
+    line = wait_for(
+        lambda: [x for x in engine.lines() if x.startswith(f"race {run} ")], what="race published"
+    )[0]
     a, b, c = line.split()[2:]
     assert engine.resolve(c, "C").status_code in (200, 202)
     wait_for(lambda: engine.count(f"race-first {run}") == 1, what="first completion observed")
@@ -185,4 +187,3 @@ def test_sigterm_stops_the_handler_process_cleanly_after_serving(engine: EngineU
     assert process.returncode == 0
     engine.start()
     assert engine.post("/Ops/square", 5).json() == 25
-

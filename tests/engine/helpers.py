@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable
 import agentdur
 
 
-async def wait_until(predicate: Callable[[], bool | Awaitable[bool]], within: float = 20.0, what: str = "") -> None:
+async def wait_until(
+    predicate: Callable[[], bool | Awaitable[bool]], within: float = 20.0, what: str = ""
+) -> None:
     """Poll ``predicate`` every few milliseconds until it is true, failing after ``timeout`` seconds."""
     deadline = time.monotonic() + within
     while True:

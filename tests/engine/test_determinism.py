@@ -94,7 +94,13 @@ async def test_combinators_replay_the_recorded_completion_order(tmp_path: Path) 
         journal_after = [(e.index, e.kind, e.name, e.value) for e in (await engine.invocation(inv)).journal]
     # without the journal the replay would have seen both done and picked "a"
     assert seen[0] == seen[1] == ("observed", ["B"], ["b", "B"])
-    assert result == {"first": ["B"], "pending": 1, "winner": ["b", "B"], "order": ["A", "B"], "all": ["A", "B"]}
+    assert result == {
+        "first": ["B"],
+        "pending": 1,
+        "winner": ["b", "B"],
+        "order": ["A", "B"],
+        "all": ["A", "B"],
+    }
     # the replay reproduced the recorded entries exactly: same indexes, kinds, names and values
     assert journal_after[: len(journal_before)] == [
         (i, k, n, v if k != "awakeable" else journal_after[i][3]) for i, k, n, v in journal_before

@@ -37,7 +37,9 @@ async def test_idempotency_key_returns_the_same_invocation_and_result(tmp_path: 
         first = await engine.send("Store", "steps", 3, idempotency_key="order-1")
         again = await engine.send("Store", "steps", 3, idempotency_key="order-1")
         assert first == again
-        results = await asyncio.gather(*(engine.call("Store", "steps", 3, idempotency_key="order-2") for _ in range(10)))
+        results = await asyncio.gather(
+            *(engine.call("Store", "steps", 3, idempotency_key="order-2") for _ in range(10))
+        )
         assert results == [3] * 10
         assert await engine.call("Store", "steps", 3, idempotency_key="order-1") == 3
         assert runs == [3, 3]  # one execution per key
@@ -79,10 +81,16 @@ async def test_invocation_view_and_unknown_ids(tmp_path: Path) -> None:
         assert await engine.attach(inv) == 1
         info = await engine.invocation(inv)
         assert (info.service, info.handler, info.key, info.status, info.input, info.result) == (
-            "Store", "steps", None, "completed", 2, 1,
+            "Store",
+            "steps",
+            None,
+            "completed",
+            2,
+            1,
         )
         assert [(e.index, e.kind, e.name, e.value) for e in info.journal] == [
-            (0, "run", "step 0", 0), (1, "run", "step 1", 1),
+            (0, "run", "step 0", 0),
+            (1, "run", "step 1", 1),
         ]
         assert info.completed_at is not None and info.created_at <= info.completed_at
         with pytest.raises(agentdur.NotFoundError):

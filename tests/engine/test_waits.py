@@ -62,7 +62,11 @@ async def test_sleep_waits_and_keeps_remaining_time_across_restart(tmp_path: Pat
     async with agentdur.Engine(APP, path=db) as engine:
         assert 0.05 <= await engine.call("Waits", "nap", 0.05) < 5
         inv = await engine.send("Waits", "nap", 1.0)
-        await wait_until(lambda: len(engine.store.read("SELECT 1 FROM journal WHERE kind='sleep' AND status='pending'")) == 1)
+        await wait_until(
+            lambda: (
+                len(engine.store.read("SELECT 1 FROM journal WHERE kind='sleep' AND status='pending'")) == 1
+            )
+        )
     stopped = time.time()
     async with agentdur.Engine(APP, path=db) as engine:
         elapsed = await engine.attach(inv)
@@ -106,7 +110,9 @@ async def test_awakeable_resolved_and_rejected_from_handlers(tmp_path: Path) -> 
 
 async def test_waiting_invocations_are_released_from_memory_and_resumed(tmp_path: Path) -> None:
     count = 10_000
-    async with agentdur.Engine(APP, path=tmp_path / "s.db", synchronous="NORMAL", suspend_after=0.2) as engine:
+    async with agentdur.Engine(
+        APP, path=tmp_path / "s.db", synchronous="NORMAL", suspend_after=0.2
+    ) as engine:
         ids = [await engine.send("Waits", "approval", f"n{i}") for i in range(count)]
         await wait_until(lambda: len(published) == count, within=120, what="all approvals published")
         await wait_until(lambda: engine.in_memory == 0, within=60, what="every waiting invocation released")

@@ -14,7 +14,9 @@ served = example_fixture("chaining")
 
 
 def requests_about(server: ScriptedModelServer, product: str) -> list[str]:
-    return [r.last_user_message or "" for r in server.model_requests() if product in (r.last_user_message or "")]
+    return [
+        r.last_user_message or "" for r in server.model_requests() if product in (r.last_user_message or "")
+    ]
 
 
 def test_the_readme_request_runs_every_link_once(
@@ -31,7 +33,9 @@ def test_the_readme_request_runs_every_link_once(
     assert post["text"].endswith(DISCLOSURE) and post["characters"] == len(post["text"]) <= MAX_CHARS
     assert post["shortened"] is False
 
-    journal = served.client.get(f"{served.admin_url}/invocations/{response.headers['x-restate-id']}").json()["journal"]
+    journal = served.client.get(f"{served.admin_url}/invocations/{response.headers['x-restate-id']}").json()[
+        "journal"
+    ]
     assert [(e["kind"], e["name"], e["status"]) for e in journal] == [("run", n, "completed") for n in LINKS]
     # The plain link de-duplicated the features before the LLM link used them.
     assert journal[0]["value"]["features"] == ["warm light", "USB-C charging", "dimmable"]
@@ -47,7 +51,8 @@ def test_a_long_draft_is_cut_to_one_post(
 ) -> None:
     features = [f"feature number {i} with a rather long description" for i in range(8)]
     response = served.post(
-        "/MarketingCopy/write", {"product": "the Borealis lamp", "audience": "night owls", "features": features}
+        "/MarketingCopy/write",
+        {"product": "the Borealis lamp", "audience": "night owls", "features": features},
     )
     assert response.status_code == 200, response.text
     post = response.json()

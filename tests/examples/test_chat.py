@@ -36,9 +36,13 @@ def test_each_user_has_their_own_durable_history(
     assert state["history"] == alice
 
     # The model got alice's whole conversation, after the system prompt, and nothing of bob's.
-    second = next(r for r in example_model_server.model_requests() if r.last_user_message == "What did I just say?")
+    second = next(
+        r for r in example_model_server.model_requests() if r.last_user_message == "What did I just say?"
+    )
     assert second.messages[0].role == "system" and second.system
-    assert [(m.role, m.content) for m in second.messages[1:]] == [(t["role"], t["content"]) for t in alice[:3]]
+    assert [(m.role, m.content) for m in second.messages[1:]] == [
+        (t["role"], t["content"]) for t in alice[:3]
+    ]
 
     cleared = served.post("/Chat/alice/clear")
     assert cleared.status_code == 200, cleared.text

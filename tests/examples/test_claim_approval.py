@@ -50,15 +50,23 @@ def cli(*args: str) -> str:
 
 
 def test_a_small_claim_is_paid_at_once(served: EngineUnderTest, ledger: Path) -> None:
-    response = served.post("/ClaimReimbursement/process", {"message": "Dental claim: filling on 2024-11-03, 250 USD."})
+    response = served.post(
+        "/ClaimReimbursement/process", {"message": "Dental claim: filling on 2024-11-03, 250 USD."}
+    )
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["status"] == "paid" and result["approved_by"] is None
     assert result["claim"] | {"description": ""} == {
-        "amount": 250.0, "currency": "USD", "category": "dental", "date": "2024-11-03", "description": "",
+        "amount": 250.0,
+        "currency": "USD",
+        "category": "dental",
+        "date": "2024-11-03",
+        "description": "",
     }
     assert result["amount_usd"] == 250.0
-    assert payments(ledger, result["claim_id"]) == [f"{result['confirmation']} {result['claim_id']} 250.00 USD"]
+    assert payments(ledger, result["claim_id"]) == [
+        f"{result['confirmation']} {result['claim_id']} 250.00 USD"
+    ]
     assert journal_names(served, response.headers["x-restate-id"]) == STEPS
 
 
@@ -96,9 +104,9 @@ def test_a_rejected_claim_is_not_paid_and_the_cli_sees_the_inbox(
     inbox = cli("approvals", "--admin-url", served.admin_url)
     assert approval["id"] in inbox and "ClaimReimbursement/process" in inbox and "5000.00 GBP" in inbox
 
-    assert cli("reject", approval["id"], "no photos of the damage", "--ingress-url", served.ingress_url).startswith(
-        "rejected"
-    )
+    assert cli(
+        "reject", approval["id"], "no photos of the damage", "--ingress-url", served.ingress_url
+    ).startswith("rejected")
     result = served.attach(invocation_id).json()
     assert result["status"] == "rejected" and result["review_comment"] == "no photos of the damage"
     assert result["amount_usd"] is None and result["approved_by"] is None

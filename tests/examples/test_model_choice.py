@@ -12,7 +12,10 @@ from examples._model import DEFAULT_BASE_URL, choose_model, parse_json
 def test_a_real_openai_model_only_with_a_key_and_no_base_url() -> None:
     real = choose_model({"OPENAI_API_KEY": "sk-test"})
     assert real.kwargs() == {"model": "openai/gpt-4o-mini"} and not real.scripted
-    assert choose_model({"OPENAI_API_KEY": "sk-test", "AGENTDUR_MODEL": "openai/gpt-4o"}).model == "openai/gpt-4o"
+    assert (
+        choose_model({"OPENAI_API_KEY": "sk-test", "AGENTDUR_MODEL": "openai/gpt-4o"}).model
+        == "openai/gpt-4o"
+    )
 
     pinned = choose_model({"OPENAI_API_KEY": "sk-test", "AGENTDUR_MODEL_BASE_URL": "http://127.0.0.1:9/v1"})
     assert pinned.scripted and pinned.kwargs()["api_base"] == "http://127.0.0.1:9/v1"

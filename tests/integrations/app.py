@@ -41,7 +41,9 @@ async def three_calls(ctx: agentdur.Context, label: str) -> list[str]:
     answers = []
     for i in range(3):
         response = await acompletion(
-            messages=[{"role": "user", "content": f"Summarize part {i} of the claim."}], name=f"LLM call {i}", **llm()
+            messages=[{"role": "user", "content": f"Summarize part {i} of the claim."}],
+            name=f"LLM call {i}",
+            **llm(),
         )
         answers.append(str(response.choices[0].message.content))
         await ctx.run_typed(f"record {i}", record, agentdur.RunOptions(), f"llm {label} {i} done")

@@ -14,7 +14,9 @@ def label() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def test_crash_after_the_second_of_three_llm_calls(engine: EngineUnderTest, shared_model_server: ScriptedModelServer) -> None:
+def test_crash_after_the_second_of_three_llm_calls(
+    engine: EngineUnderTest, shared_model_server: ScriptedModelServer
+) -> None:
     run = label()
     before = shared_model_server.count()
     inv = engine.send("/Llm/three_calls", run)

@@ -36,7 +36,9 @@ def llm_args() -> dict[str, Any]:
 async def three_calls(ctx: agentdur.Context, topic: str) -> list[str]:
     answers = []
     for i in range(3):
-        response = await acompletion(messages=[{"role": "user", "content": f"{topic} part {i}"}], name=f"call {i}", **llm_args())
+        response = await acompletion(
+            messages=[{"role": "user", "content": f"{topic} part {i}"}], name=f"call {i}", **llm_args()
+        )
         seen.append(response)
         answers.append(response.choices[0].message.content)
         if i == 1:
@@ -49,7 +51,9 @@ async def three_calls(ctx: agentdur.Context, topic: str) -> list[str]:
 @svc.handler()
 async def with_tools(ctx: agentdur.Context) -> dict[str, Any]:
     response = await acompletion(
-        messages=[{"role": "user", "content": "What is the weather in Paris?"}], tools=[WEATHER_TOOL], **llm_args()
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        **llm_args(),
     )
     seen.append(response)
     call = response.choices[0].message.tool_calls[0]
@@ -58,7 +62,9 @@ async def with_tools(ctx: agentdur.Context) -> dict[str, Any]:
 
 @svc.handler()
 async def streamed(ctx: agentdur.Context) -> str:
-    response = await acompletion(messages=[{"role": "user", "content": "tell me a story"}], stream=True, **llm_args())
+    response = await acompletion(
+        messages=[{"role": "user", "content": "tell me a story"}], stream=True, **llm_args()
+    )
     seen.append(response)
     return str(response.choices[0].message.content)
 
@@ -66,7 +72,9 @@ async def streamed(ctx: agentdur.Context) -> str:
 @svc.handler()
 async def resilient(ctx: agentdur.Context) -> str:
     options: agentdur.RunOptions[Any] = agentdur.RunOptions(max_attempts=3)
-    response = await acompletion(messages=[{"role": "user", "content": "hello"}], run_options=options, **llm_args())
+    response = await acompletion(
+        messages=[{"role": "user", "content": "hello"}], run_options=options, **llm_args()
+    )
     return str(response.choices[0].message.content)
 
 
@@ -96,7 +104,9 @@ def point_at(model_server: ScriptedModelServer) -> None:
     seen.clear()
 
 
-async def test_replay_returns_equal_responses_without_requests(tmp_path: Path, model_server: ScriptedModelServer) -> None:
+async def test_replay_returns_equal_responses_without_requests(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
     db = tmp_path / "l.db"
     async with agentdur.Engine(APP, path=db) as engine:
         inv = await engine.send("Llm", "three_calls", "durability")
@@ -128,14 +138,18 @@ async def test_tool_calls_survive_the_journal(tmp_path: Path, model_server: Scri
     assert entry.name == "LLM call: openai/gpt-4o"
 
 
-async def test_stream_is_consumed_in_the_step_and_journaled_whole(tmp_path: Path, model_server: ScriptedModelServer) -> None:
+async def test_stream_is_consumed_in_the_step_and_journaled_whole(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
     async with agentdur.Engine(APP, path=tmp_path / "s.db") as engine:
         text = await engine.call("Llm", "streamed")
     assert text and isinstance(seen[0], litellm.ModelResponse)
     assert model_server.requests[0].request.stream is True
 
 
-async def test_rate_limit_then_success_and_auth_error_is_terminal(tmp_path: Path, model_server: ScriptedModelServer) -> None:
+async def test_rate_limit_then_success_and_auth_error_is_terminal(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
     async with agentdur.Engine(APP, path=tmp_path / "f.db") as engine:
         model_server.faults.fail_next(1, status=429, retry_after=1)
         assert await engine.call("Llm", "resilient")

@@ -85,7 +85,9 @@ async def publish(notice: ApprovalNotice) -> None:
 @durable_function_tool
 async def ask_approval(wrapper: agents.RunContextWrapper[agentdur.Context], label: str) -> str:
     """Ask a human to approve the claim."""
-    decision = await request_approval(wrapper.context, f"approve {label}", notify=publish, decision_type=Decision)
+    decision = await request_approval(
+        wrapper.context, f"approve {label}", notify=publish, decision_type=Decision
+    )
     return f"approved={decision.approved} by {decision.by}"
 
 
@@ -97,7 +99,9 @@ def responses_model() -> agents.Model:
 
 
 def specialist(model: str | agents.Model | None) -> agents.Agent[Any]:
-    return agents.Agent(name="Specialist", instructions="Check and hold.", model=model, tools=[get_weather, hold])
+    return agents.Agent(
+        name="Specialist", instructions="Check and hold.", model=model, tools=[get_weather, hold]
+    )
 
 
 def starting_agent(kind: str) -> tuple[agents.Agent[Any], agents.RunConfig | None]:
@@ -105,15 +109,21 @@ def starting_agent(kind: str) -> tuple[agents.Agent[Any], agents.RunConfig | Non
     if kind == "name":
         return agents.Agent(name="Weather", instructions="Weather.", model="gpt-4o", tools=tools), None
     if kind == "instance":
-        return agents.Agent(name="Weather", instructions="Weather.", model=responses_model(), tools=tools), None
+        return agents.Agent(
+            name="Weather", instructions="Weather.", model=responses_model(), tools=tools
+        ), None
     if kind == "run_config":
         model = agents.OpenAIChatCompletionsModel(model="gpt-4o", openai_client=client())
-        return agents.Agent(name="Weather", instructions="Weather.", tools=tools), agents.RunConfig(model=model)
+        return agents.Agent(name="Weather", instructions="Weather.", tools=tools), agents.RunConfig(
+            model=model
+        )
     if kind == "handoff":
         triage = agents.Agent(name="Triage", instructions="Route.", handoffs=[specialist(responses_model())])
         return triage, None
     if kind == "parallel":
-        return agents.Agent(name="Parallel", instructions="Analyze.", model="gpt-4o", tools=[*SLOW_TOOLS, hold]), None
+        return agents.Agent(
+            name="Parallel", instructions="Analyze.", model="gpt-4o", tools=[*SLOW_TOOLS, hold]
+        ), None
     if kind == "agent_tool":
         nested = specialist(responses_model()).as_tool("ask_specialist", "Ask the specialist.")
         return agents.Agent(name="Orchestrator", instructions="Delegate.", tools=[nested]), None
@@ -184,10 +194,14 @@ async def turn(ctx: agentdur.Context, arrival: list[int]) -> list[str]:
 
             async def alone() -> str:
                 first = await ctx.run_typed("alone a", pause, agentdur.RunOptions(), "alone a", 0.05)
-                return first + " " + await ctx.run_typed("alone b", pause, agentdur.RunOptions(), "alone b", 0.0)
+                return (
+                    first + " " + await ctx.run_typed("alone b", pause, agentdur.RunOptions(), "alone b", 0.0)
+                )
 
             return await slot.alone(alone)
-        return await slot.step(lambda: ctx.run_typed(f"step {i}", pause, agentdur.RunOptions(), f"step {i}", 0.5))
+        return await slot.step(
+            lambda: ctx.run_typed(f"step {i}", pause, agentdur.RunOptions(), f"step {i}", 0.5)
+        )
 
     tasks = {i: asyncio.create_task(call(i)) for i in arrival}
     return [await tasks[i] for i in range(5)]

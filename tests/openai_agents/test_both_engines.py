@@ -11,7 +11,14 @@ from agentdur.testing import ScriptedModelServer
 from ..harness import EngineUnderTest, wait_for
 from .conftest import label_of
 
-KINDS = ("name", "instance", "run_config", "handoff", "agent_tool", "parallel")  # LitellmModel: test_embedded.py
+KINDS = (
+    "name",
+    "instance",
+    "run_config",
+    "handoff",
+    "agent_tool",
+    "parallel",
+)  # LitellmModel: test_embedded.py
 LAST_AGENT = {"handoff": "Specialist", "agent_tool": "Orchestrator", "parallel": "Parallel"}
 
 
@@ -34,7 +41,11 @@ def test_crash_after_model_calls_and_tools_repeats_no_request(
     """Every kind of model, a handoff, an agent as a tool, parallel tools and a stream, killed while
     a tool holds: after recovery no model request is sent twice and no finished tool runs again."""
     runs = {kind: f"{kind.replace('_', '')}{label()}" for kind in (*KINDS, "stream")}
-    invocations = {kind: engine.send("/Agents/run", {"kind": kind, "label": run}) for kind, run in runs.items() if kind != "stream"}
+    invocations = {
+        kind: engine.send("/Agents/run", {"kind": kind, "label": run})
+        for kind, run in runs.items()
+        if kind != "stream"
+    }
     invocations["stream"] = engine.send("/Agents/stream", runs["stream"])
     for run in runs.values():
         wait_for(lambda run=run: engine.count(f"hold {run}") == 1, what=f"{run} holding")
@@ -62,8 +73,12 @@ def test_parallel_tool_calls_run_concurrently(engine: EngineUnderTest) -> None:
     response = engine.post("/Agents/parallel", run)
     assert response.status_code == 200, response.text
     assert response.json().startswith(f"done {run}: slow_a done; slow_b done; slow_c done")
-    starts = [float(line.split()[-1]) for line in engine.lines() if line.startswith("start ") and f" {run} " in line]
-    ends = [float(line.split()[-1]) for line in engine.lines() if line.startswith("end ") and f" {run} " in line]
+    starts = [
+        float(line.split()[-1]) for line in engine.lines() if line.startswith("start ") and f" {run} " in line
+    ]
+    ends = [
+        float(line.split()[-1]) for line in engine.lines() if line.startswith("end ") and f" {run} " in line
+    ]
     assert len(starts) == len(ends) == 3
     assert max(starts) < min(ends), "the three tools did not overlap"
     assert max(ends) - min(starts) < 1.9  # three one-second tools, well under two seconds
@@ -113,5 +128,9 @@ def test_session_history_survives_restarts_and_concurrent_messages(
     history = engine.client.get(f"{engine.ingress_url}/Chat/{key}/get_history").json()
     said = [item["content"] for item in history if item.get("role") == "user"]
     assert said == [f"{key} message {i}" for i in range(5)] + [f"{key} after"]
-    last = [r.request for r in shared_model_server.requests if r.request and r.request.last_user_message == f"{key} after"]
+    last = [
+        r.request
+        for r in shared_model_server.requests
+        if r.request and r.request.last_user_message == f"{key} after"
+    ]
     assert len(last) == 1 and sum(m.role == "user" for m in last[0].messages) == 6  # the whole history

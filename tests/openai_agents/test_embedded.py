@@ -105,7 +105,9 @@ def forecast(city: str) -> Forecast:
     return Forecast(city=city, temperature=21)
 
 
-@durable_function_tool(run_options=agentdur.RunOptions(max_attempts=3, initial_retry_interval=timedelta(milliseconds=10)))
+@durable_function_tool(
+    run_options=agentdur.RunOptions(max_attempts=3, initial_retry_interval=timedelta(milliseconds=10))
+)
 async def flaky(city: str) -> str:
     """Look the city up in the flaky registry."""
     effects.append("flaky")
@@ -155,7 +157,10 @@ async def analyze(ctx: agentdur.Context, claim: str) -> str:
 @svc.handler()
 async def tools(ctx: agentdur.Context, message: str) -> str:
     agent = agents.Agent(
-        name="Tools", instructions="Use tools.", model=model("responses"), tools=[forecast, flaky, with_own_steps]
+        name="Tools",
+        instructions="Use tools.",
+        model=model("responses"),
+        tools=[forecast, flaky, with_own_steps],
     )
     result = await DurableRunner.run(agent, message, run_options=agentdur.RunOptions(max_attempts=2))
     await gate(ctx, "tools")
@@ -216,7 +221,9 @@ async def test_streamed_run_streams_live_then_replays_the_journaled_response(
 ) -> None:
     result, _, split = await run_and_replay(tmp_path / "s.db", "weather", {"stream": True}, "weather")
     assert result == "Based on get_weather: sunny in Paris"
-    assert model_server.count() == 2 and all(r.request is not None and r.request.stream for r in model_server.requests)
+    assert model_server.count() == 2 and all(
+        r.request is not None and r.request.stream for r in model_server.requests
+    )
     live, replayed = effects[:split], effects[split:]
     assert "event response.output_text.delta" in live and live.count("event response.completed") == 2
     assert replayed == ["event response.completed", "event response.completed"]  # one per journaled call
@@ -238,13 +245,24 @@ async def test_parallel_tools_journal_in_response_order_whatever_order_they_run_
         assert result == "Based on eligibility: eligibility ok; cost: cost ok; fraud: fraud ok"
         async with agentdur.Engine(APP, path=db) as engine:
             journals.append([(e.kind, e.name, e.value) for e in (await engine.invocation(inv)).journal])
-    assert effects == ["done fraud", "done cost", "done eligibility", "done eligibility", "done cost", "done fraud"]
+    assert effects == [
+        "done fraud",
+        "done cost",
+        "done eligibility",
+        "done eligibility",
+        "done cost",
+        "done fraud",
+    ]
     assert journals[0] == journals[1]
     assert [name for _, name, _ in journals[0][1:4]] == ["Tool: eligibility", "Tool: cost", "Tool: fraud"]
 
 
-async def test_tool_results_errors_and_own_steps_are_journaled(tmp_path: Path, model_server: ScriptedModelServer) -> None:
-    model_server.script.tool_calls(("forecast", {"city": "Oslo"}), ("flaky", {"city": "Oslo"}), ("with_own_steps", {"city": "Oslo"}))
+async def test_tool_results_errors_and_own_steps_are_journaled(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    model_server.script.tool_calls(
+        ("forecast", {"city": "Oslo"}), ("flaky", {"city": "Oslo"}), ("with_own_steps", {"city": "Oslo"})
+    )
     answers: list[str] = []
 
     def answer(request: ModelRequest) -> str:
@@ -254,14 +272,21 @@ async def test_tool_results_errors_and_own_steps_are_journaled(tmp_path: Path, m
     model_server.script.respond_with(answer)
     result, inv, _ = await run_and_replay(tmp_path / "t.db", "tools", "Forecast for Oslo", "tools")
     assert result == "ok"
-    assert effects.count("forecast Oslo") == 1 and effects.count("flaky") == 3  # three attempts, then the model
+    assert (
+        effects.count("forecast Oslo") == 1 and effects.count("flaky") == 3
+    )  # three attempts, then the model
     assert len(answers) == 1
     assert "city='Oslo' temperature=21" in answers[0]  # the SDK's text for a pydantic result
     assert "An error occurred while running the tool" in answers[0] and "registry down for Oslo" in answers[0]
     assert "found Oslo, confirmed" in answers[0]
     async with agentdur.Engine(APP, path=tmp_path / "t.db") as engine:
         names = [e.name for e in (await engine.invocation(inv)).journal]
-    assert names[1:5] == ["Tool: forecast", "Tool: flaky", "lookup", "confirm"]  # the third tool: its own steps
+    assert names[1:5] == [
+        "Tool: forecast",
+        "Tool: flaky",
+        "lookup",
+        "confirm",
+    ]  # the third tool: its own steps
 
 
 async def test_model_retries_honour_retry_after_and_stop_on_auth_errors(
@@ -333,7 +358,9 @@ async def test_the_users_agents_are_not_modified(tmp_path: Path, model_server: S
 async def wait_for_reviewer(wrapper: agents.RunContextWrapper[agentdur.Context], claim: str) -> str:
     """Ask a reviewer about the claim and wait for the answer."""
     answer_id, answer = wrapper.context.awakeable(type_hint=str)
-    await wrapper.context.run_typed("publish reviewer", gates.__setitem__, agentdur.RunOptions(), "reviewer", answer_id)
+    await wrapper.context.run_typed(
+        "publish reviewer", gates.__setitem__, agentdur.RunOptions(), "reviewer", answer_id
+    )
     return f"reviewer says {await answer}"
 
 
@@ -342,7 +369,9 @@ reviewing = agentdur.Service("Reviewing")
 
 @reviewing.handler()
 async def review(ctx: agentdur.Context, claim: str) -> str:
-    agent = agents.Agent(name="Reviewer", instructions="Review.", model=model("responses"), tools=[wait_for_reviewer])
+    agent = agents.Agent(
+        name="Reviewer", instructions="Review.", model=model("responses"), tools=[wait_for_reviewer]
+    )
     try:
         result = await DurableRunner.run(agent, claim)
     except agentdur.InvocationCancelledError:
@@ -355,7 +384,9 @@ async def test_a_tool_waiting_for_a_human_is_suspended_then_resumed(
     tmp_path: Path, model_server: ScriptedModelServer
 ) -> None:
     model_server.script.tool_call("wait_for_reviewer", {"claim": "c1"})
-    async with agentdur.Engine(agentdur.App([reviewing]), path=tmp_path / "w.db", suspend_after=0.05) as engine:
+    async with agentdur.Engine(
+        agentdur.App([reviewing]), path=tmp_path / "w.db", suspend_after=0.05
+    ) as engine:
         inv = await engine.send("Reviewing", "review", "Review claim c1")
         await wait_until(lambda: "reviewer" in gates)
 

@@ -51,7 +51,9 @@ def readme_commands() -> list[Command]:
 def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
     with ScriptedModelServer() as server:
         env = {BASE_URL_ENV: server.openai_base_url, "OPENAI_API_KEY": ""}
-        served = start_engine("embedded", tmp_path_factory.mktemp("tour"), "examples.openai_agents.tour:app", env)
+        served = start_engine(
+            "embedded", tmp_path_factory.mktemp("tour"), "examples.openai_agents.tour:app", env
+        )
         try:
             yield served
         finally:
@@ -100,14 +102,22 @@ def test_the_saga_cancelled_what_it_booked_in_reverse(tour: EngineUnderTest) -> 
         {"booking_id": "b7", "message": "Book a hotel, a flight and a car for my trip to Oslo."},
     )
     assert response.status_code == 500 and "no rental car available" in response.json()["message"]
-    listed = tour.client.get(f"{tour.admin_url}/invocations", params={"service": "BookingWithRollbackAgent"}).json()
+    listed = tour.client.get(
+        f"{tour.admin_url}/invocations", params={"service": "BookingWithRollbackAgent"}
+    ).json()
     latest = tour.client.get(f"{tour.admin_url}/invocations/{listed['invocations'][0]['id']}").json()
     steps = [entry["name"] for entry in latest["journal"]]
     assert steps[1:] == ["Book hotel", "Book flight", "Cancel flight", "Cancel hotel"]
 
 
 def test_a_handoff_is_remembered_per_key(tour: EngineUnderTest) -> None:
-    claim = {"date": "2024-10-01", "category": "medical", "reason": "x-ray", "amount": 90, "placeOfService": "Clinic"}
+    claim = {
+        "date": "2024-10-01",
+        "category": "medical",
+        "reason": "x-ray",
+        "amount": 90,
+        "placeOfService": "Clinic",
+    }
     assert tour.post("/MultiAgentClaimApproval/k9/run", claim).status_code == 200
     state = tour.client.get(f"{tour.admin_url}/state/MultiAgentClaimApproval/k9").json()["state"]
     assert state["last_agent_name"] == "MedicalSpecialist"

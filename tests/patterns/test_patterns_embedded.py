@@ -135,7 +135,11 @@ async def test_twenty_keys_in_parallel_and_history_bound(tmp_path: Path) -> None
     bounded = chat_session("Bounded", respond, max_history=4, system_prompt="s")
     async with agentdur.Engine(agentdur.App([bounded]), path=tmp_path / "k.db") as engine:
         answers = await asyncio.gather(
-            *(engine.call("Bounded", "message", {"text": f"{k}-{n}"}, key=f"user{k}") for k in range(20) for n in range(3))
+            *(
+                engine.call("Bounded", "message", {"text": f"{k}-{n}"}, key=f"user{k}")
+                for k in range(20)
+                for n in range(3)
+            )
         )
         assert len(answers) == 60
         for k in range(20):
