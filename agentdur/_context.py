@@ -119,8 +119,10 @@ class Context(abc.ABC):
 
     @abc.abstractmethod
     def awakeable(
-        self, type_hint: type[T] = Any, description: str | None = None
-    ) -> tuple[str, DurableFuture[T]]:  # type: ignore[assignment]
+        self,
+        type_hint: type[T] = Any,  # type: ignore[assignment]
+        description: str | None = None,
+    ) -> tuple[str, DurableFuture[T]]:
         """Create an awakeable: an unguessable id someone outside can resolve, and its future.
 
         Args:
