@@ -26,6 +26,20 @@ from .client import Client, error_from_response
 DEFAULT_ADMIN_URL = "http://127.0.0.1:9070"
 DEFAULT_INGRESS_URL = "http://127.0.0.1:8080"
 TOKEN_ENV = "AGENTDUR_TOKEN"
+SUSPEND_AFTER_ENV = "AGENTDUR_SUSPEND_AFTER"
+
+
+def _env_float(name: str) -> float | None:
+    """A float option's default from the environment (``None`` when unset or empty)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise SystemExit(f"agentdur: ${name} must be a number of seconds, not {text!r}") from None
+
+
 EXIT_FAILURE = 1
 HTTP_UNAUTHORIZED = 401
 EXIT_INTERRUPTED = 130
@@ -284,6 +298,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         "max_body": args.max_body,
         "grace": args.grace,
         "max_attempts": args.max_attempts,
+        "suspend_after": args.suspend_after,
     }
     options = ServeOptions(**{name: value for name, value in given.items() if value is not None})
     asyncio.run(run(app, options))
@@ -301,6 +316,7 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
         "--db": args.db,
         "--max-body": args.max_body,
         "--grace": args.grace,
+        "--suspend-after": args.suspend_after,
     }
     given = [flag for flag, value in embedded_only.items() if value]
     if given:
@@ -398,6 +414,14 @@ def _add_serve(commands: Any) -> None:
         "--grace", type=float, help="seconds running steps get to finish at shutdown (default 10)"
     )
     serve.add_argument("--max-attempts", type=int, help="handler attempts before an invocation is paused")
+    serve.add_argument(
+        "--suspend-after",
+        type=float,
+        default=_env_float(SUSPEND_AFTER_ENV),
+        metavar="SECONDS",
+        help="seconds an invocation that only waits (timer, approval, call) stays in memory before it is "
+        f"released and later resumed by replay (default 10; ${SUSPEND_AFTER_ENV})",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument(
         "--backend",

@@ -48,10 +48,13 @@ class EngineUnderTest:
     # Apps importing heavy SDKs (litellm takes seconds to import) start slowly on a loaded machine.
     startup_within = 90.0
 
-    def __init__(self, workdir: Path, app: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, app: str, env: dict[str, str] | None = None, suspend_after: float | None = None
+    ) -> None:
         self.workdir = workdir
         self.app = app
         self.env = env or {}
+        self.suspend_after = suspend_after  # seconds a waiting invocation stays in memory
         self.log_path = workdir / "effects.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.client = httpx.Client(timeout=60)
@@ -149,8 +152,10 @@ class Embedded(EngineUnderTest):
 
     name = "embedded"
 
-    def __init__(self, workdir: Path, app: str, env: dict[str, str] | None = None) -> None:
-        super().__init__(workdir, app, env)
+    def __init__(
+        self, workdir: Path, app: str, env: dict[str, str] | None = None, suspend_after: float | None = None
+    ) -> None:
+        super().__init__(workdir, app, env, suspend_after)
         self.port, self.admin_port = free_port(), free_port()
         self.ingress_url = f"http://127.0.0.1:{self.port}"
         self.admin_url = f"http://127.0.0.1:{self.admin_port}"
@@ -168,6 +173,7 @@ class Embedded(EngineUnderTest):
                 str(self.admin_port),
                 "--db",
                 str(self.workdir / "agentdur.db"),
+                *(["--suspend-after", str(self.suspend_after)] if self.suspend_after is not None else []),
             ]
         )
         wait_for(lambda: _healthy(f"{self.admin_url}/health"), self.startup_within, "embedded server healthy")
@@ -182,9 +188,16 @@ class OnRestate(EngineUnderTest):
 
     name = "restate"
 
-    def __init__(self, workdir: Path, app: str, env: dict[str, str] | None = None) -> None:
-        super().__init__(workdir, app, env)
-        self.server = RestateServer(base_dir=workdir / "restate", log_path=workdir / "restate-server.log")
+    def __init__(
+        self, workdir: Path, app: str, env: dict[str, str] | None = None, suspend_after: float | None = None
+    ) -> None:
+        super().__init__(workdir, app, env, suspend_after)
+        server_env = {}
+        if suspend_after is not None:
+            server_env["RESTATE_WORKER__INVOKER__INACTIVITY_TIMEOUT"] = f"{int(suspend_after * 1000)}ms"
+        self.server = RestateServer(
+            base_dir=workdir / "restate", log_path=workdir / "restate-server.log", env=server_env
+        )
         self.server.start()
         self.ingress_url = self.server.ingress_url
         self.admin_url = self.server.admin_url
@@ -226,9 +239,14 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_engine(kind: str, workdir: Path, app: str, env: dict[str, str] | None = None) -> EngineUnderTest:
-    """Start ``app`` on the ``"embedded"`` or ``"restate"`` engine."""
-    under_test: EngineUnderTest = (Embedded if kind == "embedded" else OnRestate)(workdir, app, env)
+def start_engine(
+    kind: str, workdir: Path, app: str, env: dict[str, str] | None = None, suspend_after: float | None = None
+) -> EngineUnderTest:
+    """Start ``app`` on the ``"embedded"`` or ``"restate"`` engine; ``suspend_after`` makes invocations
+    that only wait leave memory after that many seconds (and replay when woken)."""
+    under_test: EngineUnderTest = (Embedded if kind == "embedded" else OnRestate)(
+        workdir, app, env, suspend_after
+    )
     try:
         under_test.start()
     except BaseException:

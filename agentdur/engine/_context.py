@@ -18,6 +18,7 @@ from .._context import DurableFuture, ObjectContext, SendHandle
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, dump, step_result_type
+from .._tasks import current_track
 from . import _ops, _requests
 from . import _records as r
 from ._futures import EmbeddedCallFuture, EmbeddedSendHandle
@@ -43,7 +44,6 @@ class EmbeddedContext(ObjectContext):
         self.loop = runner.loop  # for sync code in worker threads that needs to reach the handler
         self._inv = runner.inv
         self._spec = runner.inv.spec
-        self._random: random.Random | None = None
         self._overlay: dict[str, str | None] = {}
         self._cleared_all = False
 
@@ -161,10 +161,14 @@ class EmbeddedContext(ObjectContext):
     # ----------------------------------------------------------------- determinism
 
     def random(self) -> random.Random:
-        if self._random is None:
-            seed = int.from_bytes(hashlib.sha256(self._inv.id.encode()).digest()[:8], "big")
-            self._random = random.Random(seed)
-        return self._random
+        """This task's deterministic generator: each task of the handler has its own, seeded by the
+        invocation id and the task's path, so tasks interleaving differently cannot change values."""
+        track = current_track(self._runner, "ctx.random()")
+        if track.random is None:
+            seed_text = self._inv.id if not track.path else f"{self._inv.id}\0{track.path}"
+            seed = int.from_bytes(hashlib.sha256(seed_text.encode()).digest()[:8], "big")
+            track.random = random.Random(seed)
+        return track.random
 
     def uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.random().getrandbits(128), version=4)
@@ -218,9 +222,11 @@ class EmbeddedContext(ObjectContext):
         key = self._writable_key("clear_all")
         runner = self._runner
         idx, entry = runner.enter(r.CLEAR_ALL_STATE, "clear_all")
-        self._overlay.clear()
-        self._cleared_all = True
         if entry is None:
+            # Only new writes go to the overlay: the file already holds every recorded one, and
+            # tasks may replay their recorded writes in another order than they first made them.
+            self._overlay.clear()
+            self._cleared_all = True
             service = self._spec.service
             runner.record(
                 idx,
@@ -234,8 +240,8 @@ class EmbeddedContext(ObjectContext):
         key = self._writable_key(kind)
         runner = self._runner
         idx, entry = runner.enter(kind, name)
-        self._overlay[name] = value
         if entry is None:
+            self._overlay[name] = value
             service = self._spec.service
             runner.record(
                 idx,

@@ -53,13 +53,20 @@ def insert_entry(
     now: float,
     target: str | None = None,
     wake_at: float | None = None,
+    *,
+    task: str,
+    seq: int,
 ) -> None:
-    """Record one journal entry (the first write of an index wins)."""
+    """Record one journal entry (the first write of an index wins).
+
+    ``task`` and ``seq`` identify the operation for replay: the path of the handler task that made
+    it and its number within that task (see :mod:`agentdur._tasks`).
+    """
     completed_at = None if status == r.ENTRY_PENDING else now
     conn.execute(
         "INSERT OR IGNORE INTO journal (invocation_id, idx, kind, name, status, value, failure, target, wake_at,"
-        " created_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (inv_id, idx, kind, name, status, value, failure, target, wake_at, now, completed_at),
+        " created_at, completed_at, task, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (inv_id, idx, kind, name, status, value, failure, target, wake_at, now, completed_at, task, seq),
     )
 
 
@@ -283,9 +290,11 @@ def request_cancel(conn: sqlite3.Connection, inv_id: str, now: float) -> tuple[s
     return str(new_status[0]), children
 
 
-def record_cancel_delivery(conn: sqlite3.Connection, inv_id: str, await_number: int) -> None:
-    """Remember at which await the cancellation was raised, so replay raises it there again."""
-    conn.execute("UPDATE invocations SET cancel_at_await=? WHERE id=?", (await_number, inv_id))
+def record_cancel_delivery(conn: sqlite3.Connection, inv_id: str, await_number: int, task: str) -> None:
+    """Remember where a cancellation was raised (task path and its await number), for replay."""
+    conn.execute(
+        "UPDATE invocations SET cancel_at_await=?, cancel_task=? WHERE id=?", (await_number, task, inv_id)
+    )
 
 
 def purge(conn: sqlite3.Connection, inv_id: str) -> None:

@@ -59,9 +59,12 @@ class Entry:
     failure: str | None = None
     target: str | None = None
     wake_at: float | None = None
+    task: str = ""  # the path of the handler task that made it (agentdur._tasks)
+    seq: int = 0  # its number within that task
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Entry:
+        seq = row["seq"]
         return cls(
             row["kind"],
             row["name"],
@@ -70,6 +73,8 @@ class Entry:
             row["failure"],
             row["target"],
             row["wake_at"],
+            row["task"],
+            int(row["idx"]) if seq is None else int(seq),  # files from before tasks: one task, seq = idx
         )
 
 
@@ -92,6 +97,10 @@ class JournalEntry(BaseModel):
     target: str | None = None
     created_at: datetime
     completed_at: datetime | None = None
+    task: str = ""
+    """The handler task that made it: ``""`` is the handler itself, ``"0"``, ``"0.1"``, ... the tasks it created."""
+    seq: int = 0
+    """Its number among that task's operations; replay finds entries by ``(task, seq)``."""
 
 
 class InvocationInfo(BaseModel):
@@ -165,6 +174,8 @@ def journal_entry_of(row: sqlite3.Row) -> JournalEntry:
         target=row["target"],
         created_at=timestamp(row["created_at"]) or datetime.now(UTC),
         completed_at=timestamp(row["completed_at"]),
+        task=row["task"],
+        seq=row["idx"] if row["seq"] is None else row["seq"],
     )
 
 

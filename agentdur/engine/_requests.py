@@ -43,12 +43,24 @@ def start_call(
         runner.record(idx, r.CALL, name, r.ENTRY_FAILED, None, failure, target="")
         return "", r.Entry(r.CALL, name, r.ENTRY_FAILED, failure=failure, target="")
     new = rt.new_invocation(spec, key, arg, idempotency_key, None)
-    seq = next(rt.seq)
+    order = next(rt.seq)
+    task, seq = runner.take_key(idx)
 
     def op(conn: Any) -> tuple[bool, bool]:
-        callee_id, created = _ops.create_invocation(conn, new, seq)
+        callee_id, created = _ops.create_invocation(conn, new, order)
         _ops.insert_entry(
-            conn, caller_id, idx, r.CALL, name, r.ENTRY_PENDING, None, None, now, target=callee_id
+            conn,
+            caller_id,
+            idx,
+            r.CALL,
+            name,
+            r.ENTRY_PENDING,
+            None,
+            None,
+            now,
+            target=callee_id,
+            task=task,
+            seq=seq,
         )
         completed = _ops.add_waiter(conn, callee_id, caller_id, idx, now)
         return created, completed
@@ -84,10 +96,11 @@ def start_send(
     spec = rt.app.handler(service, handler)
     check_route(spec, key)
     new = rt.new_invocation(spec, key, arg, idempotency_key, as_seconds(delay))
-    seq = next(rt.seq)
+    order = next(rt.seq)
+    task, seq = runner.take_key(idx)
 
     def op(conn: Any) -> bool:
-        callee_id, created = _ops.create_invocation(conn, new, seq)
+        callee_id, created = _ops.create_invocation(conn, new, order)
         _ops.insert_entry(
             conn,
             caller_id,
@@ -99,6 +112,8 @@ def start_send(
             None,
             now,
             target=callee_id,
+            task=task,
+            seq=seq,
         )
         return created
 
@@ -121,9 +136,12 @@ def complete_awakeable_from_handler(
     failure: str | None,
 ) -> None:
     caller_id, now = runner.inv.id, time.time()
+    task, seq = runner.take_key(idx)
 
     def op(conn: Any) -> tuple[str, int] | None:
-        _ops.insert_entry(conn, caller_id, idx, kind, awakeable_id, r.ENTRY_COMPLETED, None, None, now)
+        _ops.insert_entry(
+            conn, caller_id, idx, kind, awakeable_id, r.ENTRY_COMPLETED, None, None, now, task=task, seq=seq
+        )
         try:
             return _ops.complete_awakeable(conn, awakeable_id, status, value, failure, now)
         except TerminalError:
@@ -138,9 +156,12 @@ def complete_awakeable_from_handler(
 
 def cancel_from_handler(rt: Runtime, runner: InvocationRunner, idx: int, target: str) -> None:
     caller_id, now = runner.inv.id, time.time()
+    task, seq = runner.take_key(idx)
 
     def op(conn: Any) -> tuple[str, list[str]] | None:
-        _ops.insert_entry(conn, caller_id, idx, r.CANCEL, target, r.ENTRY_COMPLETED, None, None, now)
+        _ops.insert_entry(
+            conn, caller_id, idx, r.CANCEL, target, r.ENTRY_COMPLETED, None, None, now, task=task, seq=seq
+        )
         try:
             return _ops.request_cancel(conn, target, now)
         except NotFoundError:

@@ -1,8 +1,11 @@
 """One invocation in memory: runs its handler, replays its journal, waits on durable futures.
 
-Replay invariant: every context operation takes the next journal index in program order. An index
-found in the journal returns its recorded result without running anything; an index found with a
-different kind or name is a journal mismatch and pauses the invocation.
+Replay invariant: every context operation is identified by the task that made it (its deterministic
+path, see :mod:`agentdur._tasks`) and its number within that task, both program order. An operation
+whose identity is in the journal returns its recorded result without running anything; one recorded
+with a different kind or name is a journal mismatch and pauses the invocation. New entries take the
+next free journal index, so the journal reads in the order things happened, while replay never
+depends on that order: tasks of one handler may interleave differently on every run.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .._exceptions import (
 from .._options import RunOptions
 from .._serde import dump, validate_input
 from .._service import HandlerSpec
+from .._tasks import TaskTrack, current_track, path_order, start_handler_task, untracked
 from . import _ops
 from . import _records as r
 from ._futures import EmbeddedFuture, Outcome
@@ -59,6 +63,7 @@ class InvocationState:
     completions: int = 0
     cancel_requested: bool = False
     cancel_at_await: int | None = None
+    cancel_task: str = ""
 
 
 class InvocationRunner(FutureHost):
@@ -70,18 +75,19 @@ class InvocationRunner(FutureHost):
         self.store = runtime.store
         self.inv = inv
         self.journal = journal
-        self.max_recorded = max(journal) if journal else -1
-        self.next_index = 0
+        # Recorded entries by (task path, number within the task), not yet taken by the handler.
+        self.recorded: dict[tuple[str, int], int] = {(e.task, e.seq): idx for idx, e in journal.items()}
+        self.next_index = max(journal) + 1 if journal else 0
+        self.keys: dict[int, tuple[str, int]] = {}  # new entries' identities, until written
         self.pending: dict[int, EmbeddedFuture[Any]] = {}
         self.completions_seen = inv.completions
-        self.await_count = 0
         self.inflight_steps = 0
         self.cancel_pending = inv.cancel_requested and inv.cancel_at_await is None
         self.closed = False
         self.suspending = False
         self.abort_error: JournalMismatchError | None = None
         self.task: asyncio.Task[None] | None = None
-        self._blocked: list[tuple[asyncio.Future[None], Sequence[EmbeddedFuture[Any]]]] = []
+        self._blocked: list[tuple[asyncio.Future[None], Sequence[EmbeddedFuture[Any]], TaskTrack]] = []
         self._blocked_since = 0.0
         self._suspend_timer: asyncio.TimerHandle | None = None
         self.step_tasks: dict[int, asyncio.Task[None]] = {}  # running steps by journal index
@@ -90,7 +96,7 @@ class InvocationRunner(FutureHost):
 
     def start(self, context: Any) -> None:
         """Start the handler in its own task with ``context`` as its current context."""
-        self.task = self.loop.create_task(self._main(context), name=f"agentdur:{self.inv.id}")
+        self.task = start_handler_task(self.loop, self._main(context), self, f"agentdur:{self.inv.id}")
 
     async def _main(self, context: Any) -> None:
         set_current_context(context)
@@ -134,24 +140,38 @@ class InvocationRunner(FutureHost):
 
     @property
     def replaying(self) -> bool:
-        """True while the handler has not yet passed the last recorded journal index."""
-        return self.next_index <= self.max_recorded
+        """True while some recorded entry has not been taken again by the handler."""
+        return bool(self.recorded)
 
     # ----------------------------------------------------------------- journal
 
     def enter(self, kind: str, name: str) -> tuple[int, r.Entry | None]:
-        """Take the next journal index for an operation; return the recorded entry if any."""
+        """Take the journal index of an operation; return the recorded entry if any."""
         if self.closed:
             raise SuspendInvocation()
-        check_not_in_step(f"ctx {kind} {name!r}")
-        idx = self.next_index
-        self.next_index = idx + 1
-        entry = self.journal.get(idx)
-        if entry is not None and (entry.kind != kind or entry.name != name):
+        operation = f"ctx {kind} {name!r}"
+        check_not_in_step(operation)
+        track = current_track(self, operation)
+        key = (track.path, track.seq)
+        track.seq += 1
+        idx = self.recorded.pop(key, None)
+        if idx is None:
+            idx = self.next_index
+            self.next_index = idx + 1
+            self.keys[idx] = key
+            return idx, None
+        entry = self.journal[idx]
+        if entry.kind != kind or entry.name != name:
             self.abort_error = JournalMismatchError(idx, f"{entry.kind} {entry.name!r}", f"{kind} {name!r}")
             self.closed = True
             raise _Abort()
+        if not self.recorded and self.cancel_pending:
+            self.loop.call_soon(self._interrupt_blocked)  # replay is over: deliver the cancellation
         return idx, entry
+
+    def take_key(self, idx: int) -> tuple[str, int]:
+        """The (task path, number) of new entry ``idx``, for the write that journals it."""
+        return self.keys.pop(idx)
 
     def future(
         self, idx: int, entry: r.Entry | None, adapter: TypeAdapter[Any] | None
@@ -184,9 +204,24 @@ class InvocationRunner(FutureHost):
         """Write an entry without waiting; later acknowledged writes commit after it."""
         inv_id = self.inv.id
         now = time.time()
+        task, seq = self.take_key(idx)
 
         def op(conn: Any) -> None:
-            _ops.insert_entry(conn, inv_id, idx, kind, name, status, value, failure, now, target, wake_at)
+            _ops.insert_entry(
+                conn,
+                inv_id,
+                idx,
+                kind,
+                name,
+                status,
+                value,
+                failure,
+                now,
+                target,
+                wake_at,
+                task=task,
+                seq=seq,
+            )
             if extra is not None:
                 extra(conn)
 
@@ -230,14 +265,16 @@ class InvocationRunner(FutureHost):
             return self.future(idx, entry, adapter)
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.inflight_steps += 1
-        self.step_tasks[idx] = self.loop.create_task(
-            self._execute_step(fut, name, action, options, adapter, args, kwargs)
+        self.step_tasks[idx] = untracked(
+            self.loop,
+            self._execute_step(fut, self.take_key(idx), name, action, options, adapter, args, kwargs),
         )
         return fut
 
     async def _execute_step(
         self,
         fut: EmbeddedFuture[Any],
+        key: tuple[str, int],
         name: str,
         action: Callable[..., Any],
         options: RunOptions[Any],
@@ -260,6 +297,8 @@ class InvocationRunner(FutureHost):
                     value=value,
                     failure=failure,
                     now=time.time(),
+                    task=key[0],
+                    seq=key[1],
                 ),
                 single_statement=True,
             )
@@ -338,57 +377,62 @@ class InvocationRunner(FutureHost):
 
     async def await_future(self, fut: EmbeddedFuture[Any]) -> Any:
         """Await one durable future, raising a pending cancellation at this await."""
-        self.await_count += 1
-        number = self.await_count
-        self._check_cancel(number)
+        track = self._count_await("await")
         if not fut.done():
-            await self._block((fut,), number)
+            await self._block((fut,), track)
         return fut.result()
 
     async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
-        self.await_count += 1
-        number = self.await_count
-        self._check_cancel(number)
+        track = self._count_await("gather")
         for fut in _own(self, futures):
             if not fut.done():
-                await self._block((fut,), number)
+                await self._block((fut,), track)
 
     async def wait_completed(
         self, futures: Sequence[DurableFuture[Any]]
     ) -> tuple[list[DurableFuture[Any]], list[DurableFuture[Any]]]:
         own = _own(self, futures)
         idx, entry = self.enter(r.COMBINATOR, "wait_completed")
-        self.await_count += 1
-        number = self.await_count
-        self._check_cancel(number)
+        track = self._count_await("wait_completed")
         if entry is not None and entry.value is not None:
             positions = set(json.loads(entry.value))
             for i in positions:
                 if not own[i].done():  # recorded as done: its completion is in the journal
-                    await self._block((own[i],), number)
+                    await self._block((own[i],), track)
         else:
             if not any(f.done() for f in own):
-                await self._block(own, number)
+                await self._block(own, track)
             positions = {i for i, f in enumerate(own) if f.done()}
             self.record(idx, r.COMBINATOR, "wait_completed", r.ENTRY_COMPLETED, json.dumps(sorted(positions)))
         done = [f for i, f in enumerate(own) if i in positions]
         rest = [f for i, f in enumerate(own) if i not in positions]
         return list[DurableFuture[Any]](done), list[DurableFuture[Any]](rest)
 
-    async def _block(self, targets: Sequence[EmbeddedFuture[Any]], number: int) -> None:
+    def _count_await(self, operation: str) -> TaskTrack:
+        """Number this await within its task, and raise a cancellation that belongs here."""
+        track = current_track(self, f"durable {operation}")
+        track.awaits += 1
+        if self.inv.cancel_at_await == track.awaits and self.inv.cancel_task == track.path:
+            self.cancel_pending = False
+            raise InvocationCancelledError()
+        if self.cancel_pending and not self.replaying:
+            self._deliver_cancel(track)
+        return track
+
+    async def _block(self, targets: Sequence[EmbeddedFuture[Any]], track: TaskTrack) -> None:
         """Wait until one of ``targets`` completes, or a cancellation interrupts the wait."""
         waiter: asyncio.Future[None] = self.loop.create_future()
         for target in targets:
             target.add_waiter(waiter)
         if not self._blocked:
             self._blocked_since = time.monotonic()
-        blocked = (waiter, targets)
+        blocked = (waiter, targets, track)
         self._blocked.append(blocked)
         self._arm()
         try:
             await waiter
         except _Interrupt:
-            self._deliver_cancel(number)
+            self._deliver_cancel(track)
         finally:
             self._blocked.remove(blocked)
 
@@ -398,23 +442,25 @@ class InvocationRunner(FutureHost):
         """Raise a cancellation at the handler's current await, or at its next one."""
         self.completions_seen += 1  # the cancel request counts as a completion in the file too
         self.cancel_pending = True
-        if self._blocked and not self.replaying:
-            first = self._blocked[0][0]
-            if not first.done():
-                first.set_exception(_Interrupt())
+        if not self.replaying:
+            self._interrupt_blocked()
 
-    def _check_cancel(self, number: int) -> None:
-        if self.inv.cancel_at_await == number:
-            self.cancel_pending = False
-            raise InvocationCancelledError()
-        if self.cancel_pending and not self.replaying:
-            self._deliver_cancel(number)
+    def _interrupt_blocked(self) -> None:
+        """Deliver a pending cancellation to one blocked await: the first task by path, so a
+        handler whose tasks all wait is cancelled at the same place whatever order they blocked in."""
+        if not self.cancel_pending or self.closed:
+            return
+        waiting = [b for b in self._blocked if not b[0].done()]
+        if waiting:
+            waiter = min(waiting, key=lambda b: path_order(b[2].path))[0]
+            waiter.set_exception(_Interrupt())
 
-    def _deliver_cancel(self, number: int) -> None:
+    def _deliver_cancel(self, track: TaskTrack) -> None:
         self.cancel_pending = False
-        self.inv.cancel_at_await = number
+        number, path = track.awaits, track.path
+        self.inv.cancel_at_await, self.inv.cancel_task = number, path
         inv_id = self.inv.id
-        self.store.write_nowait(lambda conn: _ops.record_cancel_delivery(conn, inv_id, number))
+        self.store.write_nowait(lambda conn: _ops.record_cancel_delivery(conn, inv_id, number, path))
         raise InvocationCancelledError()
 
     # ----------------------------------------------------------------- suspension
@@ -429,7 +475,7 @@ class InvocationRunner(FutureHost):
 
     def _only_waits(self) -> bool:
         """True when the handler is blocked and nothing it waits for has completed yet."""
-        return bool(self._blocked) and not any(t.done() for _, targets in self._blocked for t in targets)
+        return bool(self._blocked) and not any(t.done() for _, targets, _ in self._blocked for t in targets)
 
     def _disarm(self) -> None:
         if self._suspend_timer is not None:

@@ -255,6 +255,7 @@ class Runtime:
             completions=row["completions"],
             cancel_requested=bool(row["cancel_requested"]),
             cancel_at_await=row["cancel_at_await"],
+            cancel_task=row["cancel_task"],
         )
         self.start_runner(state, journal, row["status"])
 

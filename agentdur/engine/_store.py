@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS invocations (
     completions INTEGER NOT NULL DEFAULT 0,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     cancel_at_await INTEGER,
+    cancel_task TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
     modified_at REAL NOT NULL,
     completed_at REAL
@@ -66,6 +67,8 @@ CREATE TABLE IF NOT EXISTS journal (
     wake_at REAL,
     created_at REAL NOT NULL,
     completed_at REAL,
+    task TEXT NOT NULL DEFAULT '',
+    seq INTEGER,
     PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS journal_target ON journal (target) WHERE target IS NOT NULL;
@@ -85,6 +88,21 @@ CREATE TABLE IF NOT EXISTS state (
     PRIMARY KEY (service, obj_key, name)
 ) WITHOUT ROWID;
 """
+
+# Columns added since the first schema: (table, column, definition). Opening an older file adds them.
+ADDED_COLUMNS = [
+    ("invocations", "cancel_task", "TEXT NOT NULL DEFAULT ''"),
+    ("journal", "task", "TEXT NOT NULL DEFAULT ''"),
+    ("journal", "seq", "INTEGER"),
+]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file written by an earlier version up to the current schema (idempotent)."""
+    for table, column, definition in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 # A queued write: the operation, the future to resolve after commit (None: nobody waits), and
@@ -121,6 +139,7 @@ class Store:
         self.synchronous = synchronous
         self._reader = connect(self.path, synchronous)
         self._reader.executescript(SCHEMA)
+        migrate(self._reader)
         self._reader.execute(
             "INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
         )

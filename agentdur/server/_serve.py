@@ -52,6 +52,8 @@ class ServeOptions:
         max_body: the largest request body accepted, in bytes.
         grace: seconds running steps get to finish at shutdown.
         max_attempts: handler attempts before a failing invocation is paused (engine default if None).
+        suspend_after: seconds a waiting invocation stays in memory before it is released (engine
+            default if None).
     """
 
     host: str = DEFAULT_HOST
@@ -62,6 +64,7 @@ class ServeOptions:
     max_body: int = DEFAULT_MAX_BODY
     grace: float = DEFAULT_GRACE
     max_attempts: int | None = None
+    suspend_after: float | None = None
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -98,7 +101,11 @@ async def run(app: App, options: ServeOptions) -> None:
     retry_policy = (
         None if options.max_attempts is None else InvocationRetryPolicy(max_attempts=options.max_attempts)
     )
-    engine = Engine(app, path=options.db, retry_policy=retry_policy)
+    engine = (
+        Engine(app, path=options.db, retry_policy=retry_policy)
+        if options.suspend_after is None
+        else Engine(app, path=options.db, retry_policy=retry_policy, suspend_after=options.suspend_after)
+    )
     try:
         await engine.start()
     except (sqlite3.Error, OSError) as error:

@@ -60,6 +60,8 @@ class RestateServer:
         base_dir: where the server keeps its data; a temporary directory removed on stop if omitted.
         startup_timeout: seconds to wait for the server to report healthy.
         log_path: a file receiving the server's output (discarded when omitted).
+        env: extra environment for the server, e.g. ``{"RESTATE_WORKER__INVOKER__INACTIVITY_TIMEOUT":
+            "1s"}`` to make waiting invocations suspend quickly.
     """
 
     def __init__(
@@ -69,7 +71,9 @@ class RestateServer:
         base_dir: str | os.PathLike[str] | None = None,
         startup_timeout: float = 60.0,
         log_path: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        self.env = dict(env or {})
         self.binary = binary or find_restate_server()
         self._own_dir = base_dir is None
         self.base_dir = Path(base_dir) if base_dir is not None else Path(tempfile.mkdtemp(prefix="restate-"))
@@ -100,6 +104,7 @@ class RestateServer:
             "RESTATE_ADVERTISED_ADDRESS": f"http://127.0.0.1:{self.node_port}",
             "RESTATE_LOG_FILTER": os.environ.get("RESTATE_LOG_FILTER", "warn"),
             "DO_NOT_TRACK": "true",
+            **self.env,
         }
         self.base_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 import agentdur
 
 from ..effects import LOG_ENV, count, record
+from .fan import fan
 
 
 class Order(BaseModel):
@@ -238,7 +239,7 @@ async def pipeline(ctx: agentdur.Context, label: str) -> list[str]:
     return results
 
 
-app = agentdur.App([ops, flows, account])
+app = agentdur.App([ops, flows, account, fan])
 
 
 @flows.handler()
