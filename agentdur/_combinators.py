@@ -42,7 +42,10 @@ async def wait_completed(
 
 
 async def select(**futures: DurableFuture[Any]) -> list[Any]:
-    """Race named futures; return ``[name, result]`` of the first to complete.
+    """Race named futures; return ``[name, result]`` of a winner.
+
+    The winner is the first future, in argument order, among those that had completed when the
+    race was decided; which futures had completed is journaled, so a replay picks the same one.
 
     Use it with ``match``::
 
@@ -61,7 +64,10 @@ async def select(**futures: DurableFuture[Any]) -> list[Any]:
 
 
 async def as_completed(*futures: DurableFuture[Any]) -> AsyncIterator[DurableFuture[Any]]:
-    """Yield the futures as they complete, in an order that replays identically."""
+    """Yield the futures as they complete, in an order that replays identically.
+
+    Futures that completed together (before the handler looked) are yielded in argument order.
+    """
     pending = list(futures)
     while pending:
         done, pending = await wait_completed(*pending)

@@ -1,7 +1,7 @@
 """The write operations of the embedded engine, each run atomically inside the writer's transaction.
 
-Every function here runs on the writer thread with its own savepoint: it either happens whole or
-not at all, and it commits together with whatever else was batched with it.
+Every function here runs on the writer thread, inside a savepoint when it is more than one statement:
+it either happens whole or not at all, and it commits together with whatever else was batched with it.
 """
 
 from __future__ import annotations

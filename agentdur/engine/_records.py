@@ -23,7 +23,6 @@ COMPLETED = "completed"
 InvocationStatus = Literal[
     "scheduled", "pending", "ready", "running", "suspended", "backing-off", "paused", "completed"
 ]
-RESUMABLE = (READY, RUNNING)
 
 # Journal entry kinds.
 RUN = "run"
