@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +23,12 @@ def publish(name: str, value: str) -> None:
 
 
 @svc.handler()
-async def nap(ctx: agentdur.Context, seconds: float) -> float:
+async def nap(ctx: agentdur.Context, seconds: float) -> list[float]:
+    """Sleep durably; returns when it went to sleep and when the step after the sleep ran."""
     start = await ctx.time()
     await ctx.sleep(timedelta(seconds=seconds))
-    end = await ctx.run_typed("clock", time.time)
-    return end - start
+    woke = await ctx.run_typed("clock", time.time)
+    return [start, woke]
 
 
 @svc.handler()
@@ -57,23 +59,46 @@ def reset() -> None:
     published.clear()
 
 
-async def test_sleep_waits_and_keeps_remaining_time_across_restart(tmp_path: Path) -> None:
+def sleep_entry(engine: agentdur.Engine, inv_id: str) -> sqlite3.Row | None:
+    """The journal row of the invocation's sleep, with the wake time it recorded (None: not yet)."""
+    return engine.store.read_one(
+        "SELECT wake_at, status, completed_at FROM journal WHERE invocation_id=? AND kind='sleep'", (inv_id,)
+    )
+
+
+def deadline_of(engine: agentdur.Engine, inv_id: str) -> float:
+    entry = sleep_entry(engine, inv_id)
+    assert entry is not None, f"{inv_id} has no sleep in its journal"
+    return float(entry["wake_at"])
+
+
+async def test_sleep_waits_its_time_and_keeps_its_deadline_across_a_restart(tmp_path: Path) -> None:
+    long_nap = 3.0
     db = tmp_path / "t.db"
     async with agentdur.Engine(APP, path=db) as engine:
-        assert 0.05 <= await engine.call("Waits", "nap", 0.05) < 5
-        inv = await engine.send("Waits", "nap", 1.0)
-        await wait_until(
-            lambda: (
-                len(engine.store.read("SELECT 1 FROM journal WHERE kind='sleep' AND status='pending'")) == 1
-            )
-        )
-    stopped = time.time()
+        short = await engine.send("Waits", "nap", 0.05)
+        long = await engine.send("Waits", "nap", long_nap)
+        start, woke = await engine.attach(short)
+        assert woke - start >= 0.05
+        assert woke >= deadline_of(engine, short)
+        await wait_until(lambda: sleep_entry(engine, long) is not None, what="the long nap's timer journaled")
+        deadline = deadline_of(engine, long)
+        # a short timer does not wait behind a longer one
+        assert woke < deadline
+    closed = time.time()
+    assert closed < deadline, "the engine closed after the long timer's deadline: nothing left to test"
+    # Stay down for most of the nap: a timer restarted at the reopen would now end 2 s after its deadline.
+    await wait_until(lambda: time.time() >= deadline - 1.0, within=long_nap + 5, what="the reopen time")
+    reopened = time.time()
     async with agentdur.Engine(APP, path=db) as engine:
-        elapsed = await engine.attach(inv)
-        assert 1.0 <= elapsed < 10
-        finished = time.time()
-    # the timer kept its deadline: the wait after the restart was the remainder, not a new full second
-    assert finished - stopped < elapsed + 0.5
+        start, woke = await engine.attach(long)
+        entry = sleep_entry(engine, long)
+    assert entry is not None and entry["status"] == "completed"
+    assert entry["wake_at"] == deadline, "the restart moved the timer's deadline"
+    # Not early: the timer did not fire at the reopen, nor before its deadline.
+    assert entry["completed_at"] >= deadline and woke >= deadline
+    # Not restarted: it woke before a full-length timer started at the reopen could have.
+    assert woke < reopened + long_nap, f"woke {woke - deadline:.2f}s after its deadline, as if restarted"
 
 
 async def test_awakeable_resolved_and_rejected_from_the_engine(tmp_path: Path) -> None:
