@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 import agentdur
 
-from ..effects import LOG_ENV, record
+from ..effects import LOG_ENV, record, record_interval
 
 BASE_ENV = "AGENTDUR_TEST_OPENAI_BASE"
 BASE_URL = os.environ.get(BASE_ENV, "http://127.0.0.1:1/v1")
@@ -176,7 +176,9 @@ async def approve(ctx: agentdur.Context, label: str) -> str:
 
 
 async def pause(name: str, seconds: float) -> str:
+    record_interval(name, "start")
     await asyncio.sleep(seconds)
+    record_interval(name, "end")
     return name
 
 

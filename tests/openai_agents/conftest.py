@@ -20,6 +20,7 @@ from agentdur.testing import (  # noqa: F401 - fixtures
     model_server_env,
 )
 
+from ..effects import overlap
 from ..harness import engine_fixture
 from .app import BASE_ENV
 
@@ -32,6 +33,13 @@ def label_of(request: ModelRequest) -> str | None:
         if message.role == "user" and (found := LABEL.search(message.content)):
             return found.group(1)
     return None
+
+
+def assert_turn_overlaps(spans: dict[str, tuple[float, float]]) -> None:
+    """The four one-step calls of a ``turn`` ran at once; the calls after the lone one waited for it."""
+    steps = [spans[f"step {i}"] for i in (0, 1, 3, 4)]
+    assert overlap(steps), f"the four half-second steps did not overlap: {spans}"
+    assert min(spans["step 3"][0], spans["step 4"][0]) >= spans["alone b"][1], spans
 
 
 def steer(request: ModelRequest) -> ModelReply | None:
