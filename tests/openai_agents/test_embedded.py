@@ -8,8 +8,10 @@ opens a new one on the same file, which replays the journal.
 from __future__ import annotations
 
 import asyncio
+import operator
 import os
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,23 @@ server_url: dict[str, str] = {}
 gates: dict[str, str] = {}
 responses: list[ModelResponse] = []
 effects: list[str] = []
-delays: dict[str, float] = {}
+# Points a tool waits at until the test lets it pass ("arrive NAME", "run NAME"), and those it passed.
+held: dict[str, asyncio.Event] = {}
+passed: list[str] = []
+
+
+async def hold(point: str) -> None:
+    """Wait until the test releases ``point`` (at once when the test holds nothing there)."""
+    if point in held:
+        await held[point].wait()
+    passed.append(point)
+
+
+async def release_in_order(points: list[str]) -> None:
+    """Release the held points one by one, each once the one before it was passed."""
+    for point in points:
+        held[point].set()
+        await wait_until(partial(operator.contains, passed, point), what=f"{point} passed")
 
 
 def client() -> openai.AsyncOpenAI:
@@ -57,13 +75,13 @@ def model(kind: str) -> Any:
 
 
 class Recorder(agents.RunHooks[Any]):
-    """Keeps every ModelResponse the runner got, and delays tools so they reach the journal out of order."""
+    """Keeps every ModelResponse the runner got, and holds tools so they reach the journal out of order."""
 
     async def on_llm_end(self, context: Any, agent: Any, response: ModelResponse) -> None:
         responses.append(response)
 
     async def on_tool_start(self, context: Any, agent: Any, tool: Any) -> None:
-        await asyncio.sleep(delays.get(f"arrive {tool.name}", 0.0))
+        await hold(f"arrive {tool.name}")
 
 
 async def gate(ctx: agentdur.Context, name: str) -> None:
@@ -81,7 +99,7 @@ async def get_weather(city: str) -> str:
 
 def analysis(name: str) -> agents.FunctionTool:
     async def run_analysis(claim: str) -> str:
-        await asyncio.sleep(delays.get(f"run {name}", 0.0))
+        await hold(f"run {name}")
         effects.append(f"done {name}")
         return f"{name} ok"
 
@@ -186,7 +204,7 @@ APP = agentdur.App([svc])
 @pytest.fixture(autouse=True)
 def point_at(model_server: ScriptedModelServer) -> None:
     server_url["url"] = model_server.openai_base_url
-    for kept in (gates, responses, effects, delays):
+    for kept in (gates, responses, effects, held, passed):
         kept.clear()
 
 
@@ -235,13 +253,20 @@ async def test_parallel_tools_journal_in_response_order_whatever_order_they_run_
 ) -> None:
     calls = [("eligibility", {"claim": "c1"}), ("cost", {"claim": "c1"}), ("fraud", {"claim": "c1"})]
     journals = []
-    for arrive, run in (((0.2, 0.1, 0.0), (0.3, 0.2, 0.1)), ((0.0, 0.1, 0.2), (0.1, 0.2, 0.3))):
-        for (name, _), a, r in zip(calls, arrive, run, strict=True):
-            delays[f"arrive {name}"], delays[f"run {name}"] = a, r
+    # First the tools arrive and finish in the reverse of the response's order, then in its order.
+    for order in (["fraud", "cost", "eligibility"], ["eligibility", "cost", "fraud"]):
+        points = [f"arrive {name}" for name in order] + [f"run {name}" for name in order]
+        held.clear()
+        held.update((point, asyncio.Event()) for point in points)
         model_server.script.tool_calls(*calls)
         gates.clear()
         db = tmp_path / f"p{len(journals)}.db"
-        result, inv, _ = await run_and_replay(db, "analyze", "Check claim c1", "analyze")
+        releasing = asyncio.create_task(release_in_order(points))
+        try:
+            result, inv, _ = await run_and_replay(db, "analyze", "Check claim c1", "analyze")
+            await releasing
+        finally:
+            releasing.cancel()
         assert result == "Based on eligibility: eligibility ok; cost: cost ok; fraud: fraud ok"
         async with agentdur.Engine(APP, path=db) as engine:
             journals.append([(e.kind, e.name, e.value) for e in (await engine.invocation(inv)).journal])
