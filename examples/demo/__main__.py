@@ -12,10 +12,15 @@ process starts (no API key, no network). The demo
 
 and checks from the model server's request log, the payment ledger and the journal that no model
 call was repeated and nothing was paid twice. Exit status 0 when every check holds, 1 otherwise.
+
+It runs in a temporary directory, removed at the end; ``--workdir DIR`` runs it in ``DIR`` instead
+and keeps the SQLite file, the server logs, the ledger and the model server's request log there
+(their names are in ``examples/demo/__init__.py``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -26,10 +31,11 @@ from typing import Any
 
 import httpx
 
-from agentdur.testing import ModelRequest, ScriptedModelServer
+from agentdur.testing import ModelRequest, RecordedRequest, ScriptedModelServer
 
 from ..claim_approval.models import ClaimAssessment, ClaimData, ClaimResult
 from ..claim_approval.steps import LEDGER_ENV
+from . import DB_FILE, LEDGER_FILE, REQUEST_LOG_FILE
 from ._server import REPO_ROOT, DemoError, ServerProcess, wait_until
 
 CLAIM_TEXT = "Medical claim: hospital bill of 2024-10-01 for 3000 EUR for a broken leg at General Hospital."
@@ -65,7 +71,7 @@ class Demo:
 
     def __init__(self, workdir: Path, model: ScriptedModelServer) -> None:
         self.model = model
-        self.ledger = workdir / "payments.ledger"
+        self.ledger = workdir / LEDGER_FILE
         env = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
         env.update(
             AGENTDUR_MODEL_BASE_URL=model.openai_base_url,
@@ -73,7 +79,7 @@ class Demo:
             PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p),
             **{LEDGER_ENV: str(self.ledger)},
         )
-        self.server = ServerProcess("examples.demo.app:app", workdir / "demo.db", env, workdir)
+        self.server = ServerProcess("examples.demo.app:app", workdir / DB_FILE, env, workdir)
         self.http = httpx.Client(timeout=STEP_WITHIN)
         self.problems: list[str] = []
         self.requests_before = 0
@@ -221,16 +227,30 @@ class Demo:
         self.check(final == self.claim_before, f"the claim parsed before the crash changed: {final}")
 
 
+def request_log_line(record: RecordedRequest) -> str:
+    """One request the model server received, as a JSON line: when, where, what it answered, the body."""
+    body = None if record.request is None else record.request.body
+    return json.dumps(
+        {
+            "timestamp": record.timestamp,
+            "api": record.api,
+            "path": record.path,
+            "status": record.status,
+            "body": body,
+        }
+    )
+
+
 def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def run(workdir: Path) -> list[str]:
-    """Run the demo in ``workdir``; returns the violated invariants (empty when all hold)."""
+def run(workdir: Path, where: str = "a temp dir") -> list[str]:
+    """Run the demo in ``workdir``, named ``where`` in the output; returns the violated invariants (none: ok)."""
     started = time.monotonic()
     print("agentdur demo: a claim agent is killed with SIGKILL while it waits for a human, and resumes")
     print(
-        "(embedded engine on a SQLite file in a temp dir; the scripted model server; no API key, no network)\n"
+        f"(embedded engine on a SQLite file in {where}; the scripted model server; no API key, no network)\n"
     )
     with ScriptedModelServer() as model:
         model.script.respond_with(chat_reply)
@@ -247,6 +267,8 @@ def run(workdir: Path) -> list[str]:
         finally:
             demo.server.stop()
             demo.http.close()
+            lines = [request_log_line(record) for record in model.requests]
+            (workdir / REQUEST_LOG_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     print()
     if demo.problems:
         print("FAILED: " + "; ".join(demo.problems))
@@ -258,13 +280,30 @@ def run(workdir: Path) -> list[str]:
     return demo.problems
 
 
-def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="agentdur-demo-") as tmp:
-        try:
-            return 1 if run(Path(tmp)) else 0
-        except DemoError as error:
-            print(f"FAILED: {error}")
-            return 1
+def run_reporting(workdir: Path, where: str) -> int:
+    """Run the demo in ``workdir``; the exit status (1 when a check failed or the demo could not run)."""
+    try:
+        return 1 if run(workdir, where) else 0
+    except DemoError as error:
+        print(f"FAILED: {error}")
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m examples.demo", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="run in this directory (missing or empty) and keep the files the demo leaves there",
+    )
+    workdir: Path | None = parser.parse_args(argv).workdir
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="agentdur-demo-") as tmp:
+            return run_reporting(Path(tmp), "a temp dir")
+    if workdir.exists() and any(workdir.iterdir()):
+        parser.error(f"--workdir {workdir} is not empty")
+    workdir.mkdir(parents=True, exist_ok=True)
+    return run_reporting(workdir, str(workdir))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import httpx
 
 from agentdur.testing import free_port
 
+from . import SERVER_LOG_FILE
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
@@ -59,7 +61,7 @@ class ServerProcess:
     @property
     def log_path(self) -> Path:
         """The output of the current (or last) process."""
-        return self.workdir / f"server-{self.starts}.log"
+        return self.workdir / SERVER_LOG_FILE.format(start=self.starts)
 
     def start(self, within: float) -> None:
         """Start the server and wait until its admin API answers."""
@@ -115,7 +117,7 @@ class ServerProcess:
 
     def log_lines(self, start: int | None = None) -> list[str]:
         """The lines the server (``start``: that start, default the current one) logged."""
-        path = self.workdir / f"server-{start or self.starts}.log"
+        path = self.workdir / SERVER_LOG_FILE.format(start=start or self.starts)
         return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
 
     def log_tail(self, n: int = 15) -> str:
