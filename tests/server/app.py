@@ -41,6 +41,7 @@ class Work(BaseModel):
     marker: str
     hold: float = 0.0
     then_sleep: float = 0.0
+    release: str | None = None  # when set, the effect also waits until this file exists
 
 
 def mark(path: str, line: str) -> int:
@@ -104,11 +105,14 @@ async def publish(ctx: agentdur.Context, work: Work) -> str:
 
 @effects.handler()
 async def step(ctx: agentdur.Context, work: Work) -> int:
-    """One step with a side effect that takes ``hold`` seconds, then an optional durable sleep."""
+    """One step with a side effect that takes ``hold`` seconds (and waits for ``release``), then an
+    optional durable sleep."""
 
     async def effect() -> int:
         mark(work.marker, "start")
         await asyncio.sleep(work.hold)
+        while work.release is not None and not os.path.exists(work.release):  # noqa: ASYNC110, ASYNC240
+            await asyncio.sleep(0.01)  # a file the test creates from its own process
         return mark(work.marker, "done")
 
     lines = await ctx.run_typed("effect", effect)

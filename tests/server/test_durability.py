@@ -66,11 +66,17 @@ def test_sigterm_lets_the_running_step_finish_and_the_rest_resumes_after_restart
     serve: ServerFactory, marker: Path
 ) -> None:
     server = serve("--grace", "10")
-    work = {"marker": str(marker), "hold": 0.5, "then_sleep": 0.2}
+    release = marker.with_name("release")
+    work = {"marker": str(marker), "release": str(release), "then_sleep": 0.2}
     caller = Call(f"{server.ingress}/Effects/step", work)  # a client waiting for the result
     wait_for(lambda: lines(marker) == ["start"], "the step to start")
 
-    assert server.stop(signal.SIGTERM) == 0
+    assert server.process is not None
+    server.process.send_signal(signal.SIGTERM)
+    wait_for(lambda: "shutting down" in server.output(), "the server to start shutting down")
+    assert lines(marker) == ["start"]
+    release.touch()  # the step finishes only now, during the shutdown
+    assert server.process.wait(20) == 0
     assert lines(marker) == ["start", "done"]  # the step running at SIGTERM finished, once
     response = caller.result()
     assert response.status_code == 503
