@@ -109,11 +109,18 @@ async def test_calls_sends_and_delayed_sends(tmp_path: Path) -> None:
 
 async def test_delayed_send_survives_restart(tmp_path: Path) -> None:
     db = tmp_path / "d.db"
+    delay = 2.0  # long enough for the first engine to be closed before it is due
     async with agentdur.Engine(APP, path=db) as engine:
-        inv = await engine.send("Ledger", "record", "later", key="k", delay=timedelta(milliseconds=300))
+        sent = time.time()
+        inv = await engine.send("Ledger", "record", "later", key="k", delay=timedelta(seconds=delay))
         assert (await engine.invocation(inv)).status == "scheduled"
+    assert not events, "the delayed send ran before the engine closed"
+    reopened = time.time()
     async with agentdur.Engine(APP, path=db) as engine:
         assert await engine.attach(inv) == 1
+    [ran] = events
+    # It ran once, in the second engine, and not before it was due (events round times to the ms).
+    assert float(ran.rsplit("@", 1)[1]) >= max(reopened, sent + delay) - 0.001
 
 
 async def test_cancel_runs_compensation_and_propagates_to_calls(tmp_path: Path) -> None:
