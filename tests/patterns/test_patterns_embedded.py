@@ -70,15 +70,25 @@ async def approve(ctx: agentdur.Context, what: str) -> str:
     return f"{decision.approved} by {decision.by}"
 
 
-@flows.handler()
-async def approve_or_escalate(ctx: agentdur.Context, what: str) -> str:
+async def approve_within(ctx: agentdur.Context, what: str, wait_at_most: timedelta) -> str:
     try:
         decision = await request_approval(
-            ctx, f"approve {what}?", notify=remember, timeout=timedelta(milliseconds=200), escalate=remember
+            ctx, f"approve {what}?", notify=remember, timeout=wait_at_most, escalate=remember
         )
     except ApprovalTimedOut as error:
         return f"timed out ({error.status_code})"
     return f"{decision.approved} by {decision.by}"
+
+
+@flows.handler()
+async def approve_or_escalate(ctx: agentdur.Context, what: str) -> str:
+    return await approve_within(ctx, what, timedelta(milliseconds=200))
+
+
+@flows.handler()
+async def approve_or_escalate_later(ctx: agentdur.Context, what: str) -> str:
+    """The same with a timeout no test waits for: answering it does not race the timer."""
+    return await approve_within(ctx, what, timedelta(hours=1))
 
 
 replies: list[str] = []
@@ -183,7 +193,7 @@ async def test_approval_rejected_and_timeout_with_escalation(tmp_path: Path) -> 
         assert notices[1].description == "approve y? (escalation 1)"
         assert await engine.attach(escalated) == "timed out (408)"
         notices.clear()
-        answered = await engine.send("Flows", "approve_or_escalate", "z")
+        answered = await engine.send("Flows", "approve_or_escalate_later", "z")
         await wait_until(lambda: len(notices) == 1)
         await engine.resolve_awakeable(notices[0].awakeable_id, {"approved": True, "by": "lead"})
         assert await engine.attach(answered) == "True by lead"
