@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -228,13 +229,13 @@ async def test_journal_mismatch_pauses_and_names_index_and_both_steps(tmp_path: 
 
 
 slow_step_started = threading.Event()
+slow_step_released = threading.Event()
 
 
 async def slow_step() -> str:
-    import asyncio
-
     slow_step_started.set()
-    await asyncio.sleep(0.2)
+    while not slow_step_released.is_set():  # noqa: ASYNC110 - set by the test
+        await asyncio.sleep(0.005)
     count("slow step")
     return "slow done"
 
@@ -250,11 +251,16 @@ async def two_slow_steps(ctx: agentdur.Context) -> list[str]:
 async def test_close_with_grace_period_journals_running_steps(tmp_path: Path) -> None:
     db = tmp_path / "g.db"
     slow_step_started.clear()
+    slow_step_released.clear()
     engine = agentdur.Engine(APP, path=db)
     await engine.start()
     inv = await engine.send("Steps", "two_slow_steps")
     await wait_until(slow_step_started.is_set)
-    await engine.close(grace_period=5)
+    closing = asyncio.create_task(engine.close(grace_period=5))
+    done, _ = await asyncio.wait({closing}, timeout=0.3)
+    assert not done, "close returned while a step was still running"
+    slow_step_released.set()  # the step finishes only now, during the close
+    await closing
     # the running step finished and was journaled; the handler's next operation did not start
     assert executions["slow step"] == 1
     between_before_restart = executions.get("between", 0)
