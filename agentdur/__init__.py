@@ -18,6 +18,7 @@ from ._context import (
 from ._exceptions import (
     AgentdurError,
     ConflictError,
+    DatabaseLockedError,
     EngineControl,
     InvalidInputError,
     InvocationCancelledError,
@@ -41,6 +42,7 @@ __all__ = [
     "Client",
     "ConflictError",
     "Context",
+    "DatabaseLockedError",
     "DurableCallFuture",
     "DurableFuture",
     "Engine",

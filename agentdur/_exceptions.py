@@ -5,7 +5,8 @@ The hierarchy separates three things a caller treats differently::
     Exception
     └── AgentdurError                 base of everything below
         ├── UserError                 misuse of the API, found where it happens
-        │                             (a handler defined twice, a context used outside a handler)
+        │   │                         (a handler defined twice, a context used outside a handler)
+        │   └── DatabaseLockedError   the SQLite file is owned by another engine (one owner per file)
         ├── JournalMismatchError      replay met a different step than the journal holds;
         │                             the invocation is paused, never retried in a loop
         └── TerminalError             a failure that is final: journaled, never retried
@@ -38,6 +39,24 @@ class AgentdurError(Exception):
 
 class UserError(AgentdurError):
     """The API was used in a way it cannot work: fix the code, retrying will not help."""
+
+
+class DatabaseLockedError(UserError):
+    """Another engine owns the SQLite file: one process (one :class:`~agentdur.Engine`) per database.
+
+    Args:
+        db_path: the database file.
+        owner: who holds it (pid, host, start time, command line), as far as it is known.
+    """
+
+    def __init__(self, db_path: str, owner: str) -> None:
+        super().__init__(
+            f"the database {db_path!r} is already in use by {owner}; an embedded engine owns its file "
+            "alone (stop the other process, or give this one another --db). To run the same app in "
+            "several processes, use the Restate backend (agentdur serve --backend restate)"
+        )
+        self.db_path = db_path
+        self.owner = owner
 
 
 class JournalMismatchError(AgentdurError):

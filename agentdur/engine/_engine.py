@@ -17,6 +17,7 @@ from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
+from ._lock import DatabaseLock
 from ._recovery import recover
 from ._routing import as_seconds, check_route
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
@@ -31,7 +32,10 @@ class Engine:
         async with agentdur.Engine(app, path="agentdur.db") as engine:
             result = await engine.call("Pipeline", "run", {"text": "..."})
 
-    Opening an engine on an existing file resumes every unfinished invocation.
+    Opening an engine on an existing file resumes every unfinished invocation. An engine owns its
+    file alone: while it runs, a second engine on the same file (in this process or another) fails
+    to start with :class:`~agentdur.DatabaseLockedError` naming the owner. To run an app in several
+    processes, use the Restate backend.
 
     Args:
         app: the services and objects to run.
@@ -61,6 +65,7 @@ class Engine:
         self.suspend_after = as_seconds(suspend_after)
         self.retry_policy = retry_policy or InvocationRetryPolicy()
         self._runtime: Runtime | None = None
+        self._lock = DatabaseLock(self.path)
         self._closed = False
 
     # ================================================================= lifecycle
@@ -75,11 +80,20 @@ class Engine:
         await self.close()
 
     async def start(self) -> None:
-        """Open the file and resume every unfinished invocation."""
+        """Take ownership of the file, open it and resume every unfinished invocation.
+
+        Raises:
+            DatabaseLockedError: another engine owns the file.
+        """
         if self._runtime is not None or self._closed:
             raise UserError("an Engine can be started once")
         loop = asyncio.get_running_loop()
-        store = Store(self.path, self.synchronous)
+        self._lock.acquire()
+        try:
+            store = Store(self.path, self.synchronous)
+        except BaseException:
+            self._lock.release()
+            raise
         store.start(loop)
         self._runtime = Runtime(self.app, store, loop, self.suspend_after, self.retry_policy)
         recover(self._runtime)
@@ -94,8 +108,11 @@ class Engine:
         if self._runtime is None or self._closed:
             return
         self._closed = True
-        await self._runtime.close(grace_period)
-        await self._runtime.store.close()
+        try:
+            await self._runtime.close(grace_period)
+            await self._runtime.store.close()
+        finally:
+            self._lock.release()
 
     @property
     def store(self) -> Store:

@@ -23,6 +23,7 @@ from .._exceptions import UserError
 from .._options import InvocationRetryPolicy
 from .._service import App
 from ..engine import Engine
+from ..engine._lock import check_unlocked
 from ._admin import admin_app
 from ._auth import BearerAuth
 from ._body import DEFAULT_MAX_BODY
@@ -93,7 +94,13 @@ def _protect(app: ASGIApp, token: str | None, open_path: str) -> ASGIApp:
 
 
 async def run(app: App, options: ServeOptions) -> None:
-    """Serve ``app`` until SIGTERM or SIGINT, then shut down gracefully."""
+    """Serve ``app`` until SIGTERM or SIGINT, then shut down gracefully.
+
+    Raises:
+        DatabaseLockedError: another process owns the database (checked before binding the ports,
+            so that starting the same server twice names the owner rather than a busy port).
+    """
+    check_unlocked(options.db)
     sockets = [listen(options.host, options.port), listen(options.host, options.admin_port)]
     stop = asyncio.Event()
     servers: list[_Server] = []
@@ -108,10 +115,12 @@ async def run(app: App, options: ServeOptions) -> None:
     )
     try:
         await engine.start()
-    except (sqlite3.Error, OSError) as error:
+    except BaseException as error:
         for sock in sockets:
             sock.close()
-        raise UserError(f"cannot open the journal {options.db!r}: {error}") from error
+        if isinstance(error, (sqlite3.Error, OSError)):
+            raise UserError(f"cannot open the journal {options.db!r}: {error}") from error
+        raise
     ingress_url, admin_url = (url_of(options.host, sock.getsockname()[1]) for sock in sockets)
     state = ServerState(engine, max_body=options.max_body, ingress_url=ingress_url)
     servers += [

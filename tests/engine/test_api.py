@@ -16,6 +16,7 @@ EXPECTED_ALL = [
     "Client",
     "ConflictError",
     "Context",
+    "DatabaseLockedError",
     "DurableCallFuture",
     "DurableFuture",
     "Engine",
