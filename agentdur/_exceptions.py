@@ -7,6 +7,8 @@ The hierarchy separates three things a caller treats differently::
         ├── UserError                 misuse of the API, found where it happens
         │   │                         (a handler defined twice, a context used outside a handler)
         │   └── DatabaseLockedError   the SQLite file is owned by another engine (one owner per file)
+        ├── StoreWriteError           the embedded engine could not write its journal (503);
+        │                             nothing of the failed write was recorded
         ├── JournalMismatchError      replay met a different step than the journal holds;
         │                             the invocation is paused, never retried in a loop
         └── TerminalError             a failure that is final: journaled, never retried
@@ -31,6 +33,7 @@ HTTP_BAD_REQUEST = 400
 HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
 HTTP_INTERNAL_ERROR = 500
+HTTP_SERVICE_UNAVAILABLE = 503
 
 
 class AgentdurError(Exception):
@@ -57,6 +60,17 @@ class DatabaseLockedError(UserError):
         )
         self.db_path = db_path
         self.owner = owner
+
+
+class StoreWriteError(AgentdurError):
+    """The embedded engine could not write its journal (I/O error, disk full, read-only file, busy).
+
+    Whatever the failed write carried was not recorded. While the store cannot write, new writes are
+    refused at once with this error and ``/health`` answers 503; invocations whose writes failed are
+    stopped and paused as soon as the store can write again (or resumed at the next start).
+    """
+
+    status_code = HTTP_SERVICE_UNAVAILABLE
 
 
 class JournalMismatchError(AgentdurError):

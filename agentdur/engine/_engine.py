@@ -120,6 +120,21 @@ class Engine:
         return self._rt.store
 
     @property
+    def healthy(self) -> bool:
+        """False while the engine cannot write its journal (see :meth:`health`)."""
+        return self.health() is None
+
+    def health(self) -> str | None:
+        """``None`` while the engine can write its journal; otherwise why it cannot.
+
+        While it cannot, new writes fail at once with :class:`~agentdur.StoreWriteError` and the
+        invocations whose writes failed are stopped; it becomes healthy again by itself once a
+        test write to the file succeeds.
+        """
+        fault = self._rt.store.fault
+        return None if fault is None else str(fault)
+
+    @property
     def in_memory(self) -> int:
         """How many invocations are held in memory right now (waiting ones get released)."""
         return len(self._rt.runners)

@@ -75,7 +75,7 @@ def start_call(
         if completed:
             rt.wake_from_db(caller_id, idx)
 
-    rt.store.write(op).add_done_callback(after)
+    rt.store.write(op, on_error=runner.on_write_error).add_done_callback(after)
     return new.id, r.Entry(r.CALL, name, r.ENTRY_PENDING, target=new.id)
 
 
@@ -121,7 +121,7 @@ def start_send(
         if not fut.cancelled() and fut.exception() is None and fut.result():
             rt.schedule_new(new, spec)
 
-    rt.store.write(op).add_done_callback(after)
+    rt.store.write(op, on_error=runner.on_write_error).add_done_callback(after)
     return new.id
 
 
@@ -151,7 +151,7 @@ def complete_awakeable_from_handler(
         if not fut.cancelled() and fut.exception() is None and (target := fut.result()) is not None:
             rt.notify(target[0], target[1], (status, failure if failure is not None else value))
 
-    rt.store.write(op).add_done_callback(after)
+    rt.store.write(op, on_error=runner.on_write_error).add_done_callback(after)
 
 
 def cancel_from_handler(rt: Runtime, runner: InvocationRunner, idx: int, target: str) -> None:
@@ -171,4 +171,4 @@ def cancel_from_handler(rt: Runtime, runner: InvocationRunner, idx: int, target:
         if not fut.cancelled() and fut.exception() is None and (found := fut.result()) is not None:
             rt.spawn(rt.after_cancel_request(target, *found))
 
-    rt.store.write(op).add_done_callback(after)
+    rt.store.write(op, on_error=runner.on_write_error).add_done_callback(after)

@@ -91,6 +91,9 @@ class InvocationRunner(FutureHost):
         self._blocked_since = 0.0
         self._suspend_timer: asyncio.TimerHandle | None = None
         self.step_tasks: dict[int, asyncio.Task[None]] = {}  # running steps by journal index
+        # Passed with every write of this invocation (made once: the step path allocates nothing
+        # more): a failed write stops the handler before it goes on with a gap in its journal.
+        self.on_write_error: Callable[[BaseException], None] = partial(runtime.store_failed, self)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -225,7 +228,7 @@ class InvocationRunner(FutureHost):
             if extra is not None:
                 extra(conn)
 
-        self.store.write_nowait(op, single_statement=extra is None)
+        self.store.write_nowait(op, single_statement=extra is None, on_error=self.on_write_error)
 
     def deliver(self, idx: int, outcome: Outcome) -> None:
         """A completion committed for entry ``idx`` (timer, awakeable, call result, cancel)."""
@@ -301,6 +304,7 @@ class InvocationRunner(FutureHost):
                     seq=key[1],
                 ),
                 single_statement=True,
+                on_error=self.on_write_error,
             )
         except Exception as error:  # retryable and the step does not retry itself, or the store is closed
             self.step_tasks.pop(fut.index, None)
@@ -460,7 +464,9 @@ class InvocationRunner(FutureHost):
         number, path = track.awaits, track.path
         self.inv.cancel_at_await, self.inv.cancel_task = number, path
         inv_id = self.inv.id
-        self.store.write_nowait(lambda conn: _ops.record_cancel_delivery(conn, inv_id, number, path))
+        self.store.write_nowait(
+            lambda conn: _ops.record_cancel_delivery(conn, inv_id, number, path), on_error=self.on_write_error
+        )
         raise InvocationCancelledError()
 
     # ----------------------------------------------------------------- suspension

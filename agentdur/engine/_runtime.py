@@ -24,6 +24,7 @@ from typing import Any
 from .._exceptions import (
     InvocationCancelledError,
     NotFoundError,
+    StoreWriteError,
     TerminalError,
     terminal_error_to_json,
 )
@@ -32,6 +33,7 @@ from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
 from ._context import EmbeddedContext
+from ._faults import WriteFaults
 from ._futures import Outcome
 from ._routing import outcome_of
 from ._runner import InvocationRunner, InvocationState
@@ -82,6 +84,8 @@ class Runtime:
         self.timers: dict[Hashable, asyncio.TimerHandle] = {}
         self.attachers: dict[str, list[asyncio.Future[Outcome]]] = {}
         self.background: set[asyncio.Task[Any]] = set()
+        self.faults = WriteFaults(self)
+        store.on_recovered = self.faults.recovered
         row = store.read_one("SELECT ifnull(max(seq), 0) FROM invocations")
         self.seq: itertools.count[int] = itertools.count(int(row[0] if row else 0) + 1)
         self.closing = False
@@ -126,6 +130,8 @@ class Runtime:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
         if row["status"] == r.COMPLETED:
             return outcome_of(row["output"], row["failure"])
+        if invocation_id in self.faults:
+            raise self.faults.answer(invocation_id)
         waiter: asyncio.Future[Outcome] = self.loop.create_future()
         self.attachers.setdefault(invocation_id, []).append(waiter)
         return await waiter
@@ -218,7 +224,8 @@ class Runtime:
         if status != r.RUNNING:
             inv_id = state.id
             self.store.write_nowait(
-                partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time())
+                partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time()),
+                on_error=runner.on_write_error,
             )
         runner.start(EmbeddedContext(runner))
 
@@ -285,6 +292,8 @@ class Runtime:
         inv = runner.inv
         try:
             await self._complete(inv.id, output, failure, inv.spec.service, inv.key, inv.spec.exclusive)
+        except StoreWriteError as error:
+            self.store_failed(runner, error)
         finally:
             if self.runners.get(inv.id) is runner:
                 del self.runners[inv.id]
@@ -344,6 +353,9 @@ class Runtime:
                 await self.kill(child)
 
     async def retry_later(self, runner: InvocationRunner, error: Exception) -> None:
+        if isinstance(error, StoreWriteError):  # not the handler's fault: retrying would not help
+            self.store_failed(runner, error)
+            return
         inv = runner.inv
         attempts = inv.attempts + 1
         message = f"{type(error).__name__}: {error}"
@@ -364,6 +376,9 @@ class Runtime:
                     attempts=attempts,
                 )
             )
+        except StoreWriteError as write_error:
+            self.store_failed(runner, write_error)
+            return
         finally:
             if self.runners.get(inv.id) is runner:
                 del self.runners[inv.id]
@@ -383,9 +398,16 @@ class Runtime:
                     attempts=attempts,
                 )
             )
+        except StoreWriteError as error:
+            self.store_failed(runner, error)
+            self.faults.stopped[inv.id] = reason  # it is paused for its own reason once the store can write
         finally:
             if self.runners.get(inv.id) is runner:
                 del self.runners[inv.id]
+
+    def store_failed(self, runner: InvocationRunner, error: BaseException) -> None:
+        """A write of ``runner``'s invocation failed: stop it, pause it once the store can write."""
+        self.faults.stop(runner, error)
 
     def suspend(self, runner: InvocationRunner) -> None:
         runner.suspending = True
@@ -397,9 +419,13 @@ class Runtime:
             await asyncio.gather(runner.task, return_exceptions=True)
         inv_id = runner.inv.id
         observed = runner.completions_seen
-        suspended = await self.store.write(
-            partial(_ops.suspend, inv_id=inv_id, completions_seen=observed, now=time.time())
-        )
+        try:
+            suspended = await self.store.write(
+                partial(_ops.suspend, inv_id=inv_id, completions_seen=observed, now=time.time())
+            )
+        except StoreWriteError as error:
+            self.store_failed(runner, error)
+            return
         if self.runners.get(inv_id) is runner:
             del self.runners[inv_id]
         if not suspended or runner.completions_seen != observed:
@@ -484,17 +510,21 @@ class Runtime:
         self.spawn(self._fire_sleep(inv_id, idx))
 
     async def _fire_sleep(self, inv_id: str, idx: int) -> None:
-        done = await self.store.write(
-            partial(
-                _ops.complete_entry,
-                inv_id=inv_id,
-                idx=idx,
-                status=r.ENTRY_COMPLETED,
-                value=None,
-                failure=None,
-                now=time.time(),
+        try:
+            done = await self.store.write(
+                partial(
+                    _ops.complete_entry,
+                    inv_id=inv_id,
+                    idx=idx,
+                    status=r.ENTRY_COMPLETED,
+                    value=None,
+                    failure=None,
+                    now=time.time(),
+                )
             )
-        )
+        except StoreWriteError:
+            self.faults.redo.append(partial(self._spawn_fire_sleep, inv_id, idx))
+            return
         if done:
             self.notify(inv_id, idx, (r.ENTRY_COMPLETED, None))
 
@@ -506,9 +536,13 @@ class Runtime:
         if row is None:
             return
         status = r.PENDING if row["exclusive"] else r.READY
-        await self.store.write(
-            partial(_ops.requeue, inv_id=inv_id, status=status, seq=next(self.seq), now=time.time())
-        )
+        try:
+            await self.store.write(
+                partial(_ops.requeue, inv_id=inv_id, status=status, seq=next(self.seq), now=time.time())
+            )
+        except StoreWriteError:
+            self.faults.redo.append(partial(self.deliver_scheduled, inv_id))
+            return
         if row["exclusive"]:
             self.enqueue(inv_id, row["service"], row["obj_key"])
         else:

@@ -4,22 +4,32 @@ Every write goes through one writer thread. Writes submitted while a commit is i
 batched into the next transaction (group commit), each inside its own savepoint so that one failing
 operation never leaves half of itself behind. A submitter is told its write succeeded only after the
 transaction holding it committed: that is when a journal entry is durable.
+
+When the file refuses a write (I/O error, disk full, read-only, still busy after the retries), the
+transaction and every write queued behind it fail with :class:`StoreWriteError` and the store is
+*failed*: new writes are refused at once until a test write succeeds again. Nothing submitted after a
+failed write ever commits while it is missing, so no journal gets a gap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from .._exceptions import StoreWriteError
+
 R = TypeVar("R")
 Synchronous = Literal["FULL", "NORMAL"]
 WriteOp = Callable[[sqlite3.Connection], Any]
+OnError = Callable[[BaseException], None]
 
 log = logging.getLogger("agentdur.engine")
 
@@ -105,22 +115,38 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
-# A queued write: the operation, the future to resolve after commit (None: nobody waits), and
-# whether it is a single statement that needs no savepoint.
-_Item = tuple[WriteOp, "asyncio.Future[Any] | None", bool]
+# A queued write: the operation, the future to resolve after commit (None: nobody waits), whether
+# it is a single statement that needs no savepoint, and whom to tell when the store fails it.
+_Item = tuple[WriteOp, "asyncio.Future[Any] | None", bool, "OnError | None"]
+# A committed write's result for its future: (future, result, the op's own error).
+_Outcome = tuple["asyncio.Future[Any]", Any, "BaseException | None"]
+
+# SQLite itself waits this long for another connection's write lock before answering "busy"...
+BUSY_TIMEOUT = 5.0
+# ...then the writer retries the whole transaction after each of these pauses before giving up.
+RETRY_DELAYS: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
+# While the store cannot write, it tries a test write after these pauses (doubling up to the last).
+PROBE_FIRST = 0.05
+PROBE_MAX = 2.0
+_TRANSIENT = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 class StoreClosedError(RuntimeError):
-    """The store was closed or its writer failed; nothing more can be written."""
+    """The store was closed; nothing more can be written."""
 
 
-def connect(path: str | Path, synchronous: Synchronous) -> sqlite3.Connection:
+def connect(path: str | Path, synchronous: Synchronous, timeout: float = 30.0) -> sqlite3.Connection:
     """A connection configured the way every connection to the file must be."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=timeout)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=OFF")
     return conn
+
+
+def is_transient(error: sqlite3.Error) -> bool:
+    """True for "busy" and "locked": another connection holds the file for now."""
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _TRANSIENT
 
 
 class Store:
@@ -146,10 +172,21 @@ class Store:
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._failed: BaseException | None = None
+        # Held while a write is queued and while a fault is declared: a write is either queued before
+        # the fault (and failed with the writes it follows) or refused, never committed after it.
+        self._submit = threading.Lock()
+        self._fault: StoreWriteError | None = None
         self._closed = False
+        self.on_recovered: Callable[[], None] | None = None
         self.commits = 0
         self.writes = 0
+        self.busy_retries = 0
+        self.faults = 0
+
+    @property
+    def fault(self) -> StoreWriteError | None:
+        """Why the store cannot write right now, or ``None`` while it can."""
+        return self._fault
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the writer thread; futures of writes complete on ``loop``."""
@@ -158,29 +195,65 @@ class Store:
         self._thread.start()
 
     def write(
-        self, op: Callable[[sqlite3.Connection], R], *, single_statement: bool = False
+        self,
+        op: Callable[[sqlite3.Connection], R],
+        *,
+        single_statement: bool = False,
+        on_error: OnError | None = None,
     ) -> asyncio.Future[R]:
         """Submit a write; the future resolves with ``op``'s result once it is committed.
+
+        The future fails with :class:`StoreWriteError` when the store cannot write (at once while
+        it is known not to), and ``on_error`` is then called first with the error.
 
         Args:
             single_statement: ``op`` runs one SQL statement, atomic by itself, so it needs no
                 savepoint of its own (the hot path of journal entries).
+            on_error: told when the store fails this write, before the future is.
         """
-        if self._failed is not None or self._closed:
-            raise StoreClosedError(f"the engine's store is closed ({self._failed or 'closed'})")
         assert self._loop is not None
         future: asyncio.Future[R] = self._loop.create_future()
-        self._queue.put((op, future, single_statement))
+        refused = self._put((op, future, single_statement, on_error))
+        if refused is not None:
+            future.set_exception(refused)
         return future
 
-    def write_nowait(self, op: WriteOp, *, single_statement: bool = False) -> None:
-        """Submit a write nobody waits for; later acknowledged writes commit after it (FIFO)."""
-        if self._failed is not None or self._closed:
-            raise StoreClosedError(f"the engine's store is closed ({self._failed or 'closed'})")
-        self._queue.put((op, None, single_statement))
+    def write_nowait(
+        self, op: WriteOp, *, single_statement: bool = False, on_error: OnError | None = None
+    ) -> None:
+        """Submit a write nobody waits for; later acknowledged writes commit after it (FIFO).
+
+        Args:
+            on_error: called on the event loop with a :class:`StoreWriteError` when the store fails
+                this write (without it, the failure is only logged).
+        """
+        self._put((op, None, single_statement, on_error))
+
+    def _put(self, item: _Item) -> StoreWriteError | None:
+        """Queue a write, or refuse it (returning the error) while the store cannot write."""
+        with self._submit:
+            if self._closed:
+                raise StoreClosedError("the engine's store is closed")
+            fault = self._fault
+            if fault is None:
+                self._queue.put(item)
+                return None
+        refused = StoreWriteError(str(fault))
+        on_error = item[3]
+        if on_error is not None:
+            assert self._loop is not None
+            self._loop.call_soon(on_error, refused)
+        elif item[1] is None:
+            log.error("a journal write was refused: %s", refused)
+        return refused
 
     def barrier(self) -> asyncio.Future[None]:
-        """A future that resolves when everything submitted so far is committed."""
+        """A future that resolves when everything submitted so far is committed (or failed)."""
+        if self._fault is not None:  # nothing queued will commit: what is committed is all there is
+            assert self._loop is not None
+            done: asyncio.Future[None] = self._loop.create_future()
+            done.set_result(None)
+            return done
         return self.write(lambda conn: None)
 
     def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
@@ -198,48 +271,93 @@ class Store:
         """Commit what is queued, stop the writer and close the file."""
         if self._closed:
             return
-        self._closed = True
+        with self._submit:
+            self._closed = True
         self._queue.put(None)
         if self._thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
         self._reader.close()
 
+    # ================================================================= the writer thread
+
     def _write_loop(self) -> None:
-        conn = connect(self.path, self.synchronous)
+        conn: sqlite3.Connection | None = None
         try:
             while True:
-                item = self._queue.get()
-                if item is None:
-                    return
-                batch = [item]
-                stop = False
-                while len(batch) < MAX_BATCH:
-                    try:
-                        nxt = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        stop = True
-                        break
-                    batch.append(nxt)
-                self._commit(conn, batch)
+                if self._fault is not None:
+                    conn = self._wait_until_writable()
+                    if conn is None:
+                        return
+                batch, stop = self._next_batch()
+                if batch:
+                    conn = self._commit_or_fault(conn, batch)
                 if stop:
                     return
-        except BaseException as error:  # a broken file: fail every later write loudly
-            self._failed = error
+        except BaseException as error:  # a bug in the writer itself: refuse every later write loudly
             log.exception("agentdur writer stopped")
+            self._declare_fault(error, [])
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+    def _next_batch(self) -> tuple[list[_Item], bool]:
+        """The next writes to commit together (blocks for the first); and whether to stop after."""
+        item = self._queue.get()
+        if item is None:
+            return [], True
+        batch = [item]
+        while len(batch) < MAX_BATCH:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+        return batch, False
+
+    def _commit_or_fault(
+        self, conn: sqlite3.Connection | None, batch: list[_Item]
+    ) -> sqlite3.Connection | None:
+        """Commit a batch, retrying while the file is busy; on failure, declare the store failed."""
+        try:
+            if conn is None:
+                conn = connect(self.path, self.synchronous, BUSY_TIMEOUT)
+            retries = 0
+            while True:
+                try:
+                    outcomes = self._transaction(conn, batch)
+                    break
+                except sqlite3.OperationalError as error:
+                    if retries >= len(RETRY_DELAYS) or not is_transient(error):
+                        raise
+                    delay = RETRY_DELAYS[retries]
+                    retries += 1
+                    self.busy_retries += 1
+                    log.warning("the journal is busy (%s); retrying in %.2fs", error, delay)
+                    time.sleep(delay)
+        except sqlite3.Error as error:
+            self._declare_fault(error, batch)
+            if conn is not None:
+                conn.close()
+            return None
+        self.commits += 1
+        self.writes += len(batch)
+        self._deliver(outcomes)
+        return conn
+
+    def _transaction(self, conn: sqlite3.Connection, batch: list[_Item]) -> list[_Outcome]:
+        """Run a batch in one transaction; an op's own error is its outcome, the database's aborts all."""
+        outcomes: list[_Outcome] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for op, future, single_statement in batch:
+            for op, future, single_statement, _ in batch:
                 if not single_statement:
                     conn.execute("SAVEPOINT op")
                 try:
                     result = op(conn)
+                except sqlite3.Error:
+                    raise  # the file refused the write: nothing of this batch may commit
                 except Exception as error:
                     if not single_statement:
                         conn.execute("ROLLBACK TO op")
@@ -254,22 +372,100 @@ class Store:
                 if future is not None:
                     outcomes.append((future, result, None))
             conn.execute("COMMIT")
-        except BaseException as error:
+        except BaseException:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            failed = [(f, None, error) for _, f, _ in batch if f is not None]
-            self._deliver(failed)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
-        self.commits += 1
-        self.writes += len(batch)
-        self._deliver(outcomes)
+        return outcomes
 
-    def _deliver(self, outcomes: Sequence[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    def _declare_fault(self, error: BaseException, batch: list[_Item]) -> None:
+        """Refuse new writes and fail the batch and every write queued behind it (none may commit
+        after a failed one: that would leave a gap in a journal)."""
+        fault = self._fault_of(error)
+        with self._submit:
+            self._fault = fault
+            failed = list(batch)
+            stop = False
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    failed.append(item)
+            if stop:  # close() is waiting: the writer still has to see its request
+                self._queue.put(None)
+        self.faults += 1
+        log.error("%s; %d queued write(s) failed, new writes are refused until it can", fault, len(failed))
+        self._fail(failed, fault)
+
+    def _wait_until_writable(self) -> sqlite3.Connection | None:
+        """While failed: fail what arrives, probe with backoff; a connection once writable again
+        (``None``: the store is closing)."""
+        delay = PROBE_FIRST
+        while True:
+            try:
+                item = self._queue.get(timeout=delay)
+            except queue.Empty:
+                conn = self._probe()
+                if conn is not None:
+                    return conn
+                delay = min(delay * 2, PROBE_MAX)
+                continue
+            if item is None:
+                return None
+            assert self._fault is not None
+            self._fail([item], self._fault)
+
+    def _probe(self) -> sqlite3.Connection | None:
+        """A test write of each kind of row the engine writes, undone, then a committed one."""
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(self.path, self.synchronous, BUSY_TIMEOUT)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("SAVEPOINT probe")
+            conn.execute(
+                "INSERT INTO invocations (id, seq, service, handler, exclusive, status, created_at, modified_at)"
+                " VALUES ('agentdur-probe', -1, '', '', 0, 'probe', 0, 0)"
+            )
+            conn.execute(
+                "INSERT INTO journal (invocation_id, idx, kind, name, status, created_at)"
+                " VALUES ('agentdur-probe', -1, 'probe', '', 'probe', 0)"
+            )
+            conn.execute("ROLLBACK TO probe")
+            conn.execute("RELEASE probe")
+            conn.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('writable_at', ?)", (str(time.time()),))
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._fault = self._fault_of(error)
+            if conn is not None:
+                conn.close()
+            return None
+        with self._submit:
+            self._fault = None
+        log.warning("agentdur can write its journal %s again", self.path)
+        if self.on_recovered is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.on_recovered)
+        return conn
+
+    def _fault_of(self, error: BaseException) -> StoreWriteError:
+        return StoreWriteError(
+            f"the journal {str(self.path)!r} cannot be written: {type(error).__name__}: {error}"
+        )
+
+    def _deliver(self, outcomes: Sequence[_Outcome]) -> None:
         if outcomes and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(_resolve_all, outcomes)
 
+    def _fail(self, items: Sequence[_Item], fault: StoreWriteError) -> None:
+        if items and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(_fail_all, items, str(fault))
 
-def _resolve_all(outcomes: Sequence[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+
+def _resolve_all(outcomes: Sequence[_Outcome]) -> None:
     for future, result, error in outcomes:
         if future.done():
             continue
@@ -277,3 +473,15 @@ def _resolve_all(outcomes: Sequence[tuple[asyncio.Future[Any], Any, BaseExceptio
             future.set_result(result)
         else:
             future.set_exception(error)
+
+
+def _fail_all(items: Sequence[_Item], message: str) -> None:
+    """Tell the owners of failed writes first (they stop their invocations), then fail the futures."""
+    for _, future, _, on_error in items:
+        if on_error is not None:
+            on_error(StoreWriteError(message))
+        elif future is None:
+            log.error("a journal write was lost: %s", message)
+    for _, future, _, _ in items:
+        if future is not None and not future.done():
+            future.set_exception(StoreWriteError(message))

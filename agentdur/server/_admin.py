@@ -16,7 +16,7 @@ from starlette.routing import Route
 from .._exceptions import InvalidInputError, NotFoundError
 from .._service import App, HandlerSpec, Service, VirtualObject
 from ..engine import InvocationInfo
-from ._errors import EXCEPTION_HANDLERS, HTTP_ACCEPTED, CatchAll
+from ._errors import EXCEPTION_HANDLERS, HTTP_ACCEPTED, CatchAll, health_response
 from ._openapi import handler_schema, openapi_document
 from ._state import ServerState
 
@@ -64,7 +64,7 @@ class Admin:
         return definition
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return health_response(self.state.engine.health())
 
     async def services(self, request: Request) -> Response:
         return JSONResponse({"services": [describe_service(d) for d in self.app.services.values()]})

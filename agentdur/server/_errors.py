@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .._exceptions import HTTP_INTERNAL_ERROR, TerminalError, UserError
+from .._exceptions import HTTP_INTERNAL_ERROR, StoreWriteError, TerminalError, UserError
 
 log = logging.getLogger("agentdur.server")
 
@@ -69,11 +69,24 @@ async def on_user_error(request: Request, exc: Exception) -> Response:
     return error_response(HTTP_SERVICE_UNAVAILABLE, f"unavailable: {exc}")
 
 
+async def on_store_write_error(request: Request, exc: Exception) -> Response:
+    """The engine could not write its journal: nothing of the request was recorded; try again later."""
+    return error_response(HTTP_SERVICE_UNAVAILABLE, str(exc))
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: on_http_exception,
     TerminalError: on_terminal_error,
     UserError: on_user_error,
+    StoreWriteError: on_store_write_error,
 }
+
+
+def health_response(reason: str | None) -> JSONResponse:
+    """``{"status": "ok"}``, or a 503 naming ``reason`` while the engine cannot write its journal."""
+    if reason is None:
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "unhealthy", "reason": reason}, status_code=HTTP_SERVICE_UNAVAILABLE)
 
 
 class CatchAll:

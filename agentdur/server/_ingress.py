@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .._exceptions import InvalidInputError, TerminalError, UserError
+from .._exceptions import InvalidInputError, StoreWriteError, TerminalError, UserError
 from ._body import check_json, read_body, read_text, require_json, require_text
 from ._durations import parse_delay
 from ._errors import (
@@ -30,6 +30,7 @@ from ._errors import (
     HTTP_SERVICE_UNAVAILABLE,
     CatchAll,
     error_response,
+    health_response,
     method_not_allowed,
     terminal_error_response,
 )
@@ -99,6 +100,8 @@ class Ingress:
             result = await attach(inv_id)
         except TerminalError as error:
             return terminal_error_response(error, headers)
+        except StoreWriteError as error:  # the invocation was stopped: its journal could not be written
+            return error_response(HTTP_SERVICE_UNAVAILABLE, str(error), headers)
         except asyncio.CancelledError:
             # The engine cancels attached waiters when it closes; a cancellation of this request's
             # own task (a server forced to stop) must still propagate.
@@ -118,7 +121,7 @@ class Ingress:
         """``/restate/health``, ``/restate/invocation/...`` and ``/restate/awakeables/...``."""
         match segments[1:]:
             case ["health"]:
-                return JSONResponse({"status": "ok"})
+                return health_response(self.state.engine.health())
             case ["awakeables", awakeable_id, ("resolve" | "reject") as verb]:
                 if request.method != "POST":
                     raise method_not_allowed(request.method, ("POST",))

@@ -35,6 +35,7 @@ EXPECTED_ALL = [
     "RunOptions",
     "SendHandle",
     "Service",
+    "StoreWriteError",
     "SuspendInvocation",
     "TerminalError",
     "UserError",
