@@ -247,14 +247,12 @@ class Store:
             log.error("a journal write was refused: %s", refused)
         return refused
 
-    def barrier(self) -> asyncio.Future[None]:
-        """A future that resolves when everything submitted so far is committed (or failed)."""
-        if self._fault is not None:  # nothing queued will commit: what is committed is all there is
-            assert self._loop is not None
-            done: asyncio.Future[None] = self._loop.create_future()
-            done.set_result(None)
-            return done
-        return self.write(lambda conn: None)
+    async def barrier(self) -> None:
+        """Return once everything submitted so far is committed, or failed: while the store cannot
+        write, what is committed is all there will be, so readers go on with it."""
+        if self._fault is None:
+            with contextlib.suppress(StoreWriteError):
+                await self.write(_nothing)
 
     def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Run a read-only query on committed data."""
@@ -463,6 +461,10 @@ class Store:
     def _fail(self, items: Sequence[_Item], fault: StoreWriteError) -> None:
         if items and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(_fail_all, items, str(fault))
+
+
+def _nothing(conn: sqlite3.Connection) -> None:
+    """The write of a barrier: it only waits for the writes before it."""
 
 
 def _resolve_all(outcomes: Sequence[_Outcome]) -> None:

@@ -208,3 +208,24 @@ async def test_an_invocation_stopped_by_a_fault_that_outlives_the_engine_resumes
         assert await asyncio.wait_for(engine.attach(inv_id), GUARD) == "two-a two-hold two-b"
     # "a" committed before the fault and never ran again; "hold" ran again: its result was never durable.
     assert ran == {"two-a": 1, "two-hold": 2, "two-b": 1}
+
+
+async def test_only_the_invocations_whose_writes_failed_are_paused(tmp_path: Path) -> None:
+    ran.clear()
+    db = tmp_path / "o.db"
+    async with agentdur.Engine(APP, path=db) as engine:
+        waiting = await engine.send("Faulty", "gated", "calm")
+        await wait_until(lambda: _pending(engine), GUARD, "the awakeable to be recorded")
+        inject(db, "journal")
+        hit = await engine.send("Faulty", "plain", "hit")
+        with pytest.raises(agentdur.StoreWriteError, match=f"invocation {hit} .*injected fault"):
+            await asyncio.wait_for(engine.attach(hit), GUARD)
+        remove_fault(db)
+        await wait_status(engine, hit, "paused", GUARD)
+        # The invocation that only waited wrote nothing during the fault: it goes on untouched.
+        assert (await engine.invocation(waiting)).status == "running"
+        [approval] = await engine.pending_awakeables()
+        await engine.resolve_awakeable(approval.id, "fine")
+        assert await asyncio.wait_for(engine.attach(waiting), GUARD) == "calm-a fine calm-b"
+        await engine.resume(hit)
+        assert await asyncio.wait_for(engine.attach(hit), GUARD) == "HIT"
