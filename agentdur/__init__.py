@@ -22,6 +22,7 @@ from ._exceptions import (
     EngineControl,
     InvalidInputError,
     InvocationCancelledError,
+    InvocationPausedError,
     JournalMismatchError,
     NotFoundError,
     StoreWriteError,
@@ -32,7 +33,7 @@ from ._exceptions import (
 from ._options import InvocationRetryPolicy, RunOptions
 from ._service import App, Service, VirtualObject
 from .client import AsyncClient, Client
-from .engine import Engine, Failure, InvocationInfo, JournalEntry, PendingAwakeable
+from .engine import Engine, ErrorDetail, Failure, InvocationInfo, JournalEntry, PendingAwakeable
 
 __version__ = "0.1.0"
 
@@ -48,10 +49,12 @@ __all__ = [
     "DurableFuture",
     "Engine",
     "EngineControl",
+    "ErrorDetail",
     "Failure",
     "InvalidInputError",
     "InvocationCancelledError",
     "InvocationInfo",
+    "InvocationPausedError",
     "InvocationRetryPolicy",
     "JournalEntry",
     "JournalMismatchError",

@@ -153,7 +153,13 @@ def cmd_services(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_invocations(args: argparse.Namespace, out: TextIO) -> int:
-    params = {"status": args.status, "service": args.service, "key": args.key, "limit": args.limit}
+    params = {
+        "status": args.status,
+        "outcome": args.outcome,
+        "service": args.service,
+        "key": args.key,
+        "limit": args.limit,
+    }
     payload = admin(args, "GET", "/invocations", params)
     if args.json:
         return _emit_json(out, payload)
@@ -161,19 +167,65 @@ def cmd_invocations(args: argparse.Namespace, out: TextIO) -> int:
     if not items:
         out.write("no invocations\n")
         return 0
-    rows = [(i["id"], target_of(i), i["status"], i["attempts"], when(i["created_at"])) for i in items]
-    table(out, ("ID", "TARGET", "STATUS", "ATTEMPTS", "CREATED"), rows)
+    rows = [
+        (
+            i["id"],
+            target_of(i),
+            i["status"],
+            i.get("outcome"),
+            i["attempts"],
+            when(i["created_at"]),
+            _error_of(i),
+        )
+        for i in items
+    ]
+    table(out, ("ID", "TARGET", "STATUS", "OUTCOME", "ATTEMPTS", "CREATED", "ERROR"), rows)
     return 0
+
+
+def _error_of(info: dict[str, Any]) -> str | None:
+    """The failure of a failed invocation, or the last error of one that is paused or retrying."""
+    if info["failure"] and info.get("outcome") == "failed":
+        return str(info["failure"]["message"])
+    if info["status"] != "completed":
+        return info["last_error"]  # type: ignore[no-any-return]
+    return None
 
 
 def cmd_journal(args: argparse.Namespace, out: TextIO) -> int:
     info = admin(args, "GET", f"/invocations/{quote(args.id, safe='')}")
     if args.json:
         return _emit_json(out, info)
+    _print_facts(out, info)
+    out.write("\n")
+    _print_journal(out, info)
+    return 0
+
+
+def cmd_invocation(args: argparse.Namespace, out: TextIO) -> int:
+    """A readable summary: status, outcome, attempts, the last error with its traceback, the journal."""
+    info = admin(args, "GET", f"/invocations/{quote(args.id, safe='')}")
+    if args.json:
+        return _emit_json(out, info)
+    _print_facts(out, info)
+    error = info.get("error")
+    if error and (info["status"] != "completed" or info.get("outcome") != "succeeded"):
+        out.write(f"\n{error['type']}: {error['message']}\n")
+        if error.get("traceback"):
+            out.write(error["traceback"].rstrip("\n") + "\n")
+    if info["status"] == "paused":
+        out.write(f"\nfix the cause, then: agentdur resume {info['id']}\n")
+    out.write("\n")
+    _print_journal(out, info)
+    return 0
+
+
+def _print_facts(out: TextIO, info: dict[str, Any]) -> None:
     facts: list[tuple[str, Any]] = [
         ("invocation", info["id"]),
         ("target", target_of(info)),
         ("status", info["status"]),
+        ("outcome", info.get("outcome")),
         ("attempts", info["attempts"]),
         ("created", when(info["created_at"])),
         ("input", compact(info["input"])),
@@ -187,19 +239,43 @@ def cmd_journal(args: argparse.Namespace, out: TextIO) -> int:
     width = max(len(name) for name, _ in facts)
     for name, value in facts:
         out.write(f"{name.ljust(width)}  {_cell(value)}\n")
-    out.write("\n")
+
+
+def _print_journal(out: TextIO, info: dict[str, Any]) -> None:
     if not info["journal"]:
         out.write("no journal entries\n")
-        return 0
-    rows = [(e["index"], e["kind"], e["name"], e["status"], _entry_outcome(e)) for e in info["journal"]]
-    table(out, ("INDEX", "KIND", "NAME", "STATUS", "VALUE"), rows)
-    return 0
+        return
+    rows = [
+        (
+            e["index"],
+            e["kind"],
+            e["name"],
+            e["status"],
+            when(e.get("started_at")),
+            duration_text(e.get("duration"), e["status"]),
+            _entry_outcome(e),
+        )
+        for e in info["journal"]
+    ]
+    table(out, ("INDEX", "KIND", "NAME", "STATUS", "STARTED", "DURATION", "VALUE"), rows)
+
+
+def duration_text(seconds: float | None, status: str) -> str | None:
+    """A step's duration: ``12ms``, ``3.2s``, ``4m05s``; ``running`` for a step executing now."""
+    if seconds is None:
+        return status if status in ("running", "pending") else None
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
 
 
 def _entry_outcome(entry: dict[str, Any]) -> str | None:
     if entry["failure"]:
         return f"[{entry['failure']['code']}] {entry['failure']['message']}"
-    if entry["status"] == "pending":
+    if entry["status"] in ("pending", "running"):
         return None if entry["target"] is None else str(entry["target"])
     return compact(entry["value"])
 
@@ -369,12 +445,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing = add("invocations", cmd_invocations, "list invocations, newest first")
     listing.add_argument(
-        "--status", help="scheduled, pending, ready, running, suspended, backing-off, paused, completed"
+        "--status",
+        help="scheduled, pending, ready, running, suspended, backing-off, paused, completed; or an "
+        "outcome: succeeded, failed (also matches paused ones), cancelled, killed",
     )
+    listing.add_argument("--outcome", help="succeeded, failed (also matches paused ones), cancelled, killed")
     listing.add_argument("--service")
     listing.add_argument("--key", help="object key")
     listing.add_argument("--limit", type=int, default=100)
-    add("journal", cmd_journal, "show an invocation and its journal").add_argument("id")
+    add("journal", cmd_journal, "show an invocation and its journal, with step durations").add_argument("id")
+    add(
+        "invocation",
+        cmd_invocation,
+        "show an invocation: status, outcome, last error with traceback, journal",
+    ).add_argument("id")
     for verb, text in (
         ("cancel", "cancel an invocation (its compensation runs)"),
         ("kill", "kill an invocation at once, without compensation"),

@@ -11,6 +11,8 @@ The hierarchy separates three things a caller treats differently::
         │                             nothing of the failed write was recorded
         ├── JournalMismatchError      replay met a different step than the journal holds;
         │                             the invocation is paused, never retried in a loop
+        ├── InvocationPausedError     told to a caller waiting for an invocation that paused
+        │                             (not final: resuming it can still complete it)
         └── TerminalError             a failure that is final: journaled, never retried
             ├── InvalidInputError     400: handler input failed validation
             ├── NotFoundError         404: unknown service, handler, invocation or awakeable
@@ -88,6 +90,28 @@ class JournalMismatchError(AgentdurError):
         self.index = index
         self.recorded = recorded
         self.actual = actual
+
+
+class InvocationPausedError(AgentdurError):
+    """The invocation a caller waits for was paused: it needs an operator, so the wait ends here.
+
+    Raised to external callers (``Engine.call``/``attach``, the HTTP ingress, :class:`agentdur.Client`)
+    when the invocation runs out of retries or meets a journal mismatch, and at once when they
+    attach to an invocation that is already paused. The invocation itself is not lost: fix the
+    cause, ``agentdur resume ID`` (or ``PATCH /invocations/ID/resume``), and attach again.
+
+    Args:
+        invocation_id: the paused invocation.
+        reason: why it was paused (the last error, or the mismatch).
+    """
+
+    def __init__(self, invocation_id: str, reason: str) -> None:
+        super().__init__(
+            f"invocation {invocation_id} is paused: {reason}; fix the cause, then resume it with "
+            f"`agentdur resume {invocation_id}` (PATCH /invocations/{invocation_id}/resume) and attach again"
+        )
+        self.invocation_id = invocation_id
+        self.reason = reason
 
 
 class TerminalError(AgentdurError):

@@ -10,8 +10,9 @@ real Restate server::
 
 A terminal failure raises the matching :class:`agentdur.TerminalError` subclass (400
 :class:`~agentdur.InvalidInputError`, 404 :class:`~agentdur.NotFoundError`, 409
-:class:`~agentdur.ConflictError` or :class:`~agentdur.InvocationCancelledError`); transport
-failures raise ``httpx.HTTPError``.
+:class:`~agentdur.ConflictError` or :class:`~agentdur.InvocationCancelledError`); an invocation that
+paused (out of retries, journal mismatch) raises :class:`~agentdur.InvocationPausedError` to whoever
+waits for it (``call``, ``attach``); transport failures raise ``httpx.HTTPError``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ._exceptions import (
     ConflictError,
     InvalidInputError,
     InvocationCancelledError,
+    InvocationPausedError,
     NotFoundError,
     TerminalError,
 )
@@ -117,9 +119,22 @@ def error_from_response(response: httpx.Response) -> TerminalError:
     return kind.get(status, TerminalError)(message or response.reason_phrase, status)
 
 
+def paused_from_response(response: httpx.Response) -> InvocationPausedError | None:
+    """The :class:`InvocationPausedError` a response reports (``"status": "paused"``), if it does."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("status") != "paused" or "invocationId" not in body:
+        return None
+    return InvocationPausedError(
+        str(body["invocationId"]), str(body.get("reason") or body.get("message", ""))
+    )
+
+
 def _result(response: httpx.Response) -> Any:
     if response.status_code >= 400:
-        raise error_from_response(response)
+        raise paused_from_response(response) or error_from_response(response)
     return json.loads(response.content) if response.content.strip() else None
 
 

@@ -322,14 +322,23 @@ class Engine:
     # ================================================================= inspecting
 
     async def invocation(self, invocation_id: str) -> r.InvocationInfo:
-        """The status, outcome and journal of one invocation."""
-        store = self._rt.store
-        await store.barrier()
-        row = store.read_one("SELECT * FROM invocations WHERE id=?", (invocation_id,))
+        """The status, outcome and journal of one invocation.
+
+        The journal also lists the ``run`` steps executing right now (status ``running``, with their
+        start time): their entries are written only once they complete.
+        """
+        rt = self._rt
+        await rt.store.barrier()
+        row = rt.store.read_one("SELECT * FROM invocations WHERE id=?", (invocation_id,))
         if row is None:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
-        journal = store.read("SELECT * FROM journal WHERE invocation_id=? ORDER BY idx", (invocation_id,))
-        return r.invocation_info_of(row, journal)
+        journal = rt.store.read("SELECT * FROM journal WHERE invocation_id=? ORDER BY idx", (invocation_id,))
+        info = r.invocation_info_of(row, journal)
+        recorded = {entry.index for entry in info.journal}
+        running = [entry for entry in rt.running_steps(invocation_id) if entry.index not in recorded]
+        if running:
+            info.journal = sorted([*info.journal, *running], key=lambda entry: entry.index)
+        return info
 
     async def invocations(
         self,
@@ -338,12 +347,31 @@ class Engine:
         service: str | None = None,
         key: str | None = None,
         limit: int = 100,
+        outcome: str | None = None,
     ) -> list[r.InvocationInfo]:
-        """Invocations, newest first, filtered by status, service and object key (journals omitted)."""
+        """Invocations, newest first, filtered by status, outcome, service and object key (journals omitted).
+
+        ``status`` also takes an outcome name (``succeeded``, ``failed``, ``cancelled``, ``killed``).
+        ``failed`` matches the invocations that completed with a failure *and* the paused ones: an
+        invocation pauses when its attempts failed (or its journal does not match), and waits there
+        for an operator instead of completing.
+        """
         store = self._rt.store
         await store.barrier()
-        where, params = [], []
-        for column, value in (("status", status), ("service", service), ("obj_key", key)):
+        where: list[str] = []
+        params: list[Any] = []
+        if status in r.OUTCOMES:
+            status, outcome = None, status
+        if outcome == r.FAILED:
+            where.append("(outcome=? OR status=?)")
+            params += [r.FAILED, r.PAUSED]
+            outcome = None
+        for column, value in (
+            ("status", status),
+            ("outcome", outcome),
+            ("service", service),
+            ("obj_key", key),
+        ):
             if value is not None:
                 where.append(f"{column}=?")
                 params.append(value)

@@ -53,6 +53,7 @@ def insert_entry(
     now: float,
     target: str | None = None,
     wake_at: float | None = None,
+    started_at: float | None = None,
     *,
     task: str,
     seq: int,
@@ -60,13 +61,30 @@ def insert_entry(
     """Record one journal entry (the first write of an index wins).
 
     ``task`` and ``seq`` identify the operation for replay: the path of the handler task that made
-    it and its number within that task (see :mod:`agentdur._tasks`).
+    it and its number within that task (see :mod:`agentdur._tasks`). ``started_at`` is when the step
+    began, for an entry written only once it completed (a ``run`` step); by default the step starts
+    when its entry is written.
     """
     completed_at = None if status == r.ENTRY_PENDING else now
     conn.execute(
         "INSERT OR IGNORE INTO journal (invocation_id, idx, kind, name, status, value, failure, target, wake_at,"
-        " created_at, completed_at, task, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (inv_id, idx, kind, name, status, value, failure, target, wake_at, now, completed_at, task, seq),
+        " created_at, started_at, completed_at, task, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            inv_id,
+            idx,
+            kind,
+            name,
+            status,
+            value,
+            failure,
+            target,
+            wake_at,
+            now,
+            started_at or now,
+            completed_at,
+            task,
+            seq,
+        ),
     )
 
 
@@ -211,13 +229,31 @@ def add_waiter(
 
 
 def finish_invocation(
-    conn: sqlite3.Connection, inv_id: str, output: str | None, failure: str | None, now: float
+    conn: sqlite3.Connection,
+    inv_id: str,
+    output: str | None,
+    failure: str | None,
+    now: float,
+    outcome: str | None = None,
+    error_detail: str | None = None,
 ) -> list[ParentCompletion]:
-    """Complete an invocation and the call entries of every caller waiting for it."""
+    """Complete an invocation and the call entries of every caller waiting for it.
+
+    ``outcome`` defaults to what ``failure`` says; ``error_detail`` keeps a failure's traceback.
+    """
     conn.execute(
-        "UPDATE invocations SET status=?, output=?, failure=?, completed_at=?, modified_at=?, wake_at=NULL"
-        " WHERE id=?",
-        (r.COMPLETED, output, failure, now, now, inv_id),
+        "UPDATE invocations SET status=?, outcome=?, output=?, failure=?, error_detail=ifnull(?, error_detail),"
+        " completed_at=?, modified_at=?, wake_at=NULL WHERE id=?",
+        (
+            r.COMPLETED,
+            outcome or r.outcome_of_failure(failure),
+            output,
+            failure,
+            error_detail,
+            now,
+            now,
+            inv_id,
+        ),
     )
     status = r.ENTRY_FAILED if failure is not None else r.ENTRY_COMPLETED
     parents = []
@@ -239,12 +275,14 @@ def set_status(
     wake_at: float | None = None,
     last_error: str | None = None,
     attempts: int | None = None,
+    error_detail: str | None = None,
 ) -> None:
-    """Move an unfinished invocation to ``status``."""
+    """Move an unfinished invocation to ``status`` (an error replaces the last one kept)."""
     conn.execute(
         "UPDATE invocations SET status=?, wake_at=?, last_error=ifnull(?, last_error),"
-        " attempts=ifnull(?, attempts), modified_at=? WHERE id=? AND status != ?",
-        (status, wake_at, last_error, attempts, now, inv_id, r.COMPLETED),
+        " error_detail=ifnull(?, error_detail), attempts=ifnull(?, attempts), modified_at=?"
+        " WHERE id=? AND status != ?",
+        (status, wake_at, last_error, error_detail, attempts, now, inv_id, r.COMPLETED),
     )
 
 

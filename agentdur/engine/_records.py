@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,6 +24,17 @@ COMPLETED = "completed"
 InvocationStatus = Literal[
     "scheduled", "pending", "ready", "running", "suspended", "backing-off", "paused", "completed"
 ]
+
+# How a completed invocation ended (``None`` while it has not completed).
+SUCCEEDED = "succeeded"
+FAILED = "failed"  # a terminal failure; the ``failed`` filter also matches paused invocations
+CANCELLED = "cancelled"
+KILLED = "killed"
+InvocationOutcome = Literal["succeeded", "failed", "cancelled", "killed"]
+OUTCOMES = (SUCCEEDED, FAILED, CANCELLED, KILLED)
+KILLED_MESSAGE = "the invocation was killed"
+# The longest traceback kept per failure: its end (where it was raised) matters most.
+MAX_TRACEBACK = 20_000
 
 # Journal entry kinds.
 RUN = "run"
@@ -45,6 +57,7 @@ COMBINATOR = "combinator"
 ENTRY_PENDING = "pending"
 ENTRY_COMPLETED = "completed"
 ENTRY_FAILED = "failed"
+ENTRY_RUNNING = "running"  # never stored: a step executing now, as the runner knows it
 
 
 @dataclass(slots=True)
@@ -84,18 +97,33 @@ class Failure(BaseModel):
     code: int
 
 
+class ErrorDetail(BaseModel):
+    """An error as the engine keeps it: its exception type, message and formatted traceback."""
+
+    type: str
+    message: str
+    traceback: str | None = None
+
+
 class JournalEntry(BaseModel):
-    """One step of an invocation, as shown to operators."""
+    """One step of an invocation, as shown to operators.
+
+    ``started_at`` is when the step began (for ``run`` steps, when its body started executing),
+    ``completed_at`` when its result was known; ``duration`` is the seconds between them. A step
+    executing right now has status ``running`` and no ``completed_at``.
+    """
 
     index: int
     kind: str
     name: str
-    status: Literal["pending", "completed", "failed"]
+    status: Literal["pending", "running", "completed", "failed"]
     value: Any = None
     failure: Failure | None = None
     target: str | None = None
     created_at: datetime
+    started_at: datetime
     completed_at: datetime | None = None
+    duration: float | None = None
     task: str = ""
     """The handler task that made it: ``""`` is the handler itself, ``"0"``, ``"0.1"``, ... the tasks it created."""
     seq: int = 0
@@ -110,10 +138,12 @@ class InvocationInfo(BaseModel):
     handler: str
     key: str | None
     status: InvocationStatus
+    outcome: InvocationOutcome | None = None
     input: Any = None
     result: Any = None
     failure: Failure | None = None
     last_error: str | None = None
+    error: ErrorDetail | None = None
     attempts: int
     created_at: datetime
     modified_at: datetime
@@ -161,8 +191,41 @@ def failure_of(text: str | None) -> Failure | None:
     return Failure(message=str(data.get("message", "")), code=int(data.get("code", 500)))
 
 
+def error_detail_text(
+    error: BaseException, *, type_name: str | None = None, message: str | None = None
+) -> str:
+    """An error with its traceback as stored JSON text (never the inputs or locals of any frame)."""
+    formatted = "".join(traceback.format_exception(error))
+    if len(formatted) > MAX_TRACEBACK:
+        formatted = "...\n" + formatted[-MAX_TRACEBACK:]
+    detail = ErrorDetail(
+        type=type_name or type(error).__name__,
+        message=str(error) if message is None else message,
+        traceback=formatted,
+    )
+    return detail.model_dump_json()
+
+
+def error_detail_of(text: str | None) -> ErrorDetail | None:
+    """The stored error detail JSON as an :class:`ErrorDetail`."""
+    return None if text is None else ErrorDetail.model_validate_json(text)
+
+
+def outcome_of_failure(failure: str | None) -> str:
+    """How an invocation that completed with ``failure`` (``None``: with a result) ended."""
+    if failure is None:
+        return SUCCEEDED
+    data = json.loads(failure)
+    if data.get("cancelled"):
+        return KILLED if data.get("message") == KILLED_MESSAGE else CANCELLED
+    return FAILED
+
+
 def journal_entry_of(row: sqlite3.Row) -> JournalEntry:
     """The public view of a journal row."""
+    created = row["created_at"]
+    started = created if row["started_at"] is None else row["started_at"]
+    completed = row["completed_at"]
     return JournalEntry(
         index=row["idx"],
         kind=row["kind"],
@@ -171,10 +234,20 @@ def journal_entry_of(row: sqlite3.Row) -> JournalEntry:
         value=None if row["value"] is None else json.loads(row["value"]),
         failure=failure_of(row["failure"]),
         target=row["target"],
-        created_at=timestamp(row["created_at"]) or datetime.now(UTC),
-        completed_at=timestamp(row["completed_at"]),
+        created_at=timestamp(created) or datetime.now(UTC),
+        started_at=timestamp(started) or datetime.now(UTC),
+        completed_at=timestamp(completed),
+        duration=None if completed is None else max(0.0, completed - started),
         task=row["task"],
         seq=row["idx"] if row["seq"] is None else row["seq"],
+    )
+
+
+def running_entry(index: int, kind: str, name: str, started_at: float) -> JournalEntry:
+    """A step executing now, not yet in the journal (it is written when it completes)."""
+    started = timestamp(started_at) or datetime.now(UTC)
+    return JournalEntry(
+        index=index, kind=kind, name=name, status="running", created_at=started, started_at=started
     )
 
 
@@ -186,10 +259,12 @@ def invocation_info_of(row: sqlite3.Row, journal: list[sqlite3.Row]) -> Invocati
         handler=row["handler"],
         key=row["obj_key"],
         status=row["status"],
+        outcome=row["outcome"],
         input=None if row["input"] is None else json.loads(row["input"]),
         result=None if row["output"] is None else json.loads(row["output"]),
         failure=failure_of(row["failure"]),
         last_error=row["last_error"],
+        error=error_detail_of(row["error_detail"]),
         attempts=row["attempts"],
         created_at=timestamp(row["created_at"]) or datetime.now(UTC),
         modified_at=timestamp(row["modified_at"]) or datetime.now(UTC),

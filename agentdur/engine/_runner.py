@@ -94,6 +94,7 @@ class InvocationRunner(FutureHost):
         # Passed with every write of this invocation (made once: the step path allocates nothing
         # more): a failed write stops the handler before it goes on with a gap in its journal.
         self.on_write_error: Callable[[BaseException], None] = partial(runtime.store_failed, self)
+        self.running_steps: dict[int, tuple[str, float]] = {}  # their names and start times
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -112,9 +113,9 @@ class InvocationRunner(FutureHost):
                 result = await spec.fn(context)
             output = dump(spec.output_adapter, result)
         except TerminalError as error:
-            await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(error)))
-        except _Abort:
-            await self.runtime.pause(self, str(self.abort_error))
+            await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(error)), error)
+        except _Abort as abort:
+            await self.runtime.pause(self, str(self.abort_error), error=abort)
         except (SuspendInvocation, asyncio.CancelledError, _Interrupt):
             if not self.suspending:
                 raise
@@ -268,6 +269,7 @@ class InvocationRunner(FutureHost):
             return self.future(idx, entry, adapter)
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.inflight_steps += 1
+        self.running_steps[idx] = (name, time.time())
         self.step_tasks[idx] = untracked(
             self.loop,
             self._execute_step(fut, self.take_key(idx), name, action, options, adapter, args, kwargs),
@@ -288,6 +290,7 @@ class InvocationRunner(FutureHost):
         try:
             status, text = await self._attempt_step(name, action, options, adapter, args, kwargs)
             self.step_tasks.pop(fut.index, None)
+            _, started_at = self.running_steps.pop(fut.index, (name, None))
             value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
             written = self.store.write(
                 partial(
@@ -302,12 +305,14 @@ class InvocationRunner(FutureHost):
                     now=time.time(),
                     task=key[0],
                     seq=key[1],
+                    started_at=started_at,
                 ),
                 single_statement=True,
                 on_error=self.on_write_error,
             )
         except Exception as error:  # retryable and the step does not retry itself, or the store is closed
             self.step_tasks.pop(fut.index, None)
+            self.running_steps.pop(fut.index, None)
             self.inflight_steps -= 1
             fut.fail(error)
             self._arm()

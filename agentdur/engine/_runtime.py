@@ -22,7 +22,9 @@ from functools import partial
 from typing import Any
 
 from .._exceptions import (
+    EngineControl,
     InvocationCancelledError,
+    InvocationPausedError,
     NotFoundError,
     StoreWriteError,
     TerminalError,
@@ -42,7 +44,7 @@ from ._store import Store
 log = logging.getLogger("agentdur.engine")
 
 DEFAULT_SUSPEND_AFTER = timedelta(seconds=10)
-KILLED_MESSAGE = "the invocation was killed"
+KILLED_MESSAGE = r.KILLED_MESSAGE
 
 
 # Invocation ids need to be unique, not secret (awakeable ids are the unguessable ones).
@@ -122,9 +124,14 @@ class Runtime:
                     waiter.cancel()
 
     async def attach(self, invocation_id: str) -> Outcome:
-        """Wait for an invocation's outcome."""
+        """Wait for an invocation's outcome.
+
+        Raises:
+            NotFoundError: unknown invocation.
+            InvocationPausedError: the invocation is paused, now or while waiting.
+        """
         row = self.store.read_one(
-            "SELECT status, output, failure FROM invocations WHERE id=?", (invocation_id,)
+            "SELECT status, output, failure, last_error FROM invocations WHERE id=?", (invocation_id,)
         )
         if row is None:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
@@ -132,6 +139,8 @@ class Runtime:
             return outcome_of(row["output"], row["failure"])
         if invocation_id in self.faults:
             raise self.faults.answer(invocation_id)
+        if row["status"] == r.PAUSED and invocation_id not in self.runners:
+            raise InvocationPausedError(invocation_id, row["last_error"] or "paused")
         waiter: asyncio.Future[Outcome] = self.loop.create_future()
         self.attachers.setdefault(invocation_id, []).append(waiter)
         return await waiter
@@ -243,11 +252,18 @@ class Runtime:
         try:
             spec = self.app.handler(row["service"], row["handler"])
         except NotFoundError as error:
-            self.store.write_nowait(
-                partial(
-                    _ops.set_status, inv_id=inv_id, status=r.PAUSED, now=time.time(), last_error=str(error)
-                )
+            reason = str(error)
+            log.warning("invocation %s paused: %s", inv_id, reason)
+            written = self.store.write(
+                partial(_ops.set_status, inv_id=inv_id, status=r.PAUSED, now=time.time(), last_error=reason)
             )
+
+            def answer(done: asyncio.Future[None]) -> None:
+                if not done.cancelled():
+                    done.exception()  # a failed write is logged by the store; the callers hear anyway
+                self.answer_paused(inv_id, reason)
+
+            written.add_done_callback(answer)
             return
         journal = {
             int(e["idx"]): r.Entry.from_row(e)
@@ -287,13 +303,29 @@ class Runtime:
         elif was_head:
             self.resume(queue[0], (r.PENDING, r.READY, r.RUNNING))
 
-    async def finish(self, runner: InvocationRunner, output: str | None, failure: str | None) -> None:
-        """Record the outcome of a handler that returned or failed terminally."""
+    async def finish(
+        self,
+        runner: InvocationRunner,
+        output: str | None,
+        failure: str | None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Record the outcome of a handler that returned or failed terminally (``error``, kept with
+        its traceback)."""
         inv = runner.inv
+        detail = None
+        if error is not None:
+            detail = r.error_detail_text(error)
+            level = logging.INFO if isinstance(error, InvocationCancelledError) else logging.WARNING
+            log.log(
+                level, "invocation %s failed: %s: %s", inv.id, type(error).__name__, error, exc_info=error
+            )
         try:
-            await self._complete(inv.id, output, failure, inv.spec.service, inv.key, inv.spec.exclusive)
-        except StoreWriteError as error:
-            self.store_failed(runner, error)
+            await self._complete(
+                inv.id, output, failure, inv.spec.service, inv.key, inv.spec.exclusive, error_detail=detail
+            )
+        except StoreWriteError as write_error:
+            self.store_failed(runner, write_error)
         finally:
             if self.runners.get(inv.id) is runner:
                 del self.runners[inv.id]
@@ -306,26 +338,43 @@ class Runtime:
         service: str,
         key: str | None,
         exclusive: bool,
+        *,
+        outcome: str | None = None,
+        error_detail: str | None = None,
     ) -> None:
         """Commit an outcome, then tell whoever waits: attached clients, calling invocations, the key's line."""
         parents = await self.store.write(
-            partial(_ops.finish_invocation, inv_id=inv_id, output=output, failure=failure, now=time.time())
+            partial(
+                _ops.finish_invocation,
+                inv_id=inv_id,
+                output=output,
+                failure=failure,
+                now=time.time(),
+                outcome=outcome,
+                error_detail=error_detail,
+            )
         )
-        outcome: Outcome = outcome_of(output, failure)
+        result: Outcome = outcome_of(output, failure)
         for waiter in self.attachers.pop(inv_id, []):
             if not waiter.done():
-                waiter.set_result(outcome)
+                waiter.set_result(result)
         for parent in parents:
             self.notify(parent.parent_id, parent.index, (parent.status, parent.failure or parent.value))
         if exclusive and key is not None:
             self.dequeue(inv_id, service, key)
 
-    async def _complete_unstarted(self, inv_id: str, error: TerminalError) -> None:
+    async def _complete_unstarted(self, inv_id: str, error: TerminalError, outcome: str) -> None:
         row = self.store.read_one("SELECT service, obj_key, exclusive FROM invocations WHERE id=?", (inv_id,))
         if row is not None:
             failure = json.dumps(terminal_error_to_json(error))
             await self._complete(
-                inv_id, None, failure, row["service"], row["obj_key"], bool(row["exclusive"])
+                inv_id,
+                None,
+                failure,
+                row["service"],
+                row["obj_key"],
+                bool(row["exclusive"]),
+                outcome=outcome,
             )
 
     async def kill(self, inv_id: str) -> None:
@@ -347,7 +396,8 @@ class Runtime:
                 (inv_id, r.CALL, r.ENTRY_PENDING),
             )
         ]
-        await self._complete_unstarted(inv_id, InvocationCancelledError(KILLED_MESSAGE))
+        log.info("invocation %s killed", inv_id)
+        await self._complete_unstarted(inv_id, InvocationCancelledError(KILLED_MESSAGE), r.KILLED)
         for child in children:
             with contextlib.suppress(NotFoundError):
                 await self.kill(child)
@@ -360,10 +410,20 @@ class Runtime:
         attempts = inv.attempts + 1
         message = f"{type(error).__name__}: {error}"
         if attempts >= self.retry_policy.max_attempts:
-            await self.pause(runner, f"gave up after {attempts} attempts; last error: {message}", attempts)
+            reason = f"gave up after {attempts} attempts; last error: {message}"
+            await self.pause(runner, reason, attempts, error)
             return
-        wake_at = time.time() + self.retry_policy.delay_after(attempts)
-        log.info("invocation %s failed (attempt %d), retrying: %s", inv.id, attempts, message)
+        delay = self.retry_policy.delay_after(attempts)
+        wake_at = time.time() + delay
+        log.warning(
+            "invocation %s failed (attempt %d of %d), retrying in %.1fs: %s",
+            inv.id,
+            attempts,
+            self.retry_policy.max_attempts,
+            delay,
+            message,
+            exc_info=error,
+        )
         try:
             await self.store.write(
                 partial(
@@ -374,6 +434,7 @@ class Runtime:
                     wake_at=wake_at,
                     last_error=message,
                     attempts=attempts,
+                    error_detail=r.error_detail_text(error),
                 )
             )
         except StoreWriteError as write_error:
@@ -384,9 +445,31 @@ class Runtime:
                 del self.runners[inv.id]
         self.set_timer(("inv", inv.id), wake_at, partial(self.resume, inv.id, (r.BACKING_OFF,)))
 
-    async def pause(self, runner: InvocationRunner, reason: str, attempts: int | None = None) -> None:
+    async def pause(
+        self,
+        runner: InvocationRunner,
+        reason: str,
+        attempts: int | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Pause an invocation for an operator, keeping ``error`` with its traceback, and answer its
+        external callers (calling invocations keep waiting: a resume may still complete it)."""
         inv = runner.inv
-        log.warning("invocation %s paused: %s", inv.id, reason)
+        detail = None
+        if error is not None:
+            if isinstance(error, EngineControl) and runner.abort_error is not None:
+                # The handler stopped at the mismatch: its traceback shows the call that differs.
+                mismatch = runner.abort_error
+                detail = r.error_detail_text(mismatch.with_traceback(error.__traceback__))
+            else:
+                detail = r.error_detail_text(error)
+        log.warning(
+            "invocation %s paused: %s; resume it with `agentdur resume %s`",
+            inv.id,
+            reason,
+            inv.id,
+            exc_info=error,
+        )
         try:
             await self.store.write(
                 partial(
@@ -396,6 +479,7 @@ class Runtime:
                     now=time.time(),
                     last_error=reason,
                     attempts=attempts,
+                    error_detail=detail,
                 )
             )
         except StoreWriteError as error:
@@ -404,6 +488,23 @@ class Runtime:
         finally:
             if self.runners.get(inv.id) is runner:
                 del self.runners[inv.id]
+        self.answer_paused(inv.id, reason)
+
+    def answer_paused(self, inv_id: str, reason: str) -> None:
+        """Tell the external callers waiting for ``inv_id`` that it paused, instead of waiting forever."""
+        for waiter in self.attachers.pop(inv_id, []):
+            if not waiter.done():
+                waiter.set_exception(InvocationPausedError(inv_id, reason))
+
+    def running_steps(self, inv_id: str) -> list[r.JournalEntry]:
+        """The ``run`` steps of ``inv_id`` executing now in memory, not journaled yet."""
+        runner = self.runners.get(inv_id)
+        if runner is None:
+            return []
+        return [
+            r.running_entry(idx, r.RUN, name, started)
+            for idx, (name, started) in sorted(runner.running_steps.items())
+        ]
 
     def store_failed(self, runner: InvocationRunner, error: BaseException) -> None:
         """A write of ``runner``'s invocation failed: stop it, pause it once the store can write."""
@@ -468,7 +569,7 @@ class Runtime:
             return
         if status in (r.PENDING, r.SCHEDULED):  # never started: it ends cancelled right away
             self.cancel_timer(("inv", inv_id))
-            await self._complete_unstarted(inv_id, InvocationCancelledError())
+            await self._complete_unstarted(inv_id, InvocationCancelledError(), r.CANCELLED)
         else:
             runner = self.runners.get(inv_id)
             if runner is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from .._exceptions import StoreWriteError
+from ._records import KILLED_MESSAGE
 
 R = TypeVar("R")
 Synchronous = Literal["FULL", "NORMAL"]
@@ -49,7 +50,9 @@ CREATE TABLE IF NOT EXISTS invocations (
     input TEXT,
     output TEXT,
     failure TEXT,
+    outcome TEXT,
     last_error TEXT,
+    error_detail TEXT,
     idempotency_key TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     wake_at REAL,
@@ -76,6 +79,7 @@ CREATE TABLE IF NOT EXISTS journal (
     target TEXT,
     wake_at REAL,
     created_at REAL NOT NULL,
+    started_at REAL,
     completed_at REAL,
     task TEXT NOT NULL DEFAULT '',
     seq INTEGER,
@@ -104,15 +108,35 @@ ADDED_COLUMNS = [
     ("invocations", "cancel_task", "TEXT NOT NULL DEFAULT ''"),
     ("journal", "task", "TEXT NOT NULL DEFAULT ''"),
     ("journal", "seq", "INTEGER"),
+    ("invocations", "outcome", "TEXT"),
+    ("invocations", "error_detail", "TEXT"),
+    ("journal", "started_at", "REAL"),
 ]
 
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring a file written by an earlier version up to the current schema (idempotent)."""
+    had_outcome = "outcome" in {row[1] for row in conn.execute("PRAGMA table_info(invocations)")}
     for table, column, definition in ADDED_COLUMNS:
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    if not had_outcome:
+        _derive_outcomes(conn)
+
+
+def _derive_outcomes(conn: sqlite3.Connection) -> None:
+    """The outcome of invocations completed before it was stored, from their output and failure."""
+    conn.execute(
+        "UPDATE invocations SET outcome = CASE"
+        " WHEN failure IS NULL THEN 'succeeded'"
+        " WHEN json_extract(failure, '$.cancelled') AND json_extract(failure, '$.message') = ?"
+        " THEN 'killed'"
+        " WHEN json_extract(failure, '$.cancelled') THEN 'cancelled'"
+        " ELSE 'failed' END"
+        " WHERE status = 'completed'",
+        (KILLED_MESSAGE,),
+    )
 
 
 # A queued write: the operation, the future to resolve after commit (None: nobody waits), whether

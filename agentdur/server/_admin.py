@@ -21,6 +21,7 @@ from ._openapi import handler_schema, openapi_document
 from ._state import ServerState
 
 STATUSES: tuple[str, ...] = get_args(InvocationInfo.model_fields["status"].annotation)
+OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "cancelled", "killed")
 VERBS = ("cancel", "kill", "purge", "resume")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -85,21 +86,31 @@ class Admin:
 
     async def invocations(self, request: Request) -> Response:
         query = request.query_params
-        unknown = sorted(set(query) - {"status", "service", "key", "limit"})
+        unknown = sorted(set(query) - {"status", "outcome", "service", "key", "limit"})
         if unknown:
             raise InvalidInputError(
-                f"unknown query parameter {unknown[0]!r}: use status, service, key, limit"
+                f"unknown query parameter {unknown[0]!r}: use status, outcome, service, key, limit"
             )
-        status = query.get("status")
-        if status is not None and status not in STATUSES:
-            raise InvalidInputError(f"status: must be one of {', '.join(STATUSES)}, not {status!r}")
+        status, outcome = query.get("status"), query.get("outcome")
+        if status is not None and status not in STATUSES + OUTCOMES:
+            raise InvalidInputError(
+                f"status: must be one of {', '.join(STATUSES + OUTCOMES)}, not {status!r}"
+            )
+        if outcome is not None and outcome not in OUTCOMES:
+            raise InvalidInputError(f"outcome: must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        if status in OUTCOMES and outcome is not None and outcome != status:
+            raise InvalidInputError(f"status: {status!r} is an outcome and contradicts outcome={outcome!r}")
         limit_text = query.get("limit", str(DEFAULT_LIMIT))
         if not limit_text.isdigit() or not 0 < int(limit_text) <= MAX_LIMIT:
             raise InvalidInputError(
                 f"limit: must be a whole number from 1 to {MAX_LIMIT}, not {limit_text!r}"
             )
         found = await self.state.engine.invocations(
-            status=status, service=query.get("service"), key=query.get("key"), limit=int(limit_text)
+            status=status,
+            outcome=outcome,
+            service=query.get("service"),
+            key=query.get("key"),
+            limit=int(limit_text),
         )
         return JSONResponse(
             {"invocations": [info.model_dump(mode="json", exclude={"journal"}) for info in found]}

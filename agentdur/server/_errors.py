@@ -11,7 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .._exceptions import HTTP_INTERNAL_ERROR, StoreWriteError, TerminalError, UserError
+from .._exceptions import (
+    HTTP_INTERNAL_ERROR,
+    InvocationPausedError,
+    StoreWriteError,
+    TerminalError,
+    UserError,
+)
 
 log = logging.getLogger("agentdur.server")
 
@@ -36,6 +42,18 @@ def terminal_error_response(error: TerminalError, headers: Mapping[str, str] | N
     """A handler's or the engine's terminal failure: its code becomes the HTTP status when it is one."""
     status = error.status_code if 400 <= error.status_code <= 599 else HTTP_INTERNAL_ERROR
     return JSONResponse(error.to_json(), status_code=status, headers=headers)
+
+
+def paused_response(error: InvocationPausedError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """A caller's answer when the invocation it waits for paused: 500, naming it and how to resume."""
+    body = {
+        "message": str(error),
+        "code": HTTP_INTERNAL_ERROR,
+        "invocationId": error.invocation_id,
+        "status": "paused",
+        "reason": error.reason,
+    }
+    return JSONResponse(body, status_code=HTTP_INTERNAL_ERROR, headers=headers)
 
 
 def method_not_allowed(method: str, allowed: tuple[str, ...]) -> HTTPException:

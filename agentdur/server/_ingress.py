@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .._exceptions import InvalidInputError, StoreWriteError, TerminalError, UserError
+from .._exceptions import InvalidInputError, InvocationPausedError, StoreWriteError, TerminalError, UserError
 from ._body import check_json, read_body, read_text, require_json, require_text
 from ._durations import parse_delay
 from ._errors import (
@@ -32,6 +32,7 @@ from ._errors import (
     error_response,
     health_response,
     method_not_allowed,
+    paused_response,
     terminal_error_response,
 )
 from ._routes import Target, no_route, path_segments, resolve_idempotent_path, resolve_invocation_path
@@ -94,7 +95,8 @@ class Ingress:
             raise HTTPException(HTTP_SERVICE_UNAVAILABLE, SHUTTING_DOWN)
 
     async def outcome_response(self, inv_id: str, attach: Callable[[str], Awaitable[Any]]) -> Response:
-        """The outcome of ``attach(inv_id)``: the JSON result, the failure with its code, or a 503 at shutdown."""
+        """The outcome of ``attach(inv_id)``: the JSON result, the failure with its code, a 500 naming the
+        invocation when it paused, or a 503 at shutdown."""
         headers = {INVOCATION_ID_HEADER: inv_id}
         try:
             result = await attach(inv_id)
@@ -102,6 +104,8 @@ class Ingress:
             return terminal_error_response(error, headers)
         except StoreWriteError as error:  # the invocation was stopped: its journal could not be written
             return error_response(HTTP_SERVICE_UNAVAILABLE, str(error), headers)
+        except InvocationPausedError as error:
+            return paused_response(error, headers)
         except asyncio.CancelledError:
             # The engine cancels attached waiters when it closes; a cancellation of this request's
             # own task (a server forced to stop) must still propagate.

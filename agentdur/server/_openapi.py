@@ -14,7 +14,13 @@ OPENAPI_VERSION = "3.1.0"
 COMPONENTS_REF = "#/components/schemas/{model}"
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"message": {"type": "string"}, "code": {"type": "integer"}},
+    "properties": {
+        "message": {"type": "string"},
+        "code": {"type": "integer"},
+        "invocationId": {"type": "string", "description": "set when the invocation paused"},
+        "status": {"type": "string", "enum": ["paused"], "description": "set when the invocation paused"},
+        "reason": {"type": "string", "description": "why the invocation paused"},
+    },
     "required": ["message", "code"],
 }
 SEND_SCHEMA: dict[str, Any] = {
@@ -153,7 +159,11 @@ def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, s
                 "description": "malformed or invalid input (the message names the field)",
                 "content": error,
             },
-            "default": {"description": "a terminal failure, with its code", "content": error},
+            "default": {
+                "description": "a terminal failure, with its code; or (500, status 'paused') the invocation"
+                " paused after its retries or at a journal mismatch: resume it, then attach again",
+                "content": error,
+            },
         },
     }
     doc = inspect.getdoc(spec.fn)

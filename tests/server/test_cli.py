@@ -77,10 +77,10 @@ def test_invocations_and_journal(server: Server) -> None:
     first = httpx.post(f"{server.ingress}/Counter/{key}/add", json=5).headers["x-restate-id"]
     second = httpx.post(f"{server.ingress}/Counter/{key}/add", json=6).headers["x-restate-id"]
     table = columns(ok("invocations", "--service", "Counter", "--key", key, server=server))
-    assert table[0] == ["ID", "TARGET", "STATUS", "ATTEMPTS", "CREATED"]
-    assert [row[:3] for row in table[1:]] == [
-        [second, f"Counter/{key}/add", "completed"],
-        [first, f"Counter/{key}/add", "completed"],
+    assert table[0] == ["ID", "TARGET", "STATUS", "OUTCOME", "ATTEMPTS", "CREATED", "ERROR"]
+    assert [row[:4] for row in table[1:]] == [
+        [second, f"Counter/{key}/add", "completed", "succeeded"],
+        [first, f"Counter/{key}/add", "completed", "succeeded"],
     ]
     listed = as_json("invocations", "--key", key, "--status", "completed", "--limit", "1", server=server)
     assert [i["id"] for i in listed["invocations"]] == [second]
@@ -88,8 +88,10 @@ def test_invocations_and_journal(server: Server) -> None:
     journal = ok("journal", second, server=server)
     facts, entries = journal.split("\n\n")
     assert "status      completed" in facts and "result      11" in facts and "input       6" in facts
-    assert columns(entries)[0] == ["INDEX", "KIND", "NAME", "STATUS", "VALUE"]
+    assert "outcome     succeeded" in facts
+    assert columns(entries)[0] == ["INDEX", "KIND", "NAME", "STATUS", "STARTED", "DURATION", "VALUE"]
     assert columns(entries)[1][:2] == ["0", "get_state"]
+    assert columns(entries)[1][5].endswith("ms")
     detail = as_json("journal", second, server=server)
     assert detail["id"] == second and [e["kind"] for e in detail["journal"]] == ["get_state", "set_state"]
 
