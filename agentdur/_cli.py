@@ -210,9 +210,9 @@ def cmd_invocation(args: argparse.Namespace, out: TextIO) -> int:
     _print_facts(out, info)
     error = info.get("error")
     if error and (info["status"] != "completed" or info.get("outcome") != "succeeded"):
-        out.write(f"\n{error['type']}: {error['message']}\n")
-        if error.get("traceback"):
-            out.write(error["traceback"].rstrip("\n") + "\n")
+        out.write(
+            "\n" + (error.get("traceback") or f"{error['type']}: {error['message']}").rstrip("\n") + "\n"
+        )
     if info["status"] == "paused":
         out.write(f"\nfix the cause, then: agentdur resume {info['id']}\n")
     out.write("\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,6 +127,25 @@ async def step(ctx: agentdur.Context, work: Work) -> int:
 async def flaky(ctx: agentdur.Context, work: Work) -> str:
     """Fails (retryably) until the marker file exists."""
     return await ctx.run_typed("check marker", require_marker, agentdur.RunOptions(), work.marker)
+
+
+@effects.handler()
+async def gated(ctx: agentdur.Context, work: Work) -> str:
+    """One step that runs until the file ``<marker>.go`` exists."""
+
+    def wait_for_go() -> str:  # a blocking step body: it runs in a worker thread
+        while not os.path.exists(work.marker + ".go"):
+            time.sleep(0.02)
+        return "went"
+
+    return await ctx.run_typed("wait for go", wait_for_go)
+
+
+@effects.handler()
+async def broken(ctx: agentdur.Context, work: Work) -> str:
+    """A handler bug on every attempt: a plain KeyError, never a TerminalError."""
+    settings = {"region": work.marker}
+    return settings["model"]
 
 
 def require_marker(path: str) -> str:
