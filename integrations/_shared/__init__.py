@@ -11,6 +11,8 @@
 
 from ._model_step import (
     DEFAULT_MODEL_OPTIONS,
+    credentials_error,
+    is_credentials_error,
     is_terminal_model_error,
     journaled_model_call,
     model_call_with_retries,
@@ -31,7 +33,9 @@ __all__ = [
     "ToolTurn",
     "ToolTurns",
     "call_with_retries",
+    "credentials_error",
     "current_tool_turns",
+    "is_credentials_error",
     "is_terminal_model_error",
     "journaled_model_call",
     "journaled_tool_call",

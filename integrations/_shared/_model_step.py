@@ -4,6 +4,10 @@ The first execution calls the model (retrying transient failures inside the step
 response as JSON; a replay rebuilds the response from the journal without a request. Errors that a
 retry cannot fix (authentication, permission, bad request, not found) fail the step terminally at
 once; exhausted retries fail it terminally too, so a broken call is never retried forever.
+
+Missing or refused credentials are terminal at once wherever they show: a 401/403 answer, an SDK's
+``AuthenticationError``/``PermissionDeniedError``, or an SDK refusing to build a client without an
+API key (before any request is sent).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from ._retry import RetriesExhausted, call_with_retries, retry_after_seconds
 __all__ = [
     "DEFAULT_MODEL_OPTIONS",
     "TERMINAL_STATUSES",
+    "credentials_error",
+    "is_credentials_error",
     "is_terminal_model_error",
     "journaled_model_call",
     "retry_after_seconds",
@@ -36,6 +42,18 @@ DEFAULT_MODEL_OPTIONS: RunOptions[Any] = RunOptions(
 )
 # HTTP statuses a retry cannot fix. 408 (timeout), 409, 429 and 5xx are retried.
 TERMINAL_STATUSES = frozenset({400, 401, 402, 403, 404, 405, 413, 415, 422})
+HTTP_UNAUTHORIZED = 401
+CREDENTIAL_STATUSES = frozenset({401, 403})
+# The SDKs' exception classes for refused credentials (openai, litellm and their subclasses).
+CREDENTIAL_ERROR_NAMES = frozenset({"AuthenticationError", "PermissionDeniedError"})
+# How SDKs word a missing key before any request (openai's client, litellm wrapping it in a 500).
+MISSING_KEY_PHRASES = (
+    "api_key client option must be set",
+    "missing credentials",
+    "no api key",
+    "api key not found",
+    "api_key is not set",
+)
 
 
 def status_of(error: BaseException) -> int | None:
@@ -49,9 +67,31 @@ def status_of(error: BaseException) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def is_credentials_error(error: BaseException) -> bool:
+    """True when the provider's credentials are missing or refused: no retry can fix that."""
+    if isinstance(error, TerminalError):
+        return False
+    if status_of(error) in CREDENTIAL_STATUSES:
+        return True
+    if {cls.__name__ for cls in type(error).__mro__} & CREDENTIAL_ERROR_NAMES:
+        return True
+    text = str(error).lower()
+    return any(phrase in text for phrase in MISSING_KEY_PHRASES)
+
+
+def credentials_error(name: str, error: BaseException) -> TerminalError:
+    """The TerminalError (401 unless the provider said 403) for a model call whose credentials failed."""
+    status = status_of(error)
+    return TerminalError(
+        f"model call {name!r} failed: the provider's credentials are missing or refused "
+        f"(set its API key): {type(error).__name__}: {error}",
+        status if status in CREDENTIAL_STATUSES else HTTP_UNAUTHORIZED,
+    )
+
+
 def is_terminal_model_error(error: BaseException) -> bool:
     """True for errors a retry cannot fix: the request itself, or the credentials, are wrong."""
-    if isinstance(error, TerminalError):
+    if isinstance(error, TerminalError) or is_credentials_error(error):
         return True
     status = status_of(error)
     return status is not None and status in TERMINAL_STATUSES
@@ -107,6 +147,8 @@ async def model_call_with_retries(name: str, call: Callable[[], Awaitable[R]], o
             status_of(error),
         ) from error
     except Exception as error:  # terminal by status
+        if is_credentials_error(error):
+            raise credentials_error(name, error) from error
         raise TerminalError(
             f"model call {name!r} failed: {type(error).__name__}: {error}", status_of(error)
         ) from error

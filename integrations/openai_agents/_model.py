@@ -32,7 +32,7 @@ from pydantic import TypeAdapter
 
 from agentdur import RunOptions
 
-from .._shared import current_tool_turns, journaled_model_call
+from .._shared import credentials_error, current_tool_turns, is_credentials_error, journaled_model_call
 from ._tools import DurableInvoker
 
 __all__ = ["DurableModel", "DurableModelProvider", "response_from_json", "response_to_json"]
@@ -255,7 +255,18 @@ class DurableModelProvider(ModelProvider):
         self.run_options = run_options
 
     def get_model(self, model_name: str | None) -> Model:
-        model = self.provider.get_model(model_name)
+        """The provider's model for ``model_name``, journaled.
+
+        Raises:
+            TerminalError: the provider cannot build the model without credentials (no API key):
+                no retry can fix that, so the invocation fails at once instead of being retried.
+        """
+        try:
+            model = self.provider.get_model(model_name)
+        except Exception as error:
+            if is_credentials_error(error):
+                raise credentials_error(f"LLM call: {model_name or 'default model'}", error) from error
+            raise
         if isinstance(model, DurableModel):
             return model
         return DurableModel(model, name=model_name, run_options=self.run_options)

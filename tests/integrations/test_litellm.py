@@ -79,6 +79,14 @@ async def resilient(ctx: agentdur.Context) -> str:
 
 
 @svc.handler()
+async def without_key(ctx: agentdur.Context) -> str:
+    response = await acompletion(
+        model="openai/gpt-4o", messages=[{"role": "user", "content": "hi"}], api_base=base_url["url"]
+    )
+    return str(response.choices[0].message.content)
+
+
+@svc.handler()
 async def sync_in_thread(ctx: agentdur.Context) -> str:
     import asyncio
 
@@ -162,6 +170,20 @@ async def test_rate_limit_then_success_and_auth_error_is_terminal(
         model_server.faults.fail_next(3, status=503)
         with pytest.raises(agentdur.TerminalError, match="after 3 attempt"):
             await engine.call("Llm", "resilient")
+
+
+async def test_a_missing_api_key_fails_at_once_without_a_retry(
+    tmp_path: Path, model_server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    async with agentdur.Engine(APP, path=tmp_path / "k.db") as engine:
+        inv = await engine.send("Llm", "without_key")
+        with pytest.raises(agentdur.TerminalError, match="credentials are missing or refused") as caught:
+            await engine.attach(inv)
+        info = await engine.invocation(inv)
+    assert caught.value.status_code == 401 and "attempt" not in caught.value.message  # not retried
+    assert (info.outcome, info.attempts) == ("failed", 0)  # nor retried by the engine
+    assert model_server.count() == 0
 
 
 async def test_sync_completion_in_a_worker_thread_and_refused_on_the_loop(tmp_path: Path) -> None:

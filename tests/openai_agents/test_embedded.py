@@ -193,6 +193,13 @@ async def plain(ctx: agentdur.Context, message: str) -> str:
 
 
 @svc.handler()
+async def default_model(ctx: agentdur.Context, message: str) -> str:
+    """The SDK's default provider builds its client from the environment's API key."""
+    agent = agents.Agent(name="Default", instructions="Answer.", model="gpt-4o")
+    return str((await DurableRunner.run(agent, message)).final_output)
+
+
+@svc.handler()
 async def session_in_a_service(ctx: agentdur.Context) -> str:
     DurableSession()
     return "unreachable"
@@ -328,6 +335,24 @@ async def test_model_retries_honour_retry_after_and_stop_on_auth_errors(
         model_server.faults.fail_next(3, status=503)
         with pytest.raises(agentdur.TerminalError, match="after 3 attempt"):
             await engine.call("Agents", "plain", "hello")
+
+
+async def test_a_missing_api_key_fails_at_once_without_a_retry(
+    tmp_path: Path, model_server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents.models import _openai_shared
+
+    monkeypatch.setattr(_openai_shared, "_default_openai_client", None)
+    monkeypatch.setattr(_openai_shared, "_default_openai_key", None)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    async with agentdur.Engine(APP, path=tmp_path / "k.db") as engine:
+        inv = await engine.send("Agents", "default_model", "hello")
+        with pytest.raises(agentdur.TerminalError, match="credentials are missing or refused") as caught:
+            await engine.attach(inv)
+        info = await engine.invocation(inv)
+    assert caught.value.status_code == 401 and "OpenAIError" in caught.value.message
+    assert (info.outcome, info.attempts) == ("failed", 0)  # the engine did not retry it either
+    assert model_server.count() == 0
 
 
 async def test_misuse_is_reported_clearly(tmp_path: Path) -> None:
