@@ -4,6 +4,8 @@
   (shared object handlers also answer ``GET``); a terminal failure answers with its code.
 - ``.../send`` (``?delay=10s``): 202 ``{"invocationId": ..., "status": "Accepted"}``.
 - ``GET /restate/invocation/{id}/attach|output`` and the idempotency-key forms of both.
+- A caller whose invocation pauses gets 500 ``{"status": "paused", "invocationId": ...}`` with the
+  reason and how to resume, instead of waiting forever.
 - ``POST /restate/awakeables/{id}/resolve`` (JSON body) and ``/reject`` (text body).
 """
 

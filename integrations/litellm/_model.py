@@ -43,7 +43,7 @@ async def acompletion(
         name: the step's name in the journal (default ``"LLM call: <model>"``).
         run_options: retries of the call: ``max_attempts`` (default 5), the backoff intervals, and
             ``max_duration``. A ``retry-after`` from the provider is honoured; an authentication or
-            bad-request error fails the step terminally at once.
+            bad-request error, or a missing API key, fails the step terminally at once.
 
     With ``stream=True`` the stream is consumed inside the step and the whole response is journaled
     and returned (a ``ModelResponse``, not a stream): replaying a stream chunk by chunk would add
