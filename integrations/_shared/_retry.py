@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 from agentdur import RunOptions, TerminalError
 
 R = TypeVar("R")
+
+log = logging.getLogger("agentdur.integrations")
 
 # The longest retry-after we honour inside one step; longer waits fail the attempt instead.
 MAX_RETRY_AFTER = 120.0
@@ -94,4 +97,12 @@ async def call_with_retries(
             out_of_time = deadline is not None and time.monotonic() + delay > deadline
             if attempt >= max_attempts or out_of_time:
                 raise RetriesExhausted(attempt, error) from error
+            log.info(
+                "attempt %d of %d failed, retrying in %.1fs: %s: %s",
+                attempt,
+                max_attempts,
+                delay,
+                type(error).__name__,
+                error,
+            )
             await asyncio.sleep(delay)

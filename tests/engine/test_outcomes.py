@@ -214,3 +214,34 @@ def test_an_older_file_gets_the_outcome_derived(tmp_path: Path) -> None:
         }
         assert "started_at" in {row["name"] for row in store.read("PRAGMA table_info(journal)")}
         store._reader.close()
+
+
+def versioned_app(first_step: str) -> agentdur.App:
+    """The same handler before and after a code change that renamed its first step."""
+    service = agentdur.Service("Versioned")
+
+    @service.handler()
+    async def run(ctx: agentdur.Context) -> str:
+        await ctx.run_typed(first_step, lambda: "x")
+        _, gate = ctx.awakeable(type_hint=str)
+        return await gate
+
+    return agentdur.App([service])
+
+
+async def test_a_journal_mismatch_answers_the_caller_and_keeps_where_it_happened(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    async with agentdur.Engine(versioned_app("fetch"), path=db) as engine:
+        inv = await engine.send("Versioned", "run")
+
+        async def journaled() -> bool:
+            return len((await engine.invocation(inv)).journal) == 2
+
+        await wait_until(journaled, what="the step and the awakeable journaled")
+    async with agentdur.Engine(versioned_app("download"), path=db) as engine:
+        with pytest.raises(agentdur.InvocationPausedError, match="journal mismatch at index 0"):
+            await engine.attach(inv)
+        info = await engine.invocation(inv)
+    assert info.status == "paused" and info.error is not None
+    assert info.error.type == "JournalMismatchError" and "'download'" in info.error.message
+    assert info.error.traceback is not None and "in run" in info.error.traceback
