@@ -92,9 +92,16 @@ async def on_store_write_error(request: Request, exc: Exception) -> Response:
     return error_response(HTTP_SERVICE_UNAVAILABLE, str(exc))
 
 
+async def on_paused(request: Request, exc: Exception) -> Response:
+    """An invocation a request waited for paused (wherever the wait happened)."""
+    assert isinstance(exc, InvocationPausedError)
+    return paused_response(exc)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: on_http_exception,
     TerminalError: on_terminal_error,
+    InvocationPausedError: on_paused,
     UserError: on_user_error,
     StoreWriteError: on_store_write_error,
 }
