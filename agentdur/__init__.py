@@ -17,6 +17,7 @@ from ._context import (
 )
 from ._exceptions import (
     AgentdurError,
+    AwakeableValueError,
     ConflictError,
     DatabaseLockedError,
     EngineControl,
@@ -40,6 +41,7 @@ __all__ = [
     "AgentdurError",
     "App",
     "AsyncClient",
+    "AwakeableValueError",
     "Client",
     "ConflictError",
     "Context",

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .._schema import example_of
+
 # Invocation statuses (the names of Restate's, where the concept is the same).
 SCHEDULED = "scheduled"  # a delayed send waiting for its time
 PENDING = "pending"  # queued behind another exclusive handler of the same object key
@@ -132,10 +134,15 @@ class PendingAwakeable(BaseModel):
     index: int
     description: str
     created_at: datetime
+    value_schema: dict[str, Any] | None = None
+    """The JSON schema a resolution must match; ``None``: any JSON value."""
+    example: Any = None
+    """A value that matches ``value_schema``, e.g. ``{"approved": true, ...}`` for a Decision."""
 
 
 def pending_awakeable_of(row: sqlite3.Row) -> PendingAwakeable:
     """The public view of a pending awakeable row joined with its invocation."""
+    schema = None if row["value_schema"] is None else json.loads(row["value_schema"])
     return PendingAwakeable(
         id=row["target"],
         invocation_id=row["invocation_id"],
@@ -145,6 +152,8 @@ def pending_awakeable_of(row: sqlite3.Row) -> PendingAwakeable:
         index=row["idx"],
         description=row["name"],
         created_at=timestamp(row["created_at"]) or datetime.now(UTC),
+        value_schema=schema,
+        example=None if schema is None else example_of(schema),
     )
 
 

@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS journal (
     completed_at REAL,
     task TEXT NOT NULL DEFAULT '',
     seq INTEGER,
+    value_schema TEXT,
     PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS journal_target ON journal (target) WHERE target IS NOT NULL;
@@ -104,6 +105,7 @@ ADDED_COLUMNS = [
     ("invocations", "cancel_task", "TEXT NOT NULL DEFAULT ''"),
     ("journal", "task", "TEXT NOT NULL DEFAULT ''"),
     ("journal", "seq", "INTEGER"),
+    ("journal", "value_schema", "TEXT"),  # the JSON schema a pending awakeable's value must match
 ]
 
 
