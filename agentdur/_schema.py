@@ -51,6 +51,7 @@ FORMAT_EXAMPLES = {
     "email": "someone@example.com",
 }
 MAX_EXAMPLE_DEPTH = 4
+MAX_PROBLEMS = 10  # a message names this many fields at most
 
 _SCHEMAS: dict[Any, str | None] = {}
 
@@ -94,7 +95,10 @@ def problems_of(error: ValidationError) -> list[Problem]:
 
 def describe(found: list[Problem]) -> str:
     """``approved: Field required; by: Input should be a valid string`` (the root is ``value``)."""
-    return "; ".join(f"{'.'.join(str(part) for part in loc) or 'value'}: {msg}" for loc, msg in found)
+    text = "; ".join(
+        f"{'.'.join(str(part) for part in loc) or 'value'}: {msg}" for loc, msg in found[:MAX_PROBLEMS]
+    )
+    return text + (f"; and {len(found) - MAX_PROBLEMS} more" if len(found) > MAX_PROBLEMS else "")
 
 
 def mismatch_error(awakeable_id: str, found: list[Problem], schema: Schema | None) -> AwakeableValueError:

@@ -124,7 +124,12 @@ class InvocationInfo(BaseModel):
 
 
 class PendingAwakeable(BaseModel):
-    """An awakeable nobody resolved yet: an entry of the approvals inbox."""
+    """An awakeable nobody resolved yet: an entry of the approvals inbox.
+
+    Attributes:
+        value_schema: the JSON schema a resolution must match (``None``: any JSON value).
+        example: a value that matches it, e.g. ``{"approved": true, ...}`` for a ``Decision``.
+    """
 
     id: str
     invocation_id: str
@@ -135,9 +140,7 @@ class PendingAwakeable(BaseModel):
     description: str
     created_at: datetime
     value_schema: dict[str, Any] | None = None
-    """The JSON schema a resolution must match; ``None``: any JSON value."""
     example: Any = None
-    """A value that matches ``value_schema``, e.g. ``{"approved": true, ...}`` for a Decision."""
 
 
 def pending_awakeable_of(row: sqlite3.Row) -> PendingAwakeable:

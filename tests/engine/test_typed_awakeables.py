@@ -16,6 +16,7 @@ from agentdur.patterns.approval import Decision, request_approval
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import agentdur
+from agentdur import _schema as agentdur_schema
 from agentdur._schema import example_of, problems
 
 from .helpers import wait_status, wait_until
@@ -189,3 +190,10 @@ def test_the_schema_check_agrees_with_pydantic(tp: Any) -> None:
         found = problems(schema, value)
         assert accepted == (not found), f"{tp} {value!r}: pydantic {accepted}, schema check {found}"
     assert adapter.validate_python(example_of(schema)) is not None or tp is type(None)
+
+
+def test_a_long_list_of_problems_is_cut_short() -> None:
+    schema = TypeAdapter(list[int]).json_schema()
+    message = agentdur_schema.describe(problems(schema, ["x"] * 25))
+    assert message.startswith("0: Input should be a valid integer; 1: ")
+    assert message.count("Input should be") == 10 and message.endswith("; and 15 more")
