@@ -7,10 +7,11 @@ the field that failed instead of being delivered to a handler that cannot read i
 
 The check covers what pydantic emits for JSON values: booleans, numbers, strings, null, enums and
 literals, objects with required fields, arrays and tuples, unions and optionals, ``$ref`` into
-``$defs``. It follows pydantic's lax JSON rules (``"yes"`` is a boolean, ``2.0`` an integer) so that
-it does not refuse a value the type accepts; keywords it does not know (formats, patterns, bounds)
-accept anything, and the handler's own validation stays the last word. One known gap: a model that
-accepts fields by name as well as by alias is checked by alias only.
+``$defs``, numeric bounds and lengths. It follows pydantic's lax JSON rules (``"yes"`` is a boolean,
+``2.0`` an integer) so that it does not refuse a value the type accepts. Keywords it does not know
+(formats, patterns, ``multipleOf``) and custom validators accept anything: the handler's own type
+stays the last word (see :func:`value_check`). One known gap: a model that accepts fields by name
+as well as by alias is checked by alias only.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ FORMAT_EXAMPLES = {
     "uuid": "00000000-0000-4000-8000-000000000000",
     "email": "someone@example.com",
 }
+BOUNDS = (
+    ("minimum", "greater than or equal to"),
+    ("exclusiveMinimum", "greater than"),
+    ("maximum", "less than or equal to"),
+    ("exclusiveMaximum", "less than"),
+)
 MAX_EXAMPLE_DEPTH = 4
 MAX_PROBLEMS = 10  # a message names this many fields at most
 
@@ -158,6 +165,40 @@ def _check(raw: Any, value: Any, loc: Location, root: Schema) -> list[Problem]:
         found += _check_object(node, value, loc, root)
     elif isinstance(value, list):
         found += _check_array(node, value, loc, root)
+    elif isinstance(value, str) and node.get("type") == "string":
+        found += [(loc, message) for message in _length_problems(node, len(value), "String", "characters")]
+    elif (number := _as_number(value)) is not None and node.get("type") in ("integer", "number"):
+        found += [(loc, message) for message in _bound_problems(node, number)]
+    return found
+
+
+def _bound_problems(node: Schema, number: float) -> list[str]:
+    found = []
+    for key, words in BOUNDS:
+        limit = node.get(key)
+        if isinstance(limit, int | float) and not _within(key, number, limit):
+            found.append(f"Input should be {words} {limit}")
+    return found
+
+
+def _within(key: str, number: float, limit: float) -> bool:
+    match key:
+        case "minimum":
+            return number >= limit
+        case "exclusiveMinimum":
+            return number > limit
+        case "maximum":
+            return number <= limit
+    return number < limit  # exclusiveMaximum
+
+
+def _length_problems(node: Schema, length: int, what: str, unit: str) -> list[str]:
+    least, most = node.get("minLength", node.get("minItems")), node.get("maxLength", node.get("maxItems"))
+    found = []
+    if isinstance(least, int) and length < least:
+        found.append(f"{what} should have at least {least} {unit}")
+    if isinstance(most, int) and length > most:
+        found.append(f"{what} should have at most {most} {unit}")
     return found
 
 
@@ -199,11 +240,7 @@ def _check_array(node: Schema, value: list[Any], loc: Location, root: Schema) ->
     if isinstance(items, dict):
         for index in range(len(prefix), len(value)):
             found += _check(items, value[index], (*loc, index), root)
-    least, most = node.get("minItems"), node.get("maxItems")
-    if isinstance(least, int) and len(value) < least:
-        found.append((loc, f"List should have at least {least} items, not {len(value)}"))
-    if isinstance(most, int) and len(value) > most:
-        found.append((loc, f"List should have at most {most} items, not {len(value)}"))
+    found += [(loc, message) for message in _length_problems(node, len(value), "List", "items")]
     return found
 
 

@@ -9,11 +9,11 @@ import enum
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from agentdur.patterns.approval import Decision, request_approval
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 import agentdur
 from agentdur import _schema as agentdur_schema
@@ -52,6 +52,24 @@ async def anything(ctx: agentdur.Context, what: str) -> Any:
 @svc.handler()
 async def send_wrong(ctx: agentdur.Context, awakeable_id: str) -> None:
     ctx.resolve_awakeable(awakeable_id, "not a number")  # a handler's resolution is not checked
+
+
+class Refund(BaseModel):
+    amount: int
+
+    @field_validator("amount")
+    @classmethod
+    def even(cls, amount: int) -> int:  # a rule no JSON schema can carry
+        if amount % 2:
+            raise ValueError("amount must be even")
+        return amount
+
+
+@svc.handler()
+async def refund(ctx: agentdur.Context, what: str) -> int:
+    awakeable_id, decided = ctx.awakeable(type_hint=Refund, description=f"refund {what}")
+    published[what] = awakeable_id
+    return (await decided).amount
 
 
 APP = agentdur.App([svc])
@@ -131,6 +149,27 @@ async def test_a_wrong_value_from_a_handler_fails_the_await_terminally(tmp_path:
         assert info.status == "completed" and info.attempts == 0  # not retried into a pause
 
 
+async def test_in_memory_the_handlers_own_type_decides_including_custom_validators(tmp_path: Path) -> None:
+    async with agentdur.Engine(APP, path=tmp_path / "v.db", suspend_after=None) as engine:
+        waiting, waiting_id = await started(engine, "refund", "in memory")
+        with pytest.raises(agentdur.AwakeableValueError, match="amount: Value error, amount must be even"):
+            await engine.resolve_awakeable(waiting_id, {"amount": 3})
+        await engine.resolve_awakeable(waiting_id, {"amount": 4})
+        assert await engine.attach(waiting) == 4
+
+
+async def test_a_rule_the_schema_cannot_carry_fails_the_await_without_retries(tmp_path: Path) -> None:
+    async with agentdur.Engine(APP, path=tmp_path / "s.db", suspend_after=0.0) as engine:
+        # Suspended, only the recorded schema is there: it cannot know the custom rule, so the value
+        # goes through, and the handler fails at its await with the field named (no retry loop).
+        suspended, suspended_id = await started(engine, "refund", "suspended")
+        await wait_status(engine, suspended, "suspended")
+        await engine.resolve_awakeable(suspended_id, {"amount": 3})
+        with pytest.raises(agentdur.InvalidInputError, match="amount: Value error, amount must be even"):
+            await engine.attach(suspended)
+        assert (await engine.invocation(suspended)).attempts == 0
+
+
 async def test_an_older_file_gains_the_schema_column(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     async with agentdur.Engine(APP, path=path):
@@ -167,13 +206,16 @@ class Order(BaseModel):
 
 
 TYPES: list[Any] = [bool, int, float, str, type(None), Colour, Literal[1, "a"], list[int], Item, Order, Decision,
-                    int | None, dict[str, bool], tuple[int, str]]  # fmt: skip
+                    int | None, dict[str, bool], tuple[int, str], Annotated[int, Field(gt=0, le=1)],
+                    Annotated[float, Field(ge=1.5, lt=3)], Annotated[str, Field(min_length=1, max_length=3)],
+                    Annotated[list[Any], Field(min_length=1, max_length=1)]]  # fmt: skip
 VALUES: list[Any] = [
     None, True, False, 0, 1, 2, 1.0, 1.5, "", "yes", "off", "1", "2.0", "x", "red", "a", [], [1], [1, "a"],
     ["1", 2], [{"name": "n"}], {}, {"name": "n"}, {"name": "n", "qty": "2"}, {"name": 3}, {"approved": True},
     {"approved": "no", "by": None}, {"approved": 1, "comment": 5}, {"items": []}, {"items": [{"qty": 1}]},
     {"items": [], "colour": "green"}, {"items": [], "kind": "rush", "pair": [1, "x"], "tags": {"a": "1.5"}},
-    {"items": [], "pair": [1]}, {"items": [], "tags": {"a": "x"}}, {"a": True}, {"a": "maybe"},
+    {"items": [], "pair": [1]}, {"items": [], "tags": {"a": "x"}}, {"a": True}, {"a": "maybe"}, 3, -1, "2.5",
+    "abcd", "abc", [1, 2], [[]],
 ]  # fmt: skip
 
 
