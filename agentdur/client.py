@@ -9,9 +9,9 @@ real Restate server::
         client.resolve_awakeable(approval_id, True)
 
 A terminal failure raises the matching :class:`agentdur.TerminalError` subclass (400
-:class:`~agentdur.InvalidInputError`, or :class:`~agentdur.AwakeableValueError` when resolving, 404 :class:`~agentdur.NotFoundError`, 409
-:class:`~agentdur.ConflictError` or :class:`~agentdur.InvocationCancelledError`); transport
-failures raise ``httpx.HTTPError``.
+:class:`~agentdur.InvalidInputError`, or :class:`~agentdur.AwakeableValueError` when resolving;
+404 :class:`~agentdur.NotFoundError`; 409 :class:`~agentdur.ConflictError` or
+:class:`~agentdur.InvocationCancelledError`); transport failures raise ``httpx.HTTPError``.
 """
 
 from __future__ import annotations
