@@ -17,6 +17,7 @@ from ._context import (
 )
 from ._exceptions import (
     AgentdurError,
+    AwakeableValueError,
     ConflictError,
     DatabaseLockedError,
     EngineControl,
@@ -41,6 +42,7 @@ __all__ = [
     "AgentdurError",
     "App",
     "AsyncClient",
+    "AwakeableValueError",
     "Client",
     "ConflictError",
     "Context",

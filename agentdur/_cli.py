@@ -306,11 +306,27 @@ def cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
         out.write("no pending approvals\n")
         return 0
     rows = [
-        (a["id"], a["invocation_id"], target_of(a), a["index"], a["description"], when(a["created_at"]))
+        (
+            a["id"],
+            a["invocation_id"],
+            target_of(a),
+            a["index"],
+            a["description"],
+            when(a["created_at"]),
+            expected_value(a),
+        )
         for a in items
     ]
-    table(out, ("AWAKEABLE", "INVOCATION", "TARGET", "STEP", "DESCRIPTION", "WAITING SINCE"), rows)
+    headers = ("AWAKEABLE", "INVOCATION", "TARGET", "STEP", "DESCRIPTION", "WAITING SINCE", "EXPECTS")
+    table(out, headers, rows)
     return 0
+
+
+def expected_value(item: dict[str, Any]) -> str:
+    """What to resolve a pending awakeable with: an example body, or ``any JSON``."""
+    if item.get("value_schema") is None:
+        return "any JSON"
+    return compact(item.get("example"))
 
 
 def parse_value(text: str) -> Any:

@@ -15,6 +15,7 @@ The hierarchy separates three things a caller treats differently::
         │                             (not final: resuming it can still complete it)
         └── TerminalError             a failure that is final: journaled, never retried
             ├── InvalidInputError     400: handler input failed validation
+            │   └── AwakeableValueError   400: an awakeable was resolved with a value of the wrong type
             ├── NotFoundError         404: unknown service, handler, invocation or awakeable
             ├── ConflictError         409: already completed, or an idempotency key reused
             └── InvocationCancelledError  409: the invocation was cancelled
@@ -140,6 +141,15 @@ class InvalidInputError(TerminalError):
     """Handler input that does not validate against the handler's input type."""
 
     default_status = HTTP_BAD_REQUEST
+
+
+class AwakeableValueError(InvalidInputError):
+    """A value that does not match the type an awakeable expects; the message names the field.
+
+    Resolving an awakeable with such a value is refused (the awakeable stays pending, so the right
+    value can still be sent). A handler awaiting an awakeable whose value does not validate (on
+    Restate, which checks nothing at resolve time) gets this error at the await.
+    """
 
 
 class NotFoundError(TerminalError):

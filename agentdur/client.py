@@ -9,10 +9,11 @@ real Restate server::
         client.resolve_awakeable(approval_id, True)
 
 A terminal failure raises the matching :class:`agentdur.TerminalError` subclass (400
-:class:`~agentdur.InvalidInputError`, 404 :class:`~agentdur.NotFoundError`, 409
-:class:`~agentdur.ConflictError` or :class:`~agentdur.InvocationCancelledError`); an invocation that
-paused (out of retries, journal mismatch) raises :class:`~agentdur.InvocationPausedError` to whoever
-waits for it (``call``, ``attach``); transport failures raise ``httpx.HTTPError``.
+:class:`~agentdur.InvalidInputError`, or :class:`~agentdur.AwakeableValueError` when resolving;
+404 :class:`~agentdur.NotFoundError`; 409 :class:`~agentdur.ConflictError` or
+:class:`~agentdur.InvocationCancelledError`); an invocation that paused (out of retries, journal
+mismatch) raises :class:`~agentdur.InvocationPausedError` to whoever waits for it (``call``,
+``attach``); transport failures raise ``httpx.HTTPError``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ._exceptions import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
     HTTP_NOT_FOUND,
+    AwakeableValueError,
     ConflictError,
     InvalidInputError,
     InvocationCancelledError,
@@ -138,6 +140,13 @@ def _result(response: httpx.Response) -> Any:
     return json.loads(response.content) if response.content.strip() else None
 
 
+def _resolved(response: httpx.Response) -> None:
+    """A resolution's answer; a 400 means the value does not match the awakeable's type."""
+    if response.status_code == HTTP_BAD_REQUEST:
+        raise AwakeableValueError(error_from_response(response).message, HTTP_BAD_REQUEST)
+    _result(response)
+
+
 def _output(response: httpx.Response) -> tuple[bool, Any]:
     if response.status_code == HTTP_NOT_READY:
         return False, None
@@ -229,8 +238,13 @@ class Client:
         return _output(self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/output")))
 
     def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
-        """Complete an awakeable with a JSON value, waking the handler that waits on it."""
-        _result(
+        """Complete an awakeable with a JSON value, waking the handler that waits on it.
+
+        Raises:
+            AwakeableValueError: the value does not match the awakeable's type (``agentdur serve``
+                checks it; Restate does not); the awakeable stays pending.
+        """
+        _resolved(
             self._send(
                 _awakeable_request(awakeable_id, "resolve", to_json_text(value).encode(), "application/json")
             )
@@ -326,11 +340,16 @@ class AsyncClient:
         )
 
     async def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
-        """Complete an awakeable with a JSON value, waking the handler that waits on it."""
+        """Complete an awakeable with a JSON value, waking the handler that waits on it.
+
+        Raises:
+            AwakeableValueError: the value does not match the awakeable's type (``agentdur serve``
+                checks it; Restate does not); the awakeable stays pending.
+        """
         request = _awakeable_request(
             awakeable_id, "resolve", to_json_text(value).encode(), "application/json"
         )
-        _result(await self._send(request))
+        _resolved(await self._send(request))
 
     async def reject_awakeable(self, awakeable_id: str, message: str) -> None:
         """Fail an awakeable: the waiting handler gets a TerminalError with ``message``."""

@@ -7,7 +7,9 @@ is released and resumed by replay). Whoever decides resolves it over HTTP — on
          -H 'content-type: application/json' -d '{"approved": true, "by": "alice"}'
 
 or rejects it (``.../reject`` with a text body), which raises :class:`ApprovalRejected`. Pending
-approvals are listed by the embedded engine's admin API (``GET /awakeables``) and ``agentdur approvals``.
+approvals are listed by the embedded engine's admin API (``GET /awakeables``) and ``agentdur approvals``,
+each with the JSON schema of its decision type and an example body; a resolution that does not match
+is refused there with a 400 naming the field.
 
 Example::
 
@@ -100,11 +102,15 @@ async def request_approval(
         timeout: how long to wait; ``None`` waits forever.
         escalate: called when the timeout expires, with a new awakeable; the wait starts again with
             the same timeout. Without it, an expired wait raises :class:`ApprovalTimedOut`.
-        decision_type: the type the resolution is validated as (default :class:`Decision`).
+        decision_type: the type the resolution is validated as (default :class:`Decision`). Its
+            JSON schema is recorded with the approval: ``agentdur serve`` refuses a resolution that
+            does not match (400 naming the field; the approval stays pending) and ``agentdur
+            approvals`` shows an example body.
         ingress_url: the public ingress URL used in the notice (default from ``AGENTDUR_INGRESS_URL``).
 
     Raises:
-        ApprovalRejected: the approver rejected the request.
+        ApprovalRejected: the approver rejected the request (also, on Restate, which checks nothing
+            at resolve time: the resolution did not match ``decision_type``; the message names the field).
         ApprovalTimedOut: the wait expired with no (further) escalation.
     """
     hooks = [notify] + ([escalate] if escalate is not None else [])

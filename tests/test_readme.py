@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
+import types
+import uuid
 from pathlib import Path
+from typing import Any
+
+import agentdur
+from agentdur._cli import parse_value
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +32,28 @@ def test_the_durable_handler_example_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "paid 250.00"
     assert (tmp_path / "agentdur.db").exists()  # the journal is a real SQLite file
+
+
+def test_the_readme_resolves_its_approval_with_a_value_of_the_right_type(tmp_path: Path) -> None:
+    """``agentdur resolve prom_1... VALUE`` as the README writes it is accepted by the README's handler."""
+    readme = (ROOT / "README.md").read_text()
+    values = re.findall(r"agentdur resolve prom_1\.\.\. (\S+)", readme)
+    values += re.findall(r"/resolve --json (\S+?)\"?\)?$", readme, flags=re.M)
+    assert values, "the README no longer shows how to resolve an approval"
+    program = next(block for block in python_blocks() if '__name__ == "__main__"' in block)
+    module = types.ModuleType("readme_example")
+    exec(compile(program, "README.md", "exec"), module.__dict__)
+
+    async def approve_with(value: str) -> Any:
+        async with agentdur.Engine(module.app, path=tmp_path / f"{uuid.uuid4().hex}.db") as engine:
+            inv_id = await engine.send("Claims", "process", {"text": "hail damage", "amount": 2500})
+            pending: list[Any] = []
+            while not pending:  # polled until the handler reaches its approval (bounded by the test timeout)
+                pending = await engine.pending_awakeables()
+                await asyncio.sleep(0.01)
+            assert pending[0].example is True  # what `agentdur approvals` suggests
+            await engine.resolve_awakeable(pending[0].id, parse_value(value))
+            return await engine.attach(inv_id)
+
+    for value in values:
+        assert asyncio.run(approve_with(value)) == "paid 2500.00", value

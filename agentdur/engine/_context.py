@@ -17,11 +17,12 @@ from pydantic import TypeAdapter
 from .._context import DurableFuture, ObjectContext, SendHandle
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
+from .._schema import schema_text_of
 from .._serde import adapter_for, dump, step_result_type
 from .._tasks import current_track
 from . import _ops, _requests
 from . import _records as r
-from ._futures import EmbeddedCallFuture, EmbeddedSendHandle
+from ._futures import EmbeddedAwakeableFuture, EmbeddedCallFuture, EmbeddedSendHandle
 from ._runner import InvocationRunner
 
 T = TypeVar("T")
@@ -77,16 +78,25 @@ class EmbeddedContext(ObjectContext):
     def awakeable(
         self, type_hint: Any = Any, description: str | None = None
     ) -> tuple[str, DurableFuture[Any]]:
-        """Create an awakeable; ``description`` is shown in the pending-approvals list."""
+        """Create an awakeable; ``description`` is shown in the pending-approvals list.
+
+        The JSON schema of ``type_hint`` is recorded with it: a resolution that does not match is
+        refused (400) and the awakeable stays pending.
+        """
         runner = self._runner
         name = description or "awakeable"
         idx, entry = runner.enter(r.AWAKEABLE, name)
         if entry is None:
             awakeable_id = new_awakeable_id()
-            runner.record(idx, r.AWAKEABLE, name, r.ENTRY_PENDING, target=awakeable_id)
+            schema = schema_text_of(type_hint)
+            runner.record(idx, r.AWAKEABLE, name, r.ENTRY_PENDING, target=awakeable_id, value_schema=schema)
             entry = r.Entry(r.AWAKEABLE, name, r.ENTRY_PENDING, target=awakeable_id)
         assert entry.target is not None
-        return entry.target, runner.future(idx, entry, adapter_for(type_hint))
+        fut: EmbeddedAwakeableFuture[Any] = EmbeddedAwakeableFuture(
+            runner, idx, adapter_for(type_hint), entry.target
+        )
+        runner.settle(fut, entry)
+        return entry.target, fut
 
     def resolve_awakeable(self, name: str, value: Any) -> None:
         self._complete_awakeable(

@@ -256,9 +256,14 @@ class Engine:
     async def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
         """Complete an awakeable with a JSON value, waking the invocation that waits on it.
 
+        The value must match the type the awakeable was created with (its recorded JSON schema, or
+        the handler's own type while the handler is in memory).
+
         Raises:
             NotFoundError: no awakeable has this id.
             ConflictError: it was already resolved or rejected.
+            AwakeableValueError: the value does not match the awakeable's type (400; the message
+                names the field). The awakeable stays pending.
         """
         await self._rt.complete_awakeable(awakeable_id, r.ENTRY_COMPLETED, to_json_text(value), None)
 
@@ -386,7 +391,8 @@ class Engine:
         store = self._rt.store
         await store.barrier()
         rows = store.read(
-            "SELECT j.target, j.invocation_id, j.idx, j.name, j.created_at, i.service, i.handler, i.obj_key"
+            "SELECT j.target, j.invocation_id, j.idx, j.name, j.created_at, j.value_schema,"
+            " i.service, i.handler, i.obj_key"
             " FROM journal j JOIN invocations i ON i.id = j.invocation_id"
             " WHERE j.kind=? AND j.status=? AND i.status != ? ORDER BY j.created_at",
             (r.AWAKEABLE, r.ENTRY_PENDING, r.COMPLETED),

@@ -7,10 +7,11 @@ import json
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from .._context import DurableCallFuture, DurableFuture, FutureHost, SendHandle
 from .._exceptions import terminal_error_from_json
+from .._schema import mismatch_error, problems_of
 from . import _records as r
 
 if TYPE_CHECKING:
@@ -100,6 +101,30 @@ class EmbeddedFuture(DurableFuture[T]):
             value = None if text is None else self._adapter.validate_json(text)
         self._value = value
         return value  # type: ignore[no-any-return]
+
+
+class EmbeddedAwakeableFuture(EmbeddedFuture[T]):
+    """An awakeable's value: one that does not validate is a terminal error at the await, as on
+    Restate, rather than a retry that can only fail again (the value is journaled)."""
+
+    __slots__ = ("awakeable_id",)
+
+    def __init__(
+        self, runner: InvocationRunner, index: int, adapter: TypeAdapter[Any], awakeable_id: str
+    ) -> None:
+        super().__init__(runner, index, adapter)
+        self.awakeable_id = awakeable_id
+
+    @property
+    def adapter(self) -> TypeAdapter[Any] | None:
+        """The type the value is validated as."""
+        return self._adapter
+
+    def result(self) -> T:
+        try:
+            return super().result()
+        except ValidationError as error:
+            raise mismatch_error(self.awakeable_id, problems_of(error), None) from None
 
 
 class EmbeddedCallFuture(EmbeddedFuture[T], DurableCallFuture[T]):

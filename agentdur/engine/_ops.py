@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from .._exceptions import ConflictError, NotFoundError
+from .._schema import ValueCheck
 from . import _records as r
 
 
@@ -57,6 +58,7 @@ def insert_entry(
     *,
     task: str,
     seq: int,
+    value_schema: str | None = None,
 ) -> None:
     """Record one journal entry (the first write of an index wins).
 
@@ -68,7 +70,7 @@ def insert_entry(
     completed_at = None if status == r.ENTRY_PENDING else now
     conn.execute(
         "INSERT OR IGNORE INTO journal (invocation_id, idx, kind, name, status, value, failure, target, wake_at,"
-        " created_at, started_at, completed_at, task, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " created_at, started_at, completed_at, task, seq, value_schema) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             inv_id,
             idx,
@@ -84,6 +86,7 @@ def insert_entry(
             completed_at,
             task,
             seq,
+            value_schema,
         ),
     )
 
@@ -141,22 +144,29 @@ def complete_awakeable(
     value: str | None,
     failure: str | None,
     now: float,
+    check: ValueCheck | None = None,
 ) -> tuple[str, int]:
     """Resolve or reject an awakeable by id; returns the waiting invocation and entry index.
+
+    Args:
+        check: checks a resolution's value against the schema recorded with the awakeable.
 
     Raises:
         NotFoundError: no awakeable has this id.
         ConflictError: the awakeable was already resolved or rejected.
+        AwakeableValueError: ``check`` refused the value (the awakeable stays pending).
     """
     row = conn.execute(
-        "SELECT invocation_id, idx, status FROM journal WHERE target=? AND kind=?",
+        "SELECT invocation_id, idx, status, value_schema FROM journal WHERE target=? AND kind=?",
         (awakeable_id, r.AWAKEABLE),
     ).fetchone()
     if row is None:
         raise NotFoundError(f"unknown awakeable {awakeable_id!r}")
-    inv_id, idx, entry_status = row
+    inv_id, idx, entry_status, value_schema = row
     if entry_status != r.ENTRY_PENDING:
         raise ConflictError(f"awakeable {awakeable_id!r} is already completed")
+    if check is not None and status == r.ENTRY_COMPLETED:
+        check(value_schema, value)
     complete_entry(conn, inv_id, idx, status, value, failure, now)
     return inv_id, idx
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .._schema import example_of
+
 # Invocation statuses (the names of Restate's, where the concept is the same).
 SCHEDULED = "scheduled"  # a delayed send waiting for its time
 PENDING = "pending"  # queued behind another exclusive handler of the same object key
@@ -152,7 +154,12 @@ class InvocationInfo(BaseModel):
 
 
 class PendingAwakeable(BaseModel):
-    """An awakeable nobody resolved yet: an entry of the approvals inbox."""
+    """An awakeable nobody resolved yet: an entry of the approvals inbox.
+
+    Attributes:
+        value_schema: the JSON schema a resolution must match (``None``: any JSON value).
+        example: a value that matches it, e.g. ``{"approved": true, ...}`` for a ``Decision``.
+    """
 
     id: str
     invocation_id: str
@@ -162,10 +169,13 @@ class PendingAwakeable(BaseModel):
     index: int
     description: str
     created_at: datetime
+    value_schema: dict[str, Any] | None = None
+    example: Any = None
 
 
 def pending_awakeable_of(row: sqlite3.Row) -> PendingAwakeable:
     """The public view of a pending awakeable row joined with its invocation."""
+    schema = None if row["value_schema"] is None else json.loads(row["value_schema"])
     return PendingAwakeable(
         id=row["target"],
         invocation_id=row["invocation_id"],
@@ -175,6 +185,8 @@ def pending_awakeable_of(row: sqlite3.Row) -> PendingAwakeable:
         index=row["idx"],
         description=row["name"],
         created_at=timestamp(row["created_at"]) or datetime.now(UTC),
+        value_schema=schema,
+        example=None if schema is None else example_of(schema),
     )
 
 

@@ -204,6 +204,7 @@ class InvocationRunner(FutureHost):
         target: str | None = None,
         wake_at: float | None = None,
         extra: Callable[[Any], None] | None = None,
+        value_schema: str | None = None,
     ) -> None:
         """Write an entry without waiting; later acknowledged writes commit after it."""
         inv_id = self.inv.id
@@ -225,6 +226,7 @@ class InvocationRunner(FutureHost):
                 wake_at,
                 task=task,
                 seq=seq,
+                value_schema=value_schema,
             )
             if extra is not None:
                 extra(conn)

@@ -21,6 +21,8 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from .._exceptions import (
     EngineControl,
     InvocationCancelledError,
@@ -31,12 +33,13 @@ from .._exceptions import (
     terminal_error_to_json,
 )
 from .._options import InvocationRetryPolicy
+from .._schema import value_check
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
 from ._context import EmbeddedContext
 from ._faults import WriteFaults
-from ._futures import Outcome
+from ._futures import EmbeddedAwakeableFuture, Outcome
 from ._routing import outcome_of
 from ._runner import InvocationRunner, InvocationState
 from ._store import Store
@@ -552,6 +555,8 @@ class Runtime:
     async def complete_awakeable(
         self, awakeable_id: str, status: str, value: str | None, failure: str | None
     ) -> None:
+        """Resolve or reject an awakeable from outside; a value that does not match its type is refused."""
+        check = value_check(awakeable_id, self.live_awakeable_adapter(awakeable_id))
         inv_id, idx = await self.store.write(
             partial(
                 _ops.complete_awakeable,
@@ -560,9 +565,19 @@ class Runtime:
                 value=value,
                 failure=failure,
                 now=time.time(),
+                check=check,
             )
         )
         self.notify(inv_id, idx, (status, failure if failure is not None else value))
+
+    def live_awakeable_adapter(self, awakeable_id: str) -> TypeAdapter[Any] | None:
+        """The type a handler in memory awaits ``awakeable_id`` as (stricter than the recorded schema:
+        it runs the type's own validators); ``None`` when no handler in memory awaits it."""
+        for runner in self.runners.values():
+            for fut in runner.pending.values():
+                if isinstance(fut, EmbeddedAwakeableFuture) and fut.awakeable_id == awakeable_id:
+                    return fut.adapter
+        return None
 
     async def after_cancel_request(self, inv_id: str, status: str, children: list[str]) -> None:
         if status == r.COMPLETED:

@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS journal (
     completed_at REAL,
     task TEXT NOT NULL DEFAULT '',
     seq INTEGER,
+    value_schema TEXT,
     PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS journal_target ON journal (target) WHERE target IS NOT NULL;
@@ -111,6 +112,7 @@ ADDED_COLUMNS = [
     ("invocations", "outcome", "TEXT"),
     ("invocations", "error_detail", "TEXT"),
     ("journal", "started_at", "REAL"),
+    ("journal", "value_schema", "TEXT"),  # the JSON schema a pending awakeable's value must match
 ]
 
 

@@ -26,7 +26,7 @@ from .._options import RunOptions
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
 from ._errors import from_restate, raising_restate_errors
-from ._serde import AdapterSerde
+from ._serde import AdapterSerde, AwakeableSerde
 
 _ANY = AdapterSerde(adapter_for(Any))
 
@@ -132,7 +132,9 @@ class RestateContext(ObjectContext, FutureHost):
         self, type_hint: Any = Any, description: str | None = None
     ) -> tuple[str, DurableFuture[Any]]:
         check_not_in_step("ctx awakeable")
-        awakeable_id, inner = self.inner.awakeable(serde=AdapterSerde(adapter_for(type_hint)))
+        serde = AwakeableSerde(adapter_for(type_hint))
+        awakeable_id, inner = self.inner.awakeable(serde=serde)
+        serde.awakeable_id = awakeable_id
         return awakeable_id, RestateFuture(self, inner)
 
     def resolve_awakeable(self, name: str, value: Any) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from restate.serde import Serde
+
+from .._schema import mismatch_error, problems_of
 
 
 class AdapterSerde(Serde[Any]):
@@ -21,3 +23,16 @@ class AdapterSerde(Serde[Any]):
 
     def serialize(self, obj: Any) -> bytes:
         return self.adapter.dump_json(obj)
+
+
+class AwakeableSerde(AdapterSerde):
+    """An awakeable's value: restate-server accepts any value at resolve time, so one that does not
+    validate becomes a terminal error naming the field at the await, not a retry that fails again."""
+
+    awakeable_id = "?"  # known only once restate-sdk created the awakeable
+
+    def deserialize(self, buf: bytes) -> Any:
+        try:
+            return super().deserialize(buf)
+        except ValidationError as error:
+            raise mismatch_error(self.awakeable_id, problems_of(error), None) from None

@@ -42,3 +42,23 @@ def test_several_tasks_awaiting_durable_futures_at_once(engine: EngineUnderTest)
     else:  # restate-sdk would hang; the adapter fails the invocation with a clear message instead
         assert response.status_code == 500
         assert "cannot be awaited from several asyncio tasks" in response.json()["message"]
+
+
+def test_a_wrongly_typed_awakeable_value_is_refused_by_the_embedded_engine_only(
+    engine: EngineUnderTest,
+) -> None:
+    label = uuid.uuid4().hex[:8]
+    inv = engine.send("/Flows/approval", label)  # awaits a dict[str, str]
+    aid = engine.awakeable(label)
+    answer = engine.resolve(aid, {"by": 3})
+    if engine.name == "embedded":  # checked at resolve time against the recorded schema
+        assert answer.status_code == 400
+        assert (
+            answer.json()["code"] == 400 and "by: Input should be a valid string" in answer.json()["message"]
+        )
+        assert engine.resolve(aid, {"by": "carol"}).status_code == 202  # it stayed pending
+        assert engine.attach(inv).json() == "approved by carol"
+    else:  # restate-server takes any value; the handler gets a TerminalError naming the field
+        assert answer.status_code in (200, 202)
+        result = engine.attach(inv).json()
+        assert result.startswith("rejected: ") and "by: Input should be a valid string" in result

@@ -13,6 +13,7 @@ EXPECTED_ALL = [
     "AgentdurError",
     "App",
     "AsyncClient",
+    "AwakeableValueError",
     "Client",
     "ConflictError",
     "Context",

@@ -173,6 +173,12 @@ async def test_approval_resolved_after_restart_with_notice(tmp_path: Path) -> No
     assert notice.resolve_url == f"http://127.0.0.1:8080/restate/awakeables/{notice.awakeable_id}/resolve"
     assert notice.reject_url.endswith(f"/restate/awakeables/{notice.awakeable_id}/reject")
     async with agentdur.Engine(APP, path=db) as engine:
+        [pending_approval] = await engine.pending_awakeables()
+        assert (
+            pending_approval.value_schema == Decision.model_json_schema()
+        )  # every approval records its type
+        with pytest.raises(agentdur.AwakeableValueError, match="approved: Field required"):
+            await engine.resolve_awakeable(notice.awakeable_id, {"by": "ann"})
         await engine.resolve_awakeable(notice.awakeable_id, Decision(approved=True, by="ann").model_dump())
         assert await engine.attach(inv) == "True by ann"
         with pytest.raises(agentdur.ConflictError):

@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from agentdur.patterns.approval import request_approval
 from pydantic import BaseModel, Field
 
 import agentdur
@@ -94,6 +95,13 @@ async def request(ctx: agentdur.Context, what: str) -> str:
     """Wait for a human to approve ``what``."""
     _, decision = ctx.awakeable(type_hint=str, description=f"approve {what}")
     return f"{what}: {await decision}"
+
+
+@approvals.handler()
+async def decide(ctx: agentdur.Context, what: str) -> str:
+    """Wait for a typed decision (``agentdur.patterns.approval.Decision``) on ``what``."""
+    decision = await request_approval(ctx, f"decide {what}")
+    return f"{what}: {'approved' if decision.approved else 'declined'} by {decision.by}"
 
 
 @approvals.handler()
