@@ -32,9 +32,11 @@ from ._exceptions import UserError
 
 __all__ = [
     "TaskTrack",
+    "adopt_current_task",
     "current_track",
     "install_task_factory",
     "path_order",
+    "reset_current_task",
     "start_handler_task",
     "untracked",
 ]
@@ -100,6 +102,21 @@ def start_handler_task(
     task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, name=name, context=context)
     track.task = task
     return task
+
+
+def adopt_current_task(owner: object) -> contextvars.Token[TaskTrack | None]:
+    """Make the running task the root (path ``""``) of ``owner``, for an engine that runs the handler
+    in a task it did not create (restate-sdk). Reset the returned token when the handler ends."""
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("adopt_current_task needs a running task")
+    install_task_factory(task.get_loop())
+    return _TRACK.set(TaskTrack(owner, "", task))
+
+
+def reset_current_task(token: contextvars.Token[TaskTrack | None]) -> None:
+    """Undo :func:`adopt_current_task`."""
+    _TRACK.reset(token)
 
 
 def untracked(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -169,6 +186,9 @@ class _Factory:
             task = self._make(loop, coro, context=context, **kwargs)
             if isinstance(task, asyncio.Task) and child.task is None:
                 child.task = task
+            created = getattr(child.owner, "task_created", None)
+            if created is not None and isinstance(task, asyncio.Task):
+                created(task)  # an engine that must know every task of a handler (Restate's pump)
             return task
         return self._make(loop, coro, **kwargs)
 
