@@ -19,7 +19,7 @@ from ..effects import LOG_ENV, count, record
 TASKS = 3
 STEPS = 3
 
-fan = agentdur.VirtualObject("Fan")
+spread = agentdur.VirtualObject("Spread")
 
 
 async def step(label: str, i: int, j: int) -> str:
@@ -52,7 +52,7 @@ async def worker(ctx: agentdur.ObjectContext, label: str, i: int, issued: list[s
     return out
 
 
-@fan.handler()
+@spread.handler()
 async def fan_out(ctx: agentdur.ObjectContext, label: str) -> dict[str, object]:
     """gather, then create_task + asyncio.wait with an awakeable, then a TaskGroup."""
     record(f"attempt {label}")
@@ -90,7 +90,7 @@ async def _echo(label: str, n: int) -> int:
     return n
 
 
-@fan.handler()
+@spread.handler()
 async def race(ctx: agentdur.ObjectContext, label: str) -> list[str]:
     """C completes first; A and B complete while a step runs; as_completed must still start with C."""
     futures = []
@@ -108,4 +108,4 @@ async def _hold(label: str) -> None:
     await asyncio.to_thread(_wait_for_file, os.environ.get(LOG_ENV, "") + f".release-{label}")
 
 
-app = agentdur.App([fan])
+app = agentdur.App([spread])

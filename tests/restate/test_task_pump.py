@@ -7,7 +7,6 @@ replayed from the start many times while they run, with different steps done at 
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,21 +16,13 @@ import pytest
 
 from ..harness import EngineUnderTest, start_engine, wait_for
 
-INACTIVITY = "RESTATE_WORKER__INVOKER__INACTIVITY_TIMEOUT"
 JOURNAL_MISMATCH = "RT0016"
 
 
 @pytest.fixture(scope="module")
 def fan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
-    before = os.environ.get(INACTIVITY)
-    os.environ[INACTIVITY] = "200ms"  # read by the restate-server process when it starts
-    try:
-        under_test = start_engine("restate", tmp_path_factory.mktemp("fan"), "tests.restate.app:app")
-    finally:
-        if before is None:
-            del os.environ[INACTIVITY]
-        else:
-            os.environ[INACTIVITY] = before
+    workdir = tmp_path_factory.mktemp("spread")
+    under_test = start_engine("restate", workdir, "tests.restate.app:app", suspend_after=0.2)
     try:
         yield under_test
     finally:
@@ -62,7 +53,7 @@ def server_log(engine: EngineUnderTest) -> str:
 
 def test_fan_out_replays_after_sigkill_and_suspensions(fan: EngineUnderTest) -> None:
     label = uuid.uuid4().hex[:8]
-    inv = fan.send(f"/Fan/{label}/fan_out", label)
+    inv = fan.send(f"/Spread/{label}/fan_out", label)
     others = [(i, j) for i in range(3) for j in range(3) if i != 1] + [(1, 0)]
     runs_done = lambda: sum(kind == "Notification: Run" for kind, _ in journal(fan, inv))  # noqa: E731
     wait_for(
@@ -105,7 +96,7 @@ def test_as_completed_yields_the_earliest_completed_first(fan: EngineUnderTest) 
     """The flaky conformance race made deterministic: A and B complete (are journaled) while a step
     runs after C was seen; as_completed must still start with C, on the first run and on replay."""
     label = uuid.uuid4().hex[:8]
-    inv = fan.send(f"/Fan/{label}/race", label)
+    inv = fan.send(f"/Spread/{label}/race", label)
     a, b, c = (fan.awakeable(f"{label}-{name}") for name in "abc")
     assert fan.resolve(c, "C").status_code in (200, 202)
     wait_for(lambda: fan.count(f"hold {label}") >= 1, what="C seen, the step after it running")
