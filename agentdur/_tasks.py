@@ -168,7 +168,15 @@ def _delegate(parent: TaskTrack, task: asyncio.Task[Any], operation: str) -> Tas
     parent.delegates[function] = task
     track = TaskTrack(parent.owner, parent.child_path(function), task)
     _TRACK.set(track)  # this task's own context: its next operations find the new identity
+    _announce(track.owner, task)
     return track
+
+
+def _announce(owner: object, task: asyncio.Task[Any]) -> None:
+    """Tell an engine that must know every task of a handler (Restate's single waiter) about one more."""
+    created = getattr(owner, "task_created", None)
+    if created is not None:
+        created(task)
 
 
 class _Factory:
@@ -186,9 +194,8 @@ class _Factory:
             task = self._make(loop, coro, context=context, **kwargs)
             if isinstance(task, asyncio.Task) and child.task is None:
                 child.task = task
-            created = getattr(child.owner, "task_created", None)
-            if created is not None and isinstance(task, asyncio.Task):
-                created(task)  # an engine that must know every task of a handler (Restate's pump)
+            if isinstance(task, asyncio.Task):
+                _announce(child.owner, task)
             return task
         return self._make(loop, coro, **kwargs)
 
