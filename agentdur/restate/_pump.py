@@ -42,7 +42,7 @@ from restate.vm import (
 )
 
 from .._exceptions import UserError
-from .._tasks import current_track, untracked
+from .._tasks import current_track, path_order, untracked
 
 CANCELLED = 409  # restate-sdk's status code for the cancellation of the invocation
 
@@ -58,6 +58,7 @@ class _Parked:
 
     seq: int
     waiter: asyncio.Future[Any]
+    path: str = ""
     inners: tuple[Any, ...] = ()
     need_all: bool = False
     take: Any = None
@@ -129,11 +130,11 @@ class Pump:
     def _park(self, what: str) -> _Parked:
         if self.fatal is not None:
             raise self.fatal
-        current_track(self.owner, what)
+        track = current_track(self.owner, what)
         if self._task is None:
             self._task = untracked(asyncio.get_running_loop(), self._pump())
             self.sdk.tasks.add(self._task)
-        parked = _Parked(self._seq, asyncio.get_running_loop().create_future())
+        parked = _Parked(self._seq, asyncio.get_running_loop().create_future(), track.path)
         self._seq += 1
         self.parked.append(parked)
         self._changed.set()
@@ -243,8 +244,7 @@ class Pump:
             if isinstance(progress, DoProgressAnyCompleted):
                 return
             if isinstance(progress, DoProgressCancelSignalReceived):
-                # delivered where the embedded engine delivers it: at the earliest parked await
-                self._cancel_earliest()
+                self._cancel_first()
                 return
             if isinstance(progress, DoProgressExecuteRun):
                 self._start_step(progress.handle)
@@ -252,10 +252,13 @@ class Pump:
             if not await self._read_input():
                 return
 
-    def _cancel_earliest(self) -> None:
+    def _cancel_first(self) -> None:
+        """Raise the cancellation where the embedded engine raises it: in the first waiting task by
+        path (its earliest await)."""
         if not self.parked:
             return
-        parked = self.parked.pop(0)
+        parked = min(self.parked, key=lambda p: (path_order(p.path), p.seq))
+        self.parked.remove(parked)
         if not parked.waiter.done():
             parked.waiter.set_exception(restate.TerminalError("cancelled", CANCELLED))
 
