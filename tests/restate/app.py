@@ -108,4 +108,28 @@ async def _hold(label: str) -> None:
     await asyncio.to_thread(_wait_for_file, os.environ.get(LOG_ENV, "") + f".release-{label}")
 
 
+@spread.handler()
+async def cancel_fan(ctx: agentdur.ObjectContext, label: str) -> str:
+    """Two tasks wait on timers; a cancellation reaches one of them (the first by path), which
+    compensates and re-raises."""
+
+    async def branch(name: str, hours: int) -> None:
+        try:
+            await ctx.sleep(timedelta(hours=hours))
+        except agentdur.InvocationCancelledError:
+            await ctx.run_typed("compensate", record, agentdur.RunOptions(), f"cancelled {label} {name}")
+            raise
+
+    await ctx.run_typed("publish", record, agentdur.RunOptions(), f"started {label}")
+    await asyncio.gather(branch("a", 1), branch("b", 2))
+    return "not cancelled"
+
+
+@spread.handler()
+async def from_thread(ctx: agentdur.ObjectContext, label: str) -> str:
+    """A durable call from a worker thread: refused on the first run."""
+    await asyncio.to_thread(ctx.set, "x", label)
+    return "not refused"
+
+
 app = agentdur.App([spread])

@@ -106,3 +106,27 @@ def test_as_completed_yields_the_earliest_completed_first(fan: EngineUnderTest) 
     wait_for(lambda: signals() == 3, what="A and B journaled before the step completes")
     fan.release(label)
     assert fan.attach(inv).json() == ["C", "A", "B"]
+
+
+def test_a_cancellation_reaches_one_task_which_compensates(fan: EngineUnderTest) -> None:
+    label = uuid.uuid4().hex[:8]
+    inv = fan.send(f"/Spread/{label}/cancel_fan", label)
+    wait_for(lambda: fan.count(f"started {label}") == 1, what="tasks started")
+    assert fan.cancel(inv).status_code in (200, 202)
+    answer = fan.attach(inv)
+    assert answer.status_code == 409, answer.text
+    assert fan.lines().count(f"cancelled {label} a") == 1
+    assert fan.count(f"cancelled {label} b") == 0
+
+
+def test_a_durable_call_from_a_thread_is_refused_on_the_first_run(fan: EngineUnderTest) -> None:
+    label = uuid.uuid4().hex[:8]
+    inv = fan.send(f"/Spread/{label}/from_thread", label)
+
+    def failure() -> str:
+        rows = query(fan, f"SELECT last_failure FROM sys_invocation WHERE id = '{inv}'")
+        return str(rows[0].get("last_failure") or "") if rows else ""
+
+    message = wait_for(failure, what="the attempt failed")
+    assert "ctx set was called from an asyncio task (or thread) that the handler did not create" in message
+    fan.client.patch(f"{fan.admin_url}/invocations/{inv}/kill")
