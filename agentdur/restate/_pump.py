@@ -41,6 +41,7 @@ from restate.vm import (
     Suspended,
 )
 
+from .._context import check_not_in_step
 from .._exceptions import UserError
 from .._tasks import current_track, path_order, untracked
 
@@ -130,6 +131,7 @@ class Pump:
     def _park(self, what: str) -> _Parked:
         if self.fatal is not None:
             raise self.fatal
+        check_not_in_step(what)
         track = current_track(self.owner, what)
         if self._task is None:
             self._task = untracked(asyncio.get_running_loop(), self._pump())
