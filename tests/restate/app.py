@@ -132,4 +132,22 @@ async def from_thread(ctx: agentdur.ObjectContext, label: str) -> str:
     return "not refused"
 
 
+@spread.handler()
+async def overlap(ctx: agentdur.ObjectContext, label: str) -> list[bool]:
+    """Three tasks, one step each; every body waits until all three started (or gives up)."""
+
+    async def meet(i: int) -> bool:
+        record(f"meet {label} {i}")
+        for _ in range(1000):
+            if count(f"meet {label} ") >= 3:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def branch(i: int) -> bool:
+        return await ctx.run_typed(f"meet {i}", meet, agentdur.RunOptions(), i)
+
+    return list(await asyncio.gather(*(branch(i) for i in range(3))))
+
+
 app = agentdur.App([spread])

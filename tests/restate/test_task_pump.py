@@ -130,3 +130,10 @@ def test_a_durable_call_from_a_thread_is_refused_on_the_first_run(fan: EngineUnd
     message = wait_for(failure, what="the attempt failed")
     assert "ctx set was called from an asyncio task (or thread) that the handler did not create" in message
     fan.client.patch(f"{fan.admin_url}/invocations/{inv}/kill")
+
+
+def test_step_bodies_of_several_tasks_run_at_the_same_time(fan: EngineUnderTest) -> None:
+    label = uuid.uuid4().hex[:8]
+    answer = fan.post(f"/Spread/{label}/overlap", label)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [True, True, True]  # each body saw the other two started before it ended
