@@ -66,10 +66,11 @@ async def select(**futures: DurableFuture[Any]) -> list[Any]:
 async def as_completed(*futures: DurableFuture[Any]) -> AsyncIterator[DurableFuture[Any]]:
     """Yield the futures as they complete, in an order that replays identically.
 
-    Futures that completed together (before the handler looked) are yielded in argument order.
+    A future the engine saw complete earlier comes first, even when several had completed by the
+    time the handler looked; futures seen completing together are yielded in argument order.
     """
     pending = list(futures)
     while pending:
         done, pending = await wait_completed(*pending)
-        for future in done:
+        for future in done[0].host.completion_order(done):
             yield future

@@ -41,6 +41,11 @@ class FutureHost(abc.ABC):
     async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
         """Wait until every future completed, successfully or not."""
 
+    def completion_order(self, futures: Sequence[DurableFuture[Any]]) -> list[DurableFuture[Any]]:
+        """Completed ``futures`` sorted by when they completed, identically on every replay
+        (argument order unless the engine knows better)."""
+        return list(futures)
+
 
 class DurableFuture(Awaitable[T], abc.ABC):
     """The result of a journaled operation; awaiting it returns the recorded result on replay."""

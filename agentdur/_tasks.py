@@ -32,9 +32,11 @@ from ._exceptions import UserError
 
 __all__ = [
     "TaskTrack",
+    "adopt_current_task",
     "current_track",
     "install_task_factory",
     "path_order",
+    "reset_current_task",
     "start_handler_task",
     "untracked",
 ]
@@ -102,6 +104,21 @@ def start_handler_task(
     return task
 
 
+def adopt_current_task(owner: object) -> contextvars.Token[TaskTrack | None]:
+    """Make the running task the root (path ``""``) of ``owner``, for an engine that runs the handler
+    in a task it did not create (restate-sdk). Reset the returned token when the handler ends."""
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("adopt_current_task needs a running task")
+    install_task_factory(task.get_loop())
+    return _TRACK.set(TaskTrack(owner, "", task))
+
+
+def reset_current_task(token: contextvars.Token[TaskTrack | None]) -> None:
+    """Undo :func:`adopt_current_task`."""
+    _TRACK.reset(token)
+
+
 def untracked(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
     """Start an engine-internal task (a step's body): it takes no path and makes no durable calls."""
     context = contextvars.copy_context()
@@ -151,7 +168,15 @@ def _delegate(parent: TaskTrack, task: asyncio.Task[Any], operation: str) -> Tas
     parent.delegates[function] = task
     track = TaskTrack(parent.owner, parent.child_path(function), task)
     _TRACK.set(track)  # this task's own context: its next operations find the new identity
+    _announce(track.owner, task)
     return track
+
+
+def _announce(owner: object, task: asyncio.Task[Any]) -> None:
+    """Tell an engine that must know every task of a handler (Restate's single waiter) about one more."""
+    created = getattr(owner, "task_created", None)
+    if created is not None:
+        created(task)
 
 
 class _Factory:
@@ -169,6 +194,8 @@ class _Factory:
             task = self._make(loop, coro, context=context, **kwargs)
             if isinstance(task, asyncio.Task) and child.task is None:
                 child.task = task
+            if isinstance(task, asyncio.Task):
+                _announce(child.owner, task)
             return task
         return self._make(loop, coro, **kwargs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from .._exceptions import TerminalError
 from .._options import InvocationRetryPolicy
 from .._serde import validate_input
 from .._service import App, HandlerSpec, Service, VirtualObject
+from .._tasks import adopt_current_task, reset_current_task
 from ._context import RestateContext
 from ._errors import to_restate
 from ._serde import AdapterSerde
@@ -86,15 +88,26 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
     async def run(ctx: Any, raw: bytes | None = None) -> Any:
         context = RestateContext(ctx, spec)
         token = set_current_context(context)
+        # restate-sdk runs the handler in its request's task: that task is the handler's root task.
+        root = adopt_current_task(context)
+        context.task_created(asyncio.current_task())  # type: ignore[arg-type]
         try:
             arg = validate_input(spec.input_adapter, raw)
-            if spec.takes_input:
-                return await spec.fn(context, arg)
-            return await spec.fn(context)
+            result = await (spec.fn(context, arg) if spec.takes_input else spec.fn(context))
         except TerminalError as error:
+            context.pump.raise_fatal()
             raise to_restate(error) from error
+        except BaseException:
+            # a suspension or a lost connection ends the attempt whatever the handler made of it
+            # (a TaskGroup wraps it in an exception group that restate-sdk would not recognize)
+            context.pump.raise_fatal()
+            raise
         finally:
+            await context.pump.close()
+            reset_current_task(root)
             _reset(token)
+        context.pump.raise_fatal()
+        return result
 
     # Always a (ctx, raw) entry point with an optional body: a handler without input accepts an empty
     # body or JSON null on both engines, and anything else is a 400 from our validation.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
 from typing import Any
@@ -25,7 +24,9 @@ from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
+from .._tasks import current_track
 from ._errors import from_restate, raising_restate_errors
+from ._pump import Pump, completed
 from ._serde import AdapterSerde, AwakeableSerde
 
 _ANY = AdapterSerde(adapter_for(Any))
@@ -55,8 +56,9 @@ class RestateFuture(DurableFuture[Any]):
 
     async def _result(self) -> Any:
         try:
-            async with self._host.one_waiting_task(self.inner):
-                value = await self.inner
+            if not self.inner.future.done():
+                await self._host.pump.wait("await of a durable future", (self.inner,), take=self.inner)
+            value = await self.inner
         except restate.TerminalError as error:
             raise from_restate(error) from None
         if self._adapter is not None and isinstance(value, bytes | bytearray):
@@ -68,17 +70,18 @@ class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
     """A call made through restate-sdk."""
 
     async def invocation_id(self) -> str:
-        return str(await self.inner.invocation_id())
+        return str(await self._host.pump.run_exclusive("await of invocation_id()", self.inner.invocation_id))
 
 
 class RestateSendHandle(SendHandle):
     """A send made through restate-sdk."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, host: RestateContext, inner: Any) -> None:
+        self._host = host
         self.inner = inner
 
     async def invocation_id(self) -> str:
-        return str(await self.inner.invocation_id())
+        return str(await self._host.pump.run_exclusive("await of invocation_id()", self.inner.invocation_id))
 
 
 def _run_options(options: RunOptions[Any], adapter: TypeAdapter[Any]) -> restate.RunOptions[Any]:
@@ -104,7 +107,19 @@ class RestateContext(ObjectContext, FutureHost):
         # (restate-sdk lists the keys as stored when the invocation started).
         self._written: dict[str, bool] = {}
         self._cleared_all = False
-        self._waiting_task: asyncio.Task[Any] | None = None
+        # The single waiter of this invocation; agentdur's task factory reports the handler's tasks to
+        # it (task_created), so it knows when all of them are blocked.
+        self.pump = Pump(inner, self)
+
+    def task_created(self, task: asyncio.Task[Any]) -> None:
+        """A task of this handler was created (called by agentdur's task factory)."""
+        self.pump.task_created(task)
+
+    def _command(self, operation: str) -> None:
+        """Refuse ``operation`` from a step's body or from a task the handler did not create: its
+        place among the journal's commands would not be found again on replay."""
+        check_not_in_step(operation)
+        current_track(self, operation)
 
     # ----------------------------------------------------------------- steps and waits
 
@@ -117,7 +132,7 @@ class RestateContext(ObjectContext, FutureHost):
         *args: Any,
         **kwargs: Any,
     ) -> DurableFuture[Any]:
-        check_not_in_step(f"ctx run {name!r}")
+        self._command(f"ctx run {name!r}")
         adapter = adapter_for(step_result_type(action, options.type_hint))
         inner = self.inner.run_typed(
             name, raising_restate_errors(name, action), _run_options(options, adapter), *args, **kwargs
@@ -125,24 +140,24 @@ class RestateContext(ObjectContext, FutureHost):
         return RestateFuture(self, inner)
 
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
-        check_not_in_step("ctx sleep")
+        self._command("ctx sleep")
         return RestateFuture(self, self.inner.sleep(delta, name))
 
     def awakeable(
         self, type_hint: Any = Any, description: str | None = None
     ) -> tuple[str, DurableFuture[Any]]:
-        check_not_in_step("ctx awakeable")
+        self._command("ctx awakeable")
         serde = AwakeableSerde(adapter_for(type_hint))
         awakeable_id, inner = self.inner.awakeable(serde=serde)
         serde.awakeable_id = awakeable_id
         return awakeable_id, RestateFuture(self, inner)
 
     def resolve_awakeable(self, name: str, value: Any) -> None:
-        check_not_in_step("ctx resolve_awakeable")
+        self._command("ctx resolve_awakeable")
         self.inner.resolve_awakeable(name, value, serde=_ANY)
 
     def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
-        check_not_in_step("ctx reject_awakeable")
+        self._command("ctx reject_awakeable")
         self.inner.reject_awakeable(name, failure_message, failure_code)
 
     # ----------------------------------------------------------------- calls
@@ -156,7 +171,7 @@ class RestateContext(ObjectContext, FutureHost):
         adapter: TypeAdapter[Any] | None,
         idempotency_key: str | None,
     ) -> RestateCallFuture:
-        check_not_in_step(f"ctx call {service}/{handler}")
+        self._command(f"ctx call {service}/{handler}")
         inner = self.inner.generic_call(service, handler, arg, key=key, idempotency_key=idempotency_key)
         return RestateCallFuture(self, inner, adapter)
 
@@ -169,14 +184,14 @@ class RestateContext(ObjectContext, FutureHost):
         send_delay: timedelta | None = None,
         idempotency_key: str | None = None,
     ) -> SendHandle:
-        check_not_in_step(f"ctx send {service}/{handler}")
+        self._command(f"ctx send {service}/{handler}")
         inner = self.inner.generic_send(
             service, handler, bytes(arg), key=key, send_delay=send_delay, idempotency_key=idempotency_key
         )
-        return RestateSendHandle(inner)
+        return RestateSendHandle(self, inner)
 
     def cancel_invocation(self, invocation_id: str) -> None:
-        check_not_in_step("ctx cancel_invocation")
+        self._command("ctx cancel_invocation")
         self.inner.cancel_invocation(invocation_id)
 
     # ----------------------------------------------------------------- determinism
@@ -188,7 +203,7 @@ class RestateContext(ObjectContext, FutureHost):
         return self.inner.random()  # type: ignore[no-any-return]
 
     def time(self) -> DurableFuture[float]:
-        check_not_in_step("ctx time")
+        self._command("ctx time")
         return RestateFuture(self, self.inner.time())
 
     def invocation_id(self) -> str:
@@ -202,12 +217,12 @@ class RestateContext(ObjectContext, FutureHost):
         return str(self.inner.key())
 
     def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
-        check_not_in_step(f"ctx get {name!r}")
+        self._command(f"ctx get {name!r}")
         self.key()
         return RestateFuture(self, self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint))))
 
     def state_keys(self) -> Awaitable[list[str]]:
-        check_not_in_step("ctx state_keys")
+        self._command("ctx state_keys")
         self.key()
         written, cleared_all = dict(self._written), self._cleared_all
 
@@ -236,7 +251,7 @@ class RestateContext(ObjectContext, FutureHost):
         self._cleared_all = True
 
     def _writable(self, operation: str) -> None:
-        check_not_in_step(f"ctx {operation}")
+        self._command(f"ctx {operation}")
         self.key()
         if self._spec.kind != "exclusive":
             raise TerminalError(
@@ -250,45 +265,17 @@ class RestateContext(ObjectContext, FutureHost):
         self, futures: Sequence[DurableFuture[Any]]
     ) -> tuple[list[DurableFuture[Any]], list[DurableFuture[Any]]]:
         own = _own(self, futures)
-        async with self.one_waiting_task(*(f.inner for f in own)):
-            done, _ = await restate.wait_completed(*(f.inner for f in own))
-        done_ids = {id(f) for f in done}
-        return [f for f in own if id(f.inner) in done_ids], [f for f in own if id(f.inner) not in done_ids]
+        await self.pump.wait("agentdur.wait_completed", [f.inner for f in own])
+        done = [f for f in own if completed(f.inner)]
+        return list[DurableFuture[Any]](done), [f for f in own if not completed(f.inner)]
 
     async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
-        inners = [f.inner for f in _own(self, futures)]
-        async with self.one_waiting_task(*inners):
-            await restate.gather(*inners)
+        await self.pump.wait("agentdur.gather", [f.inner for f in _own(self, futures)], need_all=True)
 
-    @contextlib.asynccontextmanager
-    async def one_waiting_task(self, *inners: Any) -> AsyncIterator[None]:
-        """Refuse a second asyncio task waiting on pending futures while another one waits.
-
-        restate-sdk drives the invocation from whichever task awaits a pending future, and each
-        waiting task consumes the same stream of events: with two of them, one misses the event the
-        other needed and the invocation hangs. A clear error is better than a hang; combinators
-        (``agentdur.gather``, ``wait_completed``, ``select``) wait on many futures from one task.
-        """
-        if all(_completed(inner) for inner in inners):
-            yield
-            return
-        task = asyncio.current_task()
-        if self._waiting_task is not None and self._waiting_task is not task:
-            raise TerminalError(
-                "on Restate, durable futures cannot be awaited from several asyncio tasks at once "
-                "(restate-sdk would hang); await them from one task with agentdur.gather, "
-                "agentdur.wait_completed or agentdur.select"
-            )
-        self._waiting_task, outer = task, self._waiting_task
-        try:
-            yield
-        finally:
-            self._waiting_task = outer
-
-
-def _completed(inner: Any) -> bool:
-    is_completed = getattr(inner, "is_completed", None)
-    return bool(is_completed()) if callable(is_completed) else False
+    def completion_order(self, futures: Sequence[DurableFuture[Any]]) -> list[DurableFuture[Any]]:
+        """Completed ``futures`` in the order the pump saw them complete (the same on replay)."""
+        own = sorted(_own(self, futures), key=lambda f: self.pump.completion_rank(f.inner))
+        return list[DurableFuture[Any]](own)
 
 
 def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[RestateFuture]:

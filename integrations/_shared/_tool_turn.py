@@ -13,9 +13,9 @@ context in a different order on replay would find other entries at their indices
   until it finished.
 
 The step results are awaited by one task per turn, after every tool of the turn created its step
-(the tools wait on plain asyncio futures): a restate-sdk context loses wake-ups when several tasks
-wait on its durable futures at once, and one waiter also keeps the order of the awaits, where a
-cancellation is delivered, the same on replay.
+(the tools wait on plain asyncio futures), which keeps the order of the awaits, where a cancellation
+is delivered, the same on replay. (Both engines now also replay plain asyncio concurrency
+deterministically, see docs/engines.md; turns predate that.)
 
 Usage (framework-free; an integration registers each model response and routes each tool call)::
 

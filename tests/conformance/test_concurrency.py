@@ -10,6 +10,7 @@ again, and the journal must hold the same entries as the uninterrupted run's.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ SUSPEND_AFTER = 0.5
 MODES = ["gather", "taskgroup", "create_task", "wait"]
 
 
-@pytest.fixture(scope="module", params=["embedded"])  # restate: with the adapter's single waiter
+@pytest.fixture(scope="module", params=["embedded", "restate"])
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EngineUnderTest]:
@@ -73,12 +74,22 @@ def journaled(engine: EngineUnderTest, invocation_id: str, step: str) -> bool:
     if engine.name == "embedded":
         body = engine.client.get(f"{engine.admin_url}/invocations/{invocation_id}").json()
         return any(e["name"] == step and e["status"] == "completed" for e in body["journal"])
+    # Restate journals a run's result as a separate notification carrying the command's completion id
     response = engine.client.post(
         f"{engine.admin_url}/query",
-        json={"query": f"SELECT completed FROM sys_journal WHERE id = '{invocation_id}' AND name = '{step}'"},
+        json={
+            "query": f"SELECT entry_lite_json FROM sys_journal WHERE id = '{invocation_id}' ORDER BY index"
+        },
         headers={"accept": "application/json"},
     )
-    return any(row.get("completed") for row in response.json()["rows"])
+    entries = [json.loads(row["entry_lite_json"]) for row in response.json()["rows"]]
+    ids = {
+        e["Command"]["Run"]["completion_id"]
+        for e in entries
+        if e.get("Command", {}).get("Run", {}).get("name") == step
+    }
+    done = {e["Notification"]["id"].get("CompletionId") for e in entries if "Notification" in e}
+    return bool(ids & done)
 
 
 def status(engine: EngineUnderTest, invocation_id: str) -> str:

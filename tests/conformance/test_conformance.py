@@ -187,3 +187,10 @@ def test_sigterm_stops_the_handler_process_cleanly_after_serving(engine: EngineU
     assert process.returncode == 0
     engine.start()
     assert engine.post("/Ops/square", 5).json() == 25
+
+
+def test_several_tasks_awaiting_durable_futures_at_once(engine: EngineUnderTest) -> None:
+    # on Restate, one waiter per invocation multiplexes the tasks' awaits (restate-sdk alone would hang)
+    response = engine.client.post(f"{engine.ingress_url}/Flows/fan_in_tasks", json=5, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json() == [0, 1, 4, 9, 16]

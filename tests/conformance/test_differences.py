@@ -35,15 +35,6 @@ def test_error_bodies_carry_message_and_code_and_restate_adds_source(engine: Eng
     assert ("source" in body) == (engine.name == "restate")
 
 
-def test_several_tasks_awaiting_durable_futures_at_once(engine: EngineUnderTest) -> None:
-    response = engine.client.post(f"{engine.ingress_url}/Flows/fan_in_tasks", json=5, timeout=30)
-    if engine.name == "embedded":
-        assert response.status_code == 200 and response.json() == [0, 1, 4, 9, 16]
-    else:  # restate-sdk would hang; the adapter fails the invocation with a clear message instead
-        assert response.status_code == 500
-        assert "cannot be awaited from several asyncio tasks" in response.json()["message"]
-
-
 def test_a_wrongly_typed_awakeable_value_is_refused_by_the_embedded_engine_only(
     engine: EngineUnderTest,
 ) -> None:

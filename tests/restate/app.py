@@ -1,0 +1,153 @@
+"""Handlers that fan out over asyncio tasks, each task making several durable calls.
+
+Step bodies sleep for times that depend on how often they already ran, so completions come in a
+different order on the first run than on a re-execution after a crash. Side effects go to the
+shared log (tests/effects.py) so tests count what really ran across processes and replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import timedelta
+
+import agentdur
+
+from ..effects import LOG_ENV, count, record
+
+TASKS = 3
+STEPS = 3
+
+spread = agentdur.VirtualObject("Spread")
+
+
+async def step(label: str, i: int, j: int) -> str:
+    """Task ``i``'s ``j``-th step; the first execution of later tasks is faster, re-executions reversed."""
+    record(f"step {label} {i}.{j}")
+    first = count(f"step {label} {i}.{j}") == 1
+    await asyncio.sleep(0.03 * ((TASKS - i) if first else (i + 1)) + 0.01 * j)
+    if (i, j) == (1, 1):
+        await asyncio.to_thread(_wait_for_file, os.environ.get(LOG_ENV, "") + f".release-{label}")
+    return f"{i}.{j}"
+
+
+def _wait_for_file(path: str) -> None:
+    """Block until the test creates ``path`` (it may kill the deployment first)."""
+    while not os.path.exists(path):
+        time.sleep(0.01)
+
+
+async def worker(ctx: agentdur.ObjectContext, label: str, i: int, issued: list[str]) -> list[str]:
+    """Steps, a state write and read, a timer: several durable calls from one task."""
+    out = []
+    for j in range(STEPS):
+        issued.append(f"{i}.{j}")
+        out.append(await ctx.run_typed(f"step {i}.{j}", step, agentdur.RunOptions(), label, i, j))
+        if j == 0:
+            ctx.set(f"task {i}", out[-1])
+            assert await ctx.get(f"task {i}", type_hint=str) == out[-1]
+        if i == 2 and j == 1:
+            await ctx.sleep(timedelta(milliseconds=30))
+    return out
+
+
+@spread.handler()
+async def fan_out(ctx: agentdur.ObjectContext, label: str) -> dict[str, object]:
+    """gather, then create_task + asyncio.wait with an awakeable, then a TaskGroup."""
+    record(f"attempt {label}")
+    issued: list[str] = []  # the order this attempt issued the steps in (journal order on Restate)
+    gathered = await asyncio.gather(*(worker(ctx, label, i, issued) for i in range(TASKS)))
+
+    aid, approval = ctx.awakeable(type_hint=str)
+    await ctx.run_typed("publish", record, agentdur.RunOptions(), f"awakeable {label} {aid}")
+
+    async def approve() -> str:
+        return await approval
+
+    async def two_steps(n: int) -> int:
+        a = await ctx.run_typed(f"round2 {n}a", _echo, agentdur.RunOptions(), label, n)
+        b = await ctx.run_typed(f"round2 {n}b", _echo, agentdur.RunOptions(), label, n + 10)
+        return a + b
+
+    tasks = [asyncio.create_task(approve()), *(asyncio.create_task(two_steps(n)) for n in range(2))]
+    done, pending = await asyncio.wait(tasks)
+    assert not pending
+    async with asyncio.TaskGroup() as group:
+        last = [group.create_task(two_steps(100 + n)) for n in range(2)]
+    return {
+        "gathered": gathered,
+        "approval": tasks[0].result(),
+        "round2": [t.result() for t in tasks[1:]],
+        "round3": [t.result() for t in last],
+        "issued": issued,
+    }
+
+
+async def _echo(label: str, n: int) -> int:
+    record(f"echo {label} {n}")
+    await asyncio.sleep(0.01 * (n % 3))
+    return n
+
+
+@spread.handler()
+async def race(ctx: agentdur.ObjectContext, label: str) -> list[str]:
+    """C completes first; A and B complete while a step runs; as_completed must still start with C."""
+    futures = []
+    for name in "abc":
+        aid, fut = ctx.awakeable(type_hint=str)
+        await ctx.run_typed("publish", record, agentdur.RunOptions(), f"awakeable {label}-{name} {aid}")
+        futures.append(fut)
+    done, _ = await agentdur.wait_completed(*futures)
+    await ctx.run_typed("hold", _hold, agentdur.RunOptions(), label)
+    return [await f async for f in agentdur.as_completed(*futures)]
+
+
+async def _hold(label: str) -> None:
+    record(f"hold {label}")
+    await asyncio.to_thread(_wait_for_file, os.environ.get(LOG_ENV, "") + f".release-{label}")
+
+
+@spread.handler()
+async def cancel_fan(ctx: agentdur.ObjectContext, label: str) -> str:
+    """Two tasks wait on timers; a cancellation reaches one of them (the first by path), which
+    compensates and re-raises."""
+
+    async def branch(name: str, hours: int) -> None:
+        try:
+            await ctx.sleep(timedelta(hours=hours))
+        except agentdur.InvocationCancelledError:
+            await ctx.run_typed("compensate", record, agentdur.RunOptions(), f"cancelled {label} {name}")
+            raise
+
+    await ctx.run_typed("publish", record, agentdur.RunOptions(), f"started {label}")
+    await asyncio.gather(branch("a", 1), branch("b", 2))
+    return "not cancelled"
+
+
+@spread.handler()
+async def from_thread(ctx: agentdur.ObjectContext, label: str) -> str:
+    """A durable call from a worker thread: refused on the first run."""
+    await asyncio.to_thread(ctx.set, "x", label)
+    return "not refused"
+
+
+@spread.handler()
+async def overlap(ctx: agentdur.ObjectContext, label: str) -> list[bool]:
+    """Three tasks, one step each; every body waits until all three started (or gives up)."""
+
+    async def meet(i: int) -> bool:
+        record(f"meet {label} {i}")
+        for _ in range(1000):
+            if count(f"meet {label} ") >= 3:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def branch(i: int) -> bool:
+        return await ctx.run_typed(f"meet {i}", meet, agentdur.RunOptions(), i)
+
+    return list(await asyncio.gather(*(branch(i) for i in range(3))))
+
+
+app = agentdur.App([spread])
