@@ -7,9 +7,9 @@ from typing import Any
 
 import litellm
 import pytest
-from agentdur.integrations.litellm import acompletion, completion
 
 import agentdur
+from agentdur.integrations.litellm import acompletion, completion
 from agentdur.testing import ScriptedModelServer
 
 from ..engine.helpers import wait_until

@@ -18,6 +18,10 @@ from typing import Any
 import agents
 import openai
 import pytest
+from agents.items import ModelResponse
+from pydantic import BaseModel
+
+import agentdur
 from agentdur.integrations.openai_agents import (
     DurableModel,
     DurableRunner,
@@ -26,10 +30,6 @@ from agentdur.integrations.openai_agents import (
     response_from_json,
     response_to_json,
 )
-from agents.items import ModelResponse
-from pydantic import BaseModel
-
-import agentdur
 from agentdur.testing import ModelReply, ModelRequest, ScriptedModelServer
 
 from ..engine.helpers import wait_until
