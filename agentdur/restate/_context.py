@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import restate
@@ -37,7 +37,7 @@ class RestateFuture(DurableFuture[Any]):
     def __init__(
         self,
         host: RestateContext,
-        inner: Any,
+        inner: restate.RestateDurableFuture[Any],
         adapter: TypeAdapter[Any] | None = None,
         transform: Callable[[Any], Any] | None = None,
     ) -> None:
@@ -67,6 +67,8 @@ class RestateFuture(DurableFuture[Any]):
 class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
     """A call made through restate-sdk."""
 
+    inner: restate.RestateDurableCallFuture[Any]
+
     async def invocation_id(self) -> str:
         return str(await self.inner.invocation_id())
 
@@ -74,7 +76,7 @@ class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
 class RestateSendHandle(SendHandle):
     """A send made through restate-sdk."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: restate.SendHandle) -> None:
         self.inner = inner
 
     async def invocation_id(self) -> str:
@@ -96,7 +98,9 @@ def _run_options(options: RunOptions[Any], adapter: TypeAdapter[Any]) -> restate
 class RestateContext(ObjectContext, FutureHost):
     """Every agentdur context operation, delegated to the restate-sdk context of the invocation."""
 
-    def __init__(self, inner: Any, spec: HandlerSpec) -> None:
+    def __init__(self, inner: restate.ObjectContext, spec: HandlerSpec) -> None:
+        # Typed as the widest restate-sdk context: the SDK passes the same invocation context (an
+        # ObjectContext) to every kind of handler; key() and _writable() guard the object-only parts.
         self.inner = inner
         self._spec = spec
         self.loop = asyncio.get_running_loop()  # for sync code in worker threads
@@ -180,10 +184,10 @@ class RestateContext(ObjectContext, FutureHost):
     # ----------------------------------------------------------------- determinism
 
     def uuid(self) -> UUID:
-        return self.inner.uuid()  # type: ignore[no-any-return]
+        return self.inner.uuid()
 
     def random(self) -> Random:
-        return self.inner.random()  # type: ignore[no-any-return]
+        return self.inner.random()
 
     def time(self) -> DurableFuture[float]:
         check_not_in_step("ctx time")
@@ -199,12 +203,14 @@ class RestateContext(ObjectContext, FutureHost):
             raise UserError(f"{self._spec.service!r} is a service: only virtual objects have a key")
         return str(self.inner.key())
 
-    def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
+    def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
         check_not_in_step(f"ctx get {name!r}")
         self.key()
-        return RestateFuture(self, self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint))))
+        inner = self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint)))
+        # restate-sdk declares state reads as Awaitable but returns its durable future
+        return RestateFuture(self, cast("restate.RestateDurableFuture[Any]", inner))
 
-    def state_keys(self) -> Awaitable[list[str]]:
+    def state_keys(self) -> DurableFuture[list[str]]:
         check_not_in_step("ctx state_keys")
         self.key()
         written, cleared_all = dict(self._written), self._cleared_all
@@ -215,7 +221,8 @@ class RestateContext(ObjectContext, FutureHost):
             names -= {name for name, present in written.items() if not present}
             return sorted(names)
 
-        return RestateFuture(self, self.inner.state_keys(), transform=with_own_writes)
+        inner = cast("restate.RestateDurableFuture[list[str]]", self.inner.state_keys())  # as in get()
+        return RestateFuture(self, inner, transform=with_own_writes)
 
     def set(self, name: str, value: Any) -> None:
         self._writable("set")
@@ -259,7 +266,7 @@ class RestateContext(ObjectContext, FutureHost):
             await restate.gather(*inners)
 
     @contextlib.asynccontextmanager
-    async def one_waiting_task(self, *inners: Any) -> AsyncIterator[None]:
+    async def one_waiting_task(self, *inners: restate.RestateDurableFuture[Any]) -> AsyncIterator[None]:
         """Refuse a second asyncio task waiting on pending futures while another one waits.
 
         restate-sdk drives the invocation from whichever task awaits a pending future, and each
@@ -284,7 +291,7 @@ class RestateContext(ObjectContext, FutureHost):
             self._waiting_task = outer
 
 
-def _completed(inner: Any) -> bool:
+def _completed(inner: restate.RestateDurableFuture[Any]) -> bool:
     is_completed = getattr(inner, "is_completed", None)
     return bool(is_completed()) if callable(is_completed) else False
 
