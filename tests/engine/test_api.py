@@ -111,8 +111,8 @@ def test_sync_handler_and_wrong_arity_are_rejected() -> None:
     svc = agentdur.Service("Bad")
     with pytest.raises(agentdur.UserError, match="must be an async function"):
 
-        @svc.handler()
-        def sync(ctx: agentdur.Context) -> None:  # type: ignore[type-var]
+        @svc.handler()  # type: ignore[type-var]  # a sync handler on purpose: refused at runtime
+        def sync(ctx: agentdur.Context) -> None:
             return None
 
     with pytest.raises(agentdur.UserError, match="takes 3 parameters"):

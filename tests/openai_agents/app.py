@@ -68,7 +68,7 @@ def slow_tool(name: str) -> agents.FunctionTool:
     return durable_function_tool(slow)
 
 
-SLOW_TOOLS = [slow_tool(name) for name in ("slow_a", "slow_b", "slow_c")]
+SLOW_TOOLS: list[agents.Tool] = [slow_tool(name) for name in ("slow_a", "slow_b", "slow_c")]
 
 
 @durable_function_tool

@@ -108,7 +108,7 @@ def analysis(name: str) -> agents.FunctionTool:
     return durable_function_tool(run_analysis)
 
 
-ANALYSES = [analysis(name) for name in ("eligibility", "cost", "fraud")]
+ANALYSES: list[agents.Tool] = [analysis(name) for name in ("eligibility", "cost", "fraud")]
 
 
 class Forecast(BaseModel):
@@ -252,7 +252,7 @@ async def test_parallel_tools_journal_in_response_order_whatever_order_they_run_
     tmp_path: Path, model_server: ScriptedModelServer
 ) -> None:
     calls = [("eligibility", {"claim": "c1"}), ("cost", {"claim": "c1"}), ("fraud", {"claim": "c1"})]
-    journals = []
+    journals: list[list[tuple[str, str, Any]]] = []
     # First the tools arrive and finish in the reverse of the response's order, then in its order.
     for order in (["fraud", "cost", "eligibility"], ["eligibility", "cost", "fraud"]):
         points = [f"arrive {name}" for name in order] + [f"run {name}" for name in order]
