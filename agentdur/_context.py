@@ -122,16 +122,25 @@ class Context(abc.ABC):
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
         """A durable timer: survives restarts and keeps its remaining time."""
 
+    @overload
+    def awakeable(
+        self, type_hint: type[T], description: str | None = None
+    ) -> tuple[str, DurableFuture[T]]: ...
+
+    @overload
+    def awakeable(
+        self, type_hint: object = Any, description: str | None = None
+    ) -> tuple[str, DurableFuture[Any]]: ...
+
     @abc.abstractmethod
     def awakeable(
-        self,
-        type_hint: type[T] = Any,  # type: ignore[assignment]
-        description: str | None = None,
-    ) -> tuple[str, DurableFuture[T]]:
+        self, type_hint: Any = Any, description: str | None = None
+    ) -> tuple[str, DurableFuture[Any]]:
         """Create an awakeable: an unguessable id someone outside can resolve, and its future.
 
         Args:
-            type_hint: the type of the value it is resolved with.
+            type_hint: the type of the value it is resolved with; a class also types the future
+                for type checkers.
             description: what is awaited, shown in the pending-approvals list of the embedded engine.
         """
 
@@ -251,12 +260,24 @@ class ObjectSharedContext(Context):
     def key(self) -> str:
         """The object key this invocation runs on."""
 
-    @abc.abstractmethod
-    def get(self, name: str, type_hint: type[T] | Any = Any) -> Awaitable[T | None]:
-        """The value of state ``name`` (``None`` when unset)."""
+    @overload
+    def get(self, name: str, type_hint: type[T]) -> DurableFuture[T | None]: ...
+
+    @overload
+    def get(self, name: str, type_hint: object = Any) -> DurableFuture[Any]: ...
 
     @abc.abstractmethod
-    def state_keys(self) -> Awaitable[list[str]]:
+    def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
+        """The value of state ``name`` (``None`` when unset).
+
+        Args:
+            name: the state entry.
+            type_hint: the type its JSON is validated as; a class (``int``, ``list[str]``, a
+                pydantic model) also types the result for type checkers.
+        """
+
+    @abc.abstractmethod
+    def state_keys(self) -> DurableFuture[list[str]]:
         """The names of the state entries this object key holds."""
 
 

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Never, TypedDict, TypeVar, Unpack, overload
 
 T = TypeVar("T")
+# Covariant: the options are frozen, so ``RunOptions(max_attempts=3)`` fits a step of any result type.
+T_co = TypeVar("T_co", covariant=True)
 
 DEFAULT_INITIAL_RETRY_INTERVAL = timedelta(milliseconds=50)
 DEFAULT_MAX_RETRY_INTERVAL = timedelta(seconds=10)
 DEFAULT_RETRY_INTERVAL_FACTOR = 2.0
 
 
+class _RetryFields(TypedDict, total=False):
+    """The retry fields of :class:`RunOptions`, for its typed constructor."""
+
+    max_attempts: int | None
+    max_duration: timedelta | None
+    initial_retry_interval: timedelta | None
+    max_retry_interval: timedelta | None
+    retry_interval_factor: float | None
+
+
 @dataclass(frozen=True)
-class RunOptions(Generic[T]):
+class RunOptions(Generic[T_co]):
     """How a ``ctx.run_typed`` step retries and how its result is serialized.
 
     When none of the retry fields is set, a failed step is not retried inside the step: the error
@@ -35,7 +47,21 @@ class RunOptions(Generic[T]):
     initial_retry_interval: timedelta | None = None
     max_retry_interval: timedelta | None = None
     retry_interval_factor: float | None = None
-    type_hint: type[T] | Any | None = None
+    type_hint: type[T_co] | Any | None = None
+
+    if TYPE_CHECKING:
+        # What type checkers see of the generated __init__: a class as type_hint fixes the result
+        # type; without one (or with a hint that is not a class, like ``int | None``) the options
+        # are RunOptions[Never], which fits every step, so the step's result type comes from its action.
+        @overload
+        def __init__(self: RunOptions[T], *, type_hint: type[T], **retry: Unpack[_RetryFields]) -> None: ...
+
+        @overload
+        def __init__(
+            self: RunOptions[Never], *, type_hint: object = None, **retry: Unpack[_RetryFields]
+        ) -> None: ...
+
+        def __init__(self, *, type_hint: object = None, **retry: Unpack[_RetryFields]) -> None: ...
 
     @property
     def retries_in_step(self) -> bool:

@@ -6,12 +6,17 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import TypeAdapter
 
 from ._exceptions import NotFoundError, UserError
 from ._serde import adapter_for
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from ._options import InvocationRetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 HandlerKind = Literal["exclusive", "shared"]
@@ -188,7 +193,7 @@ class App:
             raise NotFoundError(f"unknown handler {handler!r} on service {service!r}")
         return spec
 
-    def restate_app(self, retry_policy: Any = None) -> Any:
+    def restate_app(self, retry_policy: InvocationRetryPolicy | None = None) -> ASGIApp:
         """The ASGI app of a Restate deployment serving these services (needs ``agentdur[restate]``).
 
         Register it with a restate-server (``restate deployments register``, or

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -84,6 +84,7 @@ def resolve_url(awakeable_id: str, ingress_url: str | None = None) -> str:
     return f"{base}/restate/awakeables/{awakeable_id}/resolve"
 
 
+@overload
 async def request_approval(
     ctx: Context,
     description: str,
@@ -91,9 +92,33 @@ async def request_approval(
     notify: Notify | None = None,
     timeout: timedelta | None = None,  # noqa: ASYNC109 - a durable timer, not an asyncio timeout
     escalate: Notify | None = None,
-    decision_type: type[D] = Decision,  # type: ignore[assignment]
     ingress_url: str | None = None,
-) -> D:
+) -> Decision: ...
+
+
+@overload
+async def request_approval(
+    ctx: Context,
+    description: str,
+    *,
+    notify: Notify | None = None,
+    timeout: timedelta | None = None,  # noqa: ASYNC109 - a durable timer, not an asyncio timeout
+    escalate: Notify | None = None,
+    decision_type: type[D],
+    ingress_url: str | None = None,
+) -> D: ...
+
+
+async def request_approval(
+    ctx: Context,
+    description: str,
+    *,
+    notify: Notify | None = None,
+    timeout: timedelta | None = None,  # noqa: ASYNC109 - a durable timer, not an asyncio timeout
+    escalate: Notify | None = None,
+    decision_type: type[Any] = Decision,
+    ingress_url: str | None = None,
+) -> Any:
     """Ask a human to decide and wait for the answer durably.
 
     Args:
@@ -135,8 +160,7 @@ async def request_approval(
                 decision=decision, timeout=ctx.sleep(timeout, name=f"Approval timeout ({attempt})")
             ):
                 case ["decision", value]:
-                    result: D = value
-                    return result
+                    return value
         except (InvocationCancelledError, ApprovalTimedOut):
             raise
         except TerminalError as error:  # the approver rejected it

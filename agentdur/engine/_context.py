@@ -8,7 +8,7 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -202,7 +202,7 @@ class EmbeddedContext(ObjectContext):
             raise UserError(f"{self._spec.service!r} is a service: only virtual objects have a key")
         return self._inv.key
 
-    def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
+    def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
         key = self.key()
         runner = self._runner
         idx, entry = runner.enter(r.GET_STATE, name)
@@ -212,7 +212,7 @@ class EmbeddedContext(ObjectContext):
             entry = r.Entry(r.GET_STATE, name, r.ENTRY_COMPLETED, value)
         return runner.future(idx, entry, adapter_for(type_hint))
 
-    def state_keys(self) -> Awaitable[list[str]]:
+    def state_keys(self) -> DurableFuture[list[str]]:
         key = self.key()
         runner = self._runner
         idx, entry = runner.enter(r.STATE_KEYS, "state_keys")

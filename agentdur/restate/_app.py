@@ -9,6 +9,7 @@ from typing import Any
 import restate
 from restate.handler import TypeHint
 from restate.serde import BytesSerde
+from starlette.types import ASGIApp
 
 from .._context import set_current_context
 from .._exceptions import TerminalError
@@ -21,7 +22,7 @@ from ._errors import to_restate
 from ._serde import AdapterSerde
 
 
-def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> Any:
+def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> ASGIApp:
     """The ASGI app of a Restate deployment serving every service of ``app``.
 
     Args:
@@ -29,7 +30,8 @@ def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> 
         retry_policy: how Restate retries failed handler attempts before pausing the invocation;
             the embedded engine's default when omitted, so both engines behave the same.
     """
-    return restate.app(restate_services(app, retry_policy))
+    asgi: ASGIApp = restate.app(restate_services(app, retry_policy))  # restate-sdk leaves it untyped
+    return asgi
 
 
 def restate_services(
@@ -85,7 +87,7 @@ def _definition(
 def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
     """The function restate-sdk calls: validates input like the embedded engine, converts errors."""
 
-    async def run(ctx: Any, raw: bytes | None = None) -> Any:
+    async def run(ctx: restate.ObjectContext, raw: bytes | None = None) -> Any:
         context = RestateContext(ctx, spec)
         token = set_current_context(context)
         # restate-sdk runs the handler in its request's task: that task is the handler's root task.
@@ -111,7 +113,7 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
 
     # Always a (ctx, raw) entry point with an optional body: a handler without input accepts an empty
     # body or JSON null on both engines, and anything else is a 400 from our validation.
-    async def entry(ctx: Any, raw: bytes) -> Any:
+    async def entry(ctx: restate.ObjectContext, raw: bytes) -> Any:
         return await run(ctx, raw)
 
     entry.__annotations__ = {"ctx": Any, "raw": bytes, "return": Any}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import restate
@@ -38,7 +38,7 @@ class RestateFuture(DurableFuture[Any]):
     def __init__(
         self,
         host: RestateContext,
-        inner: Any,
+        inner: restate.RestateDurableFuture[Any],
         adapter: TypeAdapter[Any] | None = None,
         transform: Callable[[Any], Any] | None = None,
     ) -> None:
@@ -56,7 +56,8 @@ class RestateFuture(DurableFuture[Any]):
 
     async def _result(self) -> Any:
         try:
-            if not self.inner.future.done():
+            # restate-sdk's server future (not in its declared type) knows whether it was collected
+            if not cast(Any, self.inner).future.done():
                 await self._host.pump.wait("await of a durable future", (self.inner,), take=self.inner)
             value = await self.inner
         except restate.TerminalError as error:
@@ -69,6 +70,8 @@ class RestateFuture(DurableFuture[Any]):
 class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
     """A call made through restate-sdk."""
 
+    inner: restate.RestateDurableCallFuture[Any]
+
     async def invocation_id(self) -> str:
         return str(await self._host.pump.run_exclusive("await of invocation_id()", self.inner.invocation_id))
 
@@ -76,7 +79,7 @@ class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
 class RestateSendHandle(SendHandle):
     """A send made through restate-sdk."""
 
-    def __init__(self, host: RestateContext, inner: Any) -> None:
+    def __init__(self, host: RestateContext, inner: restate.SendHandle) -> None:
         self._host = host
         self.inner = inner
 
@@ -99,7 +102,9 @@ def _run_options(options: RunOptions[Any], adapter: TypeAdapter[Any]) -> restate
 class RestateContext(ObjectContext, FutureHost):
     """Every agentdur context operation, delegated to the restate-sdk context of the invocation."""
 
-    def __init__(self, inner: Any, spec: HandlerSpec) -> None:
+    def __init__(self, inner: restate.ObjectContext, spec: HandlerSpec) -> None:
+        # Typed as the widest restate-sdk context: the SDK passes the same invocation context (an
+        # ObjectContext) to every kind of handler; key() and _writable() guard the object-only parts.
         self.inner = inner
         self._spec = spec
         self.loop = asyncio.get_running_loop()  # for sync code in worker threads
@@ -197,10 +202,10 @@ class RestateContext(ObjectContext, FutureHost):
     # ----------------------------------------------------------------- determinism
 
     def uuid(self) -> UUID:
-        return self.inner.uuid()  # type: ignore[no-any-return]
+        return self.inner.uuid()
 
     def random(self) -> Random:
-        return self.inner.random()  # type: ignore[no-any-return]
+        return self.inner.random()
 
     def time(self) -> DurableFuture[float]:
         self._command("ctx time")
@@ -216,12 +221,14 @@ class RestateContext(ObjectContext, FutureHost):
             raise UserError(f"{self._spec.service!r} is a service: only virtual objects have a key")
         return str(self.inner.key())
 
-    def get(self, name: str, type_hint: Any = Any) -> Awaitable[Any]:
+    def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
         self._command(f"ctx get {name!r}")
         self.key()
-        return RestateFuture(self, self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint))))
+        inner = self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint)))
+        # restate-sdk declares state reads as Awaitable but returns its durable future
+        return RestateFuture(self, cast("restate.RestateDurableFuture[Any]", inner))
 
-    def state_keys(self) -> Awaitable[list[str]]:
+    def state_keys(self) -> DurableFuture[list[str]]:
         self._command("ctx state_keys")
         self.key()
         written, cleared_all = dict(self._written), self._cleared_all
@@ -232,7 +239,8 @@ class RestateContext(ObjectContext, FutureHost):
             names -= {name for name, present in written.items() if not present}
             return sorted(names)
 
-        return RestateFuture(self, self.inner.state_keys(), transform=with_own_writes)
+        inner = cast("restate.RestateDurableFuture[list[str]]", self.inner.state_keys())  # as in get()
+        return RestateFuture(self, inner, transform=with_own_writes)
 
     def set(self, name: str, value: Any) -> None:
         self._writable("set")

@@ -17,10 +17,10 @@ one step in another.
 from __future__ import annotations
 
 import litellm
-from agentdur.patterns.chaining import Chain, llm_step, step
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.chaining import Chain, llm_step, step
 
 from .._model import choose_model, text_of
 

@@ -12,10 +12,9 @@ step (``journal_model_call=False``).
 
 from __future__ import annotations
 
+import agentdur
 from agentdur.integrations.litellm import acompletion
 from agentdur.patterns.sessions import ChatTurn, chat_session
-
-import agentdur
 
 from .._model import choose_model, text_of
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from agentdur.integrations.litellm import acompletion
-from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, request_approval
 from pydantic import BaseModel
 
 import agentdur
+from agentdur.integrations.litellm import acompletion
+from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, request_approval
 
 from .._model import choose_model, parse_json, text_of
 from .models import ClaimAssessment, ClaimData, ClaimRequest, ClaimResult, ReviewDecision

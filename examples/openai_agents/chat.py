@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdur.integrations.openai_agents import DurableRunner, DurableSession
 from agents import Agent
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, DurableSession
 
 from .utils import Prompt, run_config
 

@@ -12,10 +12,10 @@ model call that asked for the weather. Set ``WEATHER_API_FIXED=1``, restart, and
 
 from __future__ import annotations
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 from agents import Agent, RunContextWrapper
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 from .utils import Prompt, WeatherRequest, WeatherResponse, fetch_weather, run_config
 

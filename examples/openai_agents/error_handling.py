@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 from agents import Agent, RunContextWrapper
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 from .utils import Prompt, WeatherRequest, WeatherResponse, fetch_weather, run_config
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
-from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, request_approval
 from agents import Agent, RunContextWrapper
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
+from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, request_approval
 
 from .utils import ClaimPrompt, InsuranceClaim, log, run_config
 

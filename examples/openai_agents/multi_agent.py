@@ -11,10 +11,10 @@ agent per key, so the user's next message goes straight back to that specialist.
 
 from __future__ import annotations
 
-from agentdur.integrations.openai_agents import DurableRunner, DurableSession
 from agents import Agent, handoff
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, DurableSession
 
 from .utils import InsuranceClaim, run_config
 

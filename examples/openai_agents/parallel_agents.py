@@ -10,10 +10,10 @@ Each specialist runs as its own invocation (``ctx.service_call``, retried and re
 
 from __future__ import annotations
 
-from agentdur.integrations.openai_agents import DurableRunner
 from agents import Agent
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner
 
 from .sub_agents import run_eligibility_agent, run_fraud_agent, run_rate_comparison_agent, services
 from .utils import InsuranceClaim, run_config

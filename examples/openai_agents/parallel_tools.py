@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 from agents import Agent, RunContextWrapper
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 from .utils import InsuranceClaim, check_eligibility, check_fraud, compare_to_standard_rates, run_config
 

@@ -11,10 +11,10 @@ deployed and scaled on their own; share context with them through the call's inp
 
 from __future__ import annotations
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 from agents import Agent, RunContextWrapper
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 from .sub_agents import run_eligibility_agent, run_fraud_agent, services
 from .utils import InsuranceClaim, run_config

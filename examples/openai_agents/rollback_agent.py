@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 from agents import Agent, RunContextWrapper
 from pydantic import BaseModel
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 from .utils import log, run_config
 

@@ -7,10 +7,10 @@ curl localhost:8080/FraudCheckAgent/run --json '{"date": "2024-10-01", "category
 
 from __future__ import annotations
 
-from agentdur.integrations.openai_agents import DurableRunner
 from agents import Agent
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner
 
 from .utils import InsuranceClaim, run_config
 

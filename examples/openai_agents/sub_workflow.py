@@ -10,10 +10,10 @@ retries); the agent's tool calls it durably with ``ctx.service_call`` and waits 
 
 from __future__ import annotations
 
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 from agents import Agent, RunContextWrapper
 
 import agentdur
+from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 from .utils import ClaimPrompt, InsuranceClaim, request_human_review, run_config
 

@@ -73,6 +73,8 @@ async def run(ctx: agentdur.Context, req: FanRequest) -> list[str]:
         done, pending = await asyncio.wait(tasks)
         assert not pending
         results = [t.result() for t in tasks]
-    joined = await ctx.run_typed("join", record, agentdur.RunOptions(), f"fan {req.label} join")
+    joined = await ctx.run_typed(  # type: ignore[func-returns-value]  # its None result is checked
+        "join", record, agentdur.RunOptions(), f"fan {req.label} join"
+    )
     assert joined is None
     return results

@@ -130,7 +130,7 @@ class Item(BaseModel):
     label: str
 
 
-OPTS: agentdur.RunOptions[Any] = agentdur.RunOptions()
+OPTS = agentdur.RunOptions()
 
 pipeline = agentdur.Service("Pipeline")
 

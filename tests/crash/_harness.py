@@ -12,6 +12,7 @@ against a reference run of the same workload on another file.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import json
 import os
@@ -22,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import agentdur
 
@@ -32,6 +33,7 @@ POLL = 0.01
 # Called at the end of a run with the engine and the invocation ids; returns extra facts to compare.
 AfterHook = Callable[[agentdur.Engine, list[str]], Awaitable[dict[str, Any]]]
 DEADLINE = 30.0
+T = TypeVar("T")
 
 
 def load_module(name: str, path: Path) -> ModuleType:
@@ -63,12 +65,12 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def wait_until(
-    condition: Callable[[], Any],
+    condition: Callable[[], T | None],
     what: str,
     *,
     timeout: float = DEADLINE,
     alive: Callable[[], None] | None = None,
-) -> Any:
+) -> T:
     """Poll ``condition`` every 10 ms until it returns something truthy (returned) or the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -184,7 +186,7 @@ class Child:
 # ============================================================================ in-process runs
 
 
-async def wait_async(condition: Callable[[], Any], what: str, limit: float = DEADLINE) -> Any:
+async def wait_async(condition: Callable[[], T | None], what: str, limit: float = DEADLINE) -> T:
     deadline = time.monotonic() + limit
     while True:
         value = condition()
@@ -235,7 +237,7 @@ async def drive(
 ) -> Outcome:
     """Resolve the awakeables of ``approvals`` (tag -> value) once published, then wait for every result."""
     for tag, value in (approvals or {}).items():
-        awakeable_id = await wait_async(lambda tag=tag: workdir.awakeable_id(tag), f"awakeable of {tag}")
+        awakeable_id = await wait_async(functools.partial(workdir.awakeable_id, tag), f"awakeable of {tag}")
         await engine.resolve_awakeable(awakeable_id, value)
     results = await attach_all(engine, ids)
     infos = [await engine.invocation(i) for i in ids]

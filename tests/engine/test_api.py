@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,18 +61,26 @@ def test_public_names_are_pinned_and_sorted() -> None:
         assert getattr(agentdur, name).__doc__, f"{name} has no docstring"
 
 
-def test_integrations_and_patterns_are_subpackages_only() -> None:
-    import importlib.util
-
+def test_integrations_and_patterns_are_subpackages_only(tmp_path: Path) -> None:
     import agentdur.integrations
     import agentdur.patterns
 
     assert agentdur.integrations.__name__ == "agentdur.integrations"
     assert agentdur.patterns.__name__ == "agentdur.patterns"
-    # nothing named "integrations" or "patterns" is installed at the top level
-    for top in ("integrations", "patterns"):
-        spec = importlib.util.find_spec(top)
-        assert spec is None or Path(spec.origin or "").parent.parent == Path.cwd()
+    assert not [m for m in sys.modules if m.split(".")[0] in ("integrations", "patterns")]
+    # The installed package, as a process outside the checkout sees it: nothing named "integrations"
+    # or "patterns" at the top level, and one identity for each module.
+    script = (
+        "import importlib.util, sys, agentdur.integrations._shared, agentdur.patterns.approval\n"
+        "print(importlib.util.find_spec('integrations'), importlib.util.find_spec('patterns'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('integrations', 'patterns')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["None None", "[]"]
 
 
 def test_control_flow_is_not_an_exception() -> None:
@@ -103,8 +114,8 @@ def test_sync_handler_and_wrong_arity_are_rejected() -> None:
     svc = agentdur.Service("Bad")
     with pytest.raises(agentdur.UserError, match="must be an async function"):
 
-        @svc.handler()
-        def sync(ctx: agentdur.Context) -> None:  # type: ignore[type-var]
+        @svc.handler()  # type: ignore[type-var]  # a sync handler on purpose: refused at runtime
+        def sync(ctx: agentdur.Context) -> None:
             return None
 
     with pytest.raises(agentdur.UserError, match="takes 3 parameters"):

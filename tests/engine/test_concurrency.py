@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +21,10 @@ published: dict[str, str] = {}
 
 def gate(name: str) -> asyncio.Event:
     return gates.setdefault(name, asyncio.Event())
+
+
+def ran_once(point: str) -> bool:
+    return ran[point] == 1
 
 
 async def gated_step(name: str) -> str:
@@ -54,9 +59,9 @@ async def test_gather_replays_after_suspension_whatever_the_completion_order(tmp
     async with agentdur.Engine(APP, path=tmp_path / "fan.db", suspend_after=0.05) as engine:
         inv = await engine.send("Concurrent", "fan")
         for name in ("2.1", "0.1", "1.1", "1.2", "2.2", "0.2"):  # neither task order nor its reverse
-            await wait_until(lambda name=name: ran[f"{name} start"] == 1, what=f"{name} started")
+            await wait_until(functools.partial(ran_once, f"{name} start"), what=f"{name} started")
             gate(name).set()
-            await wait_until(lambda name=name: ran[f"{name} done"] == 1, what=f"{name} done")
+            await wait_until(functools.partial(ran_once, f"{name} done"), what=f"{name} done")
         await wait_until(lambda: "fan" in published, what="approval published")
         await wait_status(engine, inv, "suspended")
         # The suspended status commits just before the runtime drops the runner: wait for both.

@@ -273,8 +273,8 @@ async def test_close_with_grace_period_journals_running_steps(tmp_path: Path) ->
 
 @svc.handler()
 async def nested(ctx: agentdur.Context) -> str:
-    async def outer() -> str:
-        return await ctx.run_typed("inner", count, agentdur.RunOptions(), "inner")  # not allowed
+    async def outer() -> None:
+        await ctx.run_typed("inner", count, agentdur.RunOptions(), "inner")  # not allowed
 
     try:
         await ctx.run_typed("outer", outer)

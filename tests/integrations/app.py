@@ -10,11 +10,10 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import agentdur
 from agentdur.integrations.litellm import acompletion
 from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, request_approval
 from agentdur.patterns.sessions import ChatTurn, chat_session
-
-import agentdur
 
 from ..effects import LOG_ENV, record
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import litellm
 import pytest
-from agentdur.integrations.litellm import acompletion, completion
 
 import agentdur
+from agentdur.integrations.litellm import acompletion, completion, response_from_json
 from agentdur.testing import ScriptedModelServer
 
 from ..engine.helpers import wait_until
@@ -139,7 +139,7 @@ async def test_tool_calls_survive_the_journal(tmp_path: Path, model_server: Scri
         result = await engine.attach(inv)
         entry = (await engine.invocation(inv)).journal[0]
     assert result["tool"] == "get_weather" and '"Paris"' in result["arguments"]
-    rebuilt = agentdur.integrations.litellm.response_from_json(entry.value)
+    rebuilt = response_from_json(entry.value)
     original = seen[0]
     assert rebuilt.choices[0].message.tool_calls[0].id == original.choices[0].message.tool_calls[0].id
     assert rebuilt.choices[0].message.tool_calls[0].function.arguments == result["arguments"]
@@ -152,7 +152,8 @@ async def test_stream_is_consumed_in_the_step_and_journaled_whole(
     async with agentdur.Engine(APP, path=tmp_path / "s.db") as engine:
         text = await engine.call("Llm", "streamed")
     assert text and isinstance(seen[0], litellm.ModelResponse)
-    assert model_server.requests[0].request.stream is True
+    request = model_server.requests[0].request
+    assert request is not None and request.stream is True
 
 
 async def test_rate_limit_then_success_and_auth_error_is_terminal(

@@ -12,13 +12,13 @@ import time
 from typing import Any
 
 import agents
-from agentdur.integrations._shared import ToolTurns
-from agentdur.integrations.openai_agents import DurableRunner, DurableSession, durable_function_tool
-from agentdur.patterns.approval import ApprovalNotice, Decision, request_approval
 from openai import AsyncOpenAI
 from pydantic import BaseModel
 
 import agentdur
+from agentdur.integrations._shared import ToolTurns
+from agentdur.integrations.openai_agents import DurableRunner, DurableSession, durable_function_tool
+from agentdur.patterns.approval import ApprovalNotice, Decision, request_approval
 
 from ..effects import LOG_ENV, record, record_interval
 
@@ -68,7 +68,7 @@ def slow_tool(name: str) -> agents.FunctionTool:
     return durable_function_tool(slow)
 
 
-SLOW_TOOLS = [slow_tool(name) for name in ("slow_a", "slow_b", "slow_c")]
+SLOW_TOOLS: list[agents.Tool] = [slow_tool(name) for name in ("slow_a", "slow_b", "slow_c")]
 
 
 @durable_function_tool

@@ -18,6 +18,10 @@ from typing import Any
 import agents
 import openai
 import pytest
+from agents.items import ModelResponse
+from pydantic import BaseModel
+
+import agentdur
 from agentdur.integrations.openai_agents import (
     DurableModel,
     DurableRunner,
@@ -26,10 +30,6 @@ from agentdur.integrations.openai_agents import (
     response_from_json,
     response_to_json,
 )
-from agents.items import ModelResponse
-from pydantic import BaseModel
-
-import agentdur
 from agentdur.testing import ModelReply, ModelRequest, ScriptedModelServer
 
 from ..engine.helpers import wait_until
@@ -108,7 +108,7 @@ def analysis(name: str) -> agents.FunctionTool:
     return durable_function_tool(run_analysis)
 
 
-ANALYSES = [analysis(name) for name in ("eligibility", "cost", "fraud")]
+ANALYSES: list[agents.Tool] = [analysis(name) for name in ("eligibility", "cost", "fraud")]
 
 
 class Forecast(BaseModel):
@@ -259,7 +259,7 @@ async def test_parallel_tools_journal_in_response_order_whatever_order_they_run_
     tmp_path: Path, model_server: ScriptedModelServer
 ) -> None:
     calls = [("eligibility", {"claim": "c1"}), ("cost", {"claim": "c1"}), ("fraud", {"claim": "c1"})]
-    journals = []
+    journals: list[list[tuple[str, str, Any]]] = []
     # First the tools arrive and finish in the reverse of the response's order, then in its order.
     for order in (["fraud", "cost", "eligibility"], ["eligibility", "cost", "fraud"]):
         points = [f"arrive {name}" for name in order] + [f"run {name}" for name in order]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from agentdur.integrations._shared import ObjectStateList
 
 import agentdur
+from agentdur.integrations._shared import ObjectStateList
 
 from ..effects import LOG_ENV, intervals
 from .app import service

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+import agentdur
 from agentdur.patterns.approval import (
     ApprovalNotice,
     ApprovalRejected,
@@ -16,8 +18,6 @@ from agentdur.patterns.approval import (
 )
 from agentdur.patterns.chaining import Chain, llm_step, step
 from agentdur.patterns.sessions import ChatTurn, chat_session
-
-import agentdur
 
 from ..engine.helpers import wait_until
 

@@ -10,6 +10,7 @@ this test says so before a handler's replay does.
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import httpx
 import restate
@@ -27,7 +28,7 @@ attempts: list[int] = []
 async def probe(ctx: restate.Context, _: str) -> str:
     attempts.append(len(attempts) + 1)
     attempt = attempts[-1]
-    vm = ctx.vm
+    vm = cast(Any, ctx).vm  # restate-sdk's server context, not in its declared type
 
     async def slow() -> str:
         await asyncio.sleep(0.5)
@@ -38,12 +39,16 @@ async def probe(ctx: restate.Context, _: str) -> str:
 
     a1, b1 = ctx.run_typed("a1", slow), ctx.run_typed("b1", fast)
     await restate.wait_completed(a1, b1)
-    seen.append((attempt, "b1 first", vm.is_completed(a1.handle), vm.is_completed(b1.handle)))
+    seen.append(
+        (attempt, "b1 first", vm.is_completed(cast(Any, a1).handle), vm.is_completed(cast(Any, b1).handle))
+    )
     await restate.gather(a1, b1)
     e1, f1 = ctx.run_typed("e1", fast), ctx.run_typed("f1", fast)
     await restate.wait_completed(e1, f1)
     await asyncio.sleep(0.3)  # both bodies ran and proposed their results meanwhile
-    seen.append((attempt, "one of two", vm.is_completed(e1.handle), vm.is_completed(f1.handle)))
+    seen.append(
+        (attempt, "one of two", vm.is_completed(cast(Any, e1).handle), vm.is_completed(cast(Any, f1).handle))
+    )
     await restate.gather(e1, f1)
     if attempt == 1:
         raise RuntimeError("fail the first attempt so that Restate replays the journal")

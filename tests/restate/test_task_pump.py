@@ -55,7 +55,10 @@ def test_fan_out_replays_after_sigkill_and_suspensions(fan: EngineUnderTest) -> 
     label = uuid.uuid4().hex[:8]
     inv = fan.send(f"/Spread/{label}/fan_out", label)
     others = [(i, j) for i in range(3) for j in range(3) if i != 1] + [(1, 0)]
-    runs_done = lambda: sum(kind == "Notification: Run" for kind, _ in journal(fan, inv))  # noqa: E731
+
+    def runs_done() -> int:
+        return sum(kind == "Notification: Run" for kind, _ in journal(fan, inv))
+
     wait_for(
         lambda: fan.count(f"step {label} 1.1") == 1 and runs_done() == len(others),
         what="every step but the gated one journaled as completed",
@@ -102,7 +105,10 @@ def test_as_completed_yields_the_earliest_completed_first(fan: EngineUnderTest) 
     wait_for(lambda: fan.count(f"hold {label}") >= 1, what="C seen, the step after it running")
     assert fan.resolve(a, "A").status_code in (200, 202)
     assert fan.resolve(b, "B").status_code in (200, 202)
-    signals = lambda: sum(kind == "Notification: Signal" for kind, _ in journal(fan, inv))  # noqa: E731
+
+    def signals() -> int:
+        return sum(kind == "Notification: Signal" for kind, _ in journal(fan, inv))
+
     wait_for(lambda: signals() == 3, what="A and B journaled before the step completes")
     fan.release(label)
     assert fan.attach(inv).json() == ["C", "A", "B"]

@@ -7,7 +7,9 @@ from typing import Any
 import google.adk  # noqa: F401 - the SDK under test
 import pytest
 from google.adk.agents import LlmAgent, RunConfig
-from google.adk.agents.run_config import StreamingMode
+from google.adk.agents.run_config import (  # type: ignore[attr-defined]  # documented path, not in its __all__
+    StreamingMode,
+)
 from google.adk.models import Gemini
 from google.adk.runners import Runner
 from google.adk.sessions import InMemorySessionService

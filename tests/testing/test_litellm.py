@@ -84,6 +84,6 @@ async def test_rate_limit_with_retry_after_is_retried(model_server: ScriptedMode
 async def test_dropped_connection_is_a_connection_error(model_server: ScriptedModelServer) -> None:
     model_server.faults.drop_next(5)
     # LiteLLM maps the openai SDK's APIConnectionError of its openai/ provider to InternalServerError.
-    with pytest.raises(litellm.InternalServerError, match="Connection error"):
+    with pytest.raises(litellm.exceptions.InternalServerError, match="Connection error"):
         await complete(model_server, [{"role": "user", "content": "hi"}], max_retries=0)
     assert model_server.requests[0].fault == "dropped"
