@@ -9,6 +9,7 @@ import time
 import uuid
 
 from ..harness import EngineUnderTest, wait_for
+from ._journal import journaled
 
 
 def label() -> str:
@@ -162,6 +163,8 @@ def test_engine_restart_while_waiting_on_an_awakeable(engine: EngineUnderTest) -
     run = label()
     inv = engine.send("/Flows/approval", run)
     aid = engine.awakeable(run)
+    # the publishing step ran; restart only once its result is journaled, or it may rightly run again
+    wait_for(lambda: journaled(engine, inv, "publish"), what="publish journaled")
     engine.restart_engine()
     assert engine.resolve(aid, {"by": "bob"}).status_code in (200, 202)
     assert engine.attach(inv).json() == "approved by bob"
