@@ -222,8 +222,12 @@ class Pump:
             else:
                 value = None
                 if parked.take is not None:
-                    with contextlib.suppress(restate.TerminalError):
+                    try:
                         await parked.take  # restate-sdk keeps the value (or error) for the awaiting task
+                    except DisconnectedException:
+                        raise
+                    except Exception:  # the value's own error (a terminal failure, a value
+                        pass  # that does not validate) is the awaiting task's to raise, not the pump's
         except restate.TerminalError as error:
             if not parked.waiter.done():
                 parked.waiter.set_exception(error)
