@@ -103,3 +103,26 @@ def test_the_engine_draws_its_modules_in_its_docstring() -> None:
     doc = agentdur.engine.__doc__ or ""
     engine_modules = {name.rpartition(".")[2] for name in MODULES if name.startswith("agentdur.engine.")}
     assert engine_modules and all(module in doc for module in engine_modules), engine_modules
+
+
+def test_integrations_import_only_public_names_and_the_kit() -> None:
+    root = PACKAGE / "integrations"
+    wrong = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root)
+        if relative.parts[0] == "_shared" or relative.name == "kit.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                module, names = "", [alias.name for alias in node.names]
+            else:
+                continue
+            for full in [module] if module else names:
+                private_core = full.startswith("agentdur.") and not full.startswith("agentdur.integrations")
+                shared = "_shared" in full
+                if private_core or shared:
+                    wrong.append(f"{relative}: {full}")
+    assert wrong == []
