@@ -108,3 +108,10 @@ class InvocationRetryPolicy:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         base = self.initial_interval.total_seconds() * self.factor ** (attempt - 1)
         return float(min(self.max_interval.total_seconds(), base))
+
+
+def as_seconds(value: float | timedelta | None) -> float | None:
+    """A duration given as seconds or a ``timedelta``, in seconds (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -6,17 +6,12 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import TypeAdapter
 
-from ._exceptions import NotFoundError, UserError
+from ._exceptions import InvalidInputError, NotFoundError, UserError
 from ._serde import adapter_for
-
-if TYPE_CHECKING:
-    from starlette.types import ASGIApp
-
-    from ._options import InvocationRetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 HandlerKind = Literal["exclusive", "shared"]
@@ -56,6 +51,21 @@ class HandlerSpec:
     def exclusive(self) -> bool:
         """True for exclusive object handlers: one at a time per key, in arrival order."""
         return self.kind == "exclusive"
+
+    def check_key(self, key: str | None) -> None:
+        """Refuse a route without a key for an object handler, or with one for a service handler.
+
+        Raises:
+            InvalidInputError: the route does not fit the handler.
+        """
+        if self.keyed and key is None:
+            raise InvalidInputError(
+                f"{self.service}/{self.name} is a virtual object handler: it needs an object key"
+            )
+        if not self.keyed and key is not None:
+            raise InvalidInputError(
+                f"{self.service}/{self.name} is a service handler: it takes no object key"
+            )
 
 
 def handler_spec(fn: Callable[..., Any]) -> HandlerSpec:
@@ -192,16 +202,6 @@ class App:
         if spec is None:
             raise NotFoundError(f"unknown handler {handler!r} on service {service!r}")
         return spec
-
-    def restate_app(self, retry_policy: InvocationRetryPolicy | None = None) -> ASGIApp:
-        """The ASGI app of a Restate deployment serving these services (needs ``agentdur[restate]``).
-
-        Register it with a restate-server (``restate deployments register``, or
-        ``agentdur serve module:app --backend restate --register ADMIN_URL``).
-        """
-        from .restate import restate_app
-
-        return restate_app(self, retry_policy)
 
     def is_keyed(self, service: str) -> bool:
         """True when ``service`` is a virtual object."""

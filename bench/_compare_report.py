@@ -186,7 +186,7 @@ def _notes(run: CompareRun) -> list[str]:
     notes = [
         "columns: agentdur embedded = agentdur.Engine in this process on a fresh SQLite file per workload"
         " (WAL, synchronous=FULL), `await engine.call(...)`, no HTTP;"
-        " agentdur on Restate = the same agentdur app served by App.restate_app() (hypercorn, HTTP/2) in a"
+        " agentdur on Restate = the same agentdur app served by agentdur.restate.restate_app(app) (hypercorn, HTTP/2) in a"
         " child process, registered with one restate-server, invoked through its ingress;"
         " restate-sdk = the same handlers hand-written on restate-sdk (ctx.run_typed, ctx.get/set), another"
         " child process on the same restate-server, the same client;"

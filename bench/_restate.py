@@ -2,7 +2,7 @@
 
 A :class:`agentdur.testing.RestateServer` (a real restate-server on free local ports) gets two
 deployments, each in its own Python process (:mod:`bench._deployment`): agentdur's bench app served
-with ``App.restate_app()`` and the same handlers written by hand against restate-sdk. Both are invoked
+with ``agentdur.restate.restate_app(app)`` and the same handlers written by hand against restate-sdk. Both are invoked
 through the server's ingress by one ``httpx.AsyncClient``, so the two columns differ only in the code
 inside the deployment. The client speaks HTTP/2 (cleartext, prior knowledge) on one connection:
 httpcore's HTTP/1.1 pool scans every connection on each request, which at the chat workload's 100

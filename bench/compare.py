@@ -4,7 +4,7 @@ Columns (systems), each measured live in this run on this machine:
 
 - ``embedded``: agentdur's Engine in this process on a fresh SQLite file (WAL, synchronous=FULL),
   invoked with ``await engine.call(...)``;
-- ``agentdur_restate``: the same agentdur app served by ``App.restate_app()`` (hypercorn, HTTP/2) in a
+- ``agentdur_restate``: the same agentdur app served by ``agentdur.restate.restate_app(app)`` (hypercorn, HTTP/2) in a
   child process, registered with a real restate-server, invoked through the ingress over HTTP;
 - ``restate_sdk``: the same handlers written by hand against restate-sdk, another child process
   registered with the same restate-server, invoked by the same HTTP client;

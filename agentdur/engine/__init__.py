@@ -1,4 +1,24 @@
-"""The embedded engine: durable execution on a SQLite file, in this process, zero infrastructure."""
+"""The embedded engine: durable execution on a SQLite file, in this process, zero infrastructure.
+
+Its modules, each importing only the ones below it (``tests/test_layers.py`` holds it to that)::
+
+    _engine      Engine: the public facade (start, call, send, attach, resolve, operate, inspect)
+      _recovery  reopening a file: restart unfinished invocations, re-arm timers, rebuild key queues
+      _runtime   Runtime: invocations in memory, per-key queues, timers, completions, outcomes
+        _faults    what a failed write does to the invocations concerned
+        _context   EmbeddedContext: each context operation as a journal entry
+          _requests  calls, sends, awakeable completions, cancellation: caller entry + target, one commit
+            _runner    InvocationRunner: one attempt of a handler, replay by (task path, seq), waits
+              _host      the contract: RuntimeHost (the runtime as runners see it), RunnerView (the reverse)
+                _futures   EmbeddedFuture: a journal entry's result
+                _store     the SQLite file: schema, one group-committing writer thread, reads
+                _ops       the write operations, run inside the writer's transaction
+                _lock      one owner per database file (an OS lock)
+                _records   statuses, entries, outcomes and their public views
+
+The runner never imports the runtime: it calls it through :class:`~agentdur.engine._host.RuntimeHost`,
+which the runtime implements.
+"""
 
 from ._engine import Engine
 from ._records import ErrorDetail, Failure, InvocationInfo, JournalEntry, PendingAwakeable

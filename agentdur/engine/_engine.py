@@ -12,14 +12,13 @@ from types import TracebackType
 from typing import Any
 
 from .._exceptions import ConflictError, NotFoundError, TerminalError, UserError, terminal_error_from_json
-from .._options import InvocationRetryPolicy
+from .._options import InvocationRetryPolicy, as_seconds
 from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
 from ._lock import DatabaseLock
 from ._recovery import recover
-from ._routing import as_seconds, check_route
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
 from ._store import Store, Synchronous
 
@@ -227,7 +226,7 @@ class Engine:
         self._rt  # noqa: B018 - raises when the engine is not running
         spec = self.app.handler(service, handler)
         input_text = to_json_text(arg)
-        check_route(spec, key)
+        spec.check_key(key)
         validate_input(spec.input_adapter, input_text)
         return spec, input_text
 

@@ -13,15 +13,11 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from .._exceptions import StoreWriteError
 from . import _ops
 from . import _records as r
-
-if TYPE_CHECKING:
-    from ._runner import InvocationRunner
-    from ._runtime import Runtime
+from ._host import RunnerView, RuntimeHost
 
 log = logging.getLogger("agentdur.engine")
 
@@ -29,7 +25,7 @@ log = logging.getLogger("agentdur.engine")
 class WriteFaults:
     """The invocations one runtime stopped because of failed writes, and work to redo after recovery."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: RuntimeHost) -> None:
         self.runtime = runtime
         # Stopped invocations, with the reason they are paused with once the store can write again.
         self.stopped: dict[str, str] = {}
@@ -39,7 +35,7 @@ class WriteFaults:
     def __contains__(self, inv_id: str) -> bool:
         return inv_id in self.stopped
 
-    def stop(self, runner: InvocationRunner, error: BaseException) -> None:
+    def stop(self, runner: RunnerView, error: BaseException) -> None:
         """A write of ``runner``'s invocation failed: stop it and answer its callers."""
         rt = self.runtime
         inv_id = runner.inv.id

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -14,13 +15,18 @@ from .._exceptions import terminal_error_from_json
 from .._schema import mismatch_error, problems_of
 from . import _records as r
 
-if TYPE_CHECKING:
-    from ._runner import InvocationRunner
-
 T = TypeVar("T")
+Outcome = r.Outcome
 
-# What a journal entry's asyncio future resolves to: (entry status, value or failure JSON text).
-Outcome = tuple[str, str | None]
+
+class FutureOwner(FutureHost, abc.ABC):
+    """The runner that created a future: it knows how to wait for it deterministically."""
+
+    @abc.abstractmethod
+    async def await_future(self, fut: EmbeddedFuture[Any]) -> Any:
+        """Wait for ``fut`` and return its result (or raise its error)."""
+
+
 _UNSET: Any = object()
 _PENDING, _COMPLETED, _ERRORED = 0, 1, 2
 
@@ -34,7 +40,7 @@ class EmbeddedFuture(DurableFuture[T]):
 
     __slots__ = ("_runner", "index", "_adapter", "_value", "_state", "_outcome", "_error", "_waiters")
 
-    def __init__(self, runner: InvocationRunner, index: int, adapter: TypeAdapter[Any] | None) -> None:
+    def __init__(self, runner: FutureOwner, index: int, adapter: TypeAdapter[Any] | None) -> None:
         self._runner = runner
         self.index = index
         self._adapter = adapter
@@ -109,9 +115,7 @@ class EmbeddedAwakeableFuture(EmbeddedFuture[T]):
 
     __slots__ = ("awakeable_id",)
 
-    def __init__(
-        self, runner: InvocationRunner, index: int, adapter: TypeAdapter[Any], awakeable_id: str
-    ) -> None:
+    def __init__(self, runner: FutureOwner, index: int, adapter: TypeAdapter[Any], awakeable_id: str) -> None:
         super().__init__(runner, index, adapter)
         self.awakeable_id = awakeable_id
 
@@ -133,7 +137,7 @@ class EmbeddedCallFuture(EmbeddedFuture[T], DurableCallFuture[T]):
     __slots__ = ("_callee_id",)
 
     def __init__(
-        self, runner: InvocationRunner, index: int, adapter: TypeAdapter[Any] | None, callee_id: str
+        self, runner: FutureOwner, index: int, adapter: TypeAdapter[Any] | None, callee_id: str
     ) -> None:
         super().__init__(runner, index, adapter)
         self._callee_id = callee_id

@@ -12,6 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .._schema import example_of
+from .._service import HandlerSpec
+
+# What a journal entry's future resolves to: (entry status, value or failure JSON text).
+Outcome = tuple[str, str | None]
 
 # Invocation statuses (the names of Restate's, where the concept is the same).
 SCHEDULED = "scheduled"  # a delayed send waiting for its time
@@ -283,3 +287,23 @@ def invocation_info_of(row: sqlite3.Row, journal: list[sqlite3.Row]) -> Invocati
         completed_at=timestamp(row["completed_at"]),
         journal=[journal_entry_of(r) for r in journal],
     )
+
+
+def outcome_of(output: str | None, failure: str | None) -> Outcome:
+    """The outcome of a completed invocation as its callers receive it."""
+    return (ENTRY_FAILED, failure) if failure is not None else (ENTRY_COMPLETED, output)
+
+
+@dataclass(slots=True)
+class InvocationState:
+    """What a runner needs to know about its invocation."""
+
+    id: str
+    spec: HandlerSpec
+    key: str | None
+    input: str
+    attempts: int = 0
+    completions: int = 0
+    cancel_requested: bool = False
+    cancel_at_await: int | None = None
+    cancel_task: str = ""

@@ -10,20 +10,18 @@ import asyncio
 import json
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._exceptions import NotFoundError, TerminalError, terminal_error_to_json
+from .._options import as_seconds
 from . import _ops
 from . import _records as r
-from ._routing import as_seconds, check_route
+from ._host import RuntimeHost
 from ._runner import InvocationRunner
-
-if TYPE_CHECKING:
-    from ._runtime import Runtime
 
 
 def start_call(
-    rt: Runtime,
+    rt: RuntimeHost,
     runner: InvocationRunner,
     idx: int,
     service: str,
@@ -37,7 +35,7 @@ def start_call(
     caller_id, now = runner.inv.id, time.time()
     try:
         spec = rt.app.handler(service, handler)
-        check_route(spec, key)
+        spec.check_key(key)
     except TerminalError as error:
         failure = json.dumps(terminal_error_to_json(error))
         runner.record(idx, r.CALL, name, r.ENTRY_FAILED, None, failure, target="")
@@ -80,7 +78,7 @@ def start_call(
 
 
 def start_send(
-    rt: Runtime,
+    rt: RuntimeHost,
     runner: InvocationRunner,
     idx: int,
     service: str,
@@ -94,7 +92,7 @@ def start_send(
     name = f"{service}/{handler}"
     caller_id, now = runner.inv.id, time.time()
     spec = rt.app.handler(service, handler)
-    check_route(spec, key)
+    spec.check_key(key)
     new = rt.new_invocation(spec, key, arg, idempotency_key, as_seconds(delay))
     order = next(rt.seq)
     task, seq = runner.take_key(idx)
@@ -126,7 +124,7 @@ def start_send(
 
 
 def complete_awakeable_from_handler(
-    rt: Runtime,
+    rt: RuntimeHost,
     runner: InvocationRunner,
     idx: int,
     kind: str,
@@ -154,7 +152,7 @@ def complete_awakeable_from_handler(
     rt.store.write(op, on_error=runner.on_write_error).add_done_callback(after)
 
 
-def cancel_from_handler(rt: Runtime, runner: InvocationRunner, idx: int, target: str) -> None:
+def cancel_from_handler(rt: RuntimeHost, runner: InvocationRunner, idx: int, target: str) -> None:
     caller_id, now = runner.inv.id, time.time()
     task, seq = runner.take_key(idx)
 

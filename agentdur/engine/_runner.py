@@ -15,13 +15,12 @@ import functools
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import TypeAdapter
 
-from .._context import DurableFuture, FutureHost, check_not_in_step, enter_step, set_current_context
+from .._context import DurableFuture, check_not_in_step, enter_step, set_current_context
 from .._exceptions import (
     EngineControl,
     InvocationCancelledError,
@@ -33,14 +32,11 @@ from .._exceptions import (
 )
 from .._options import RunOptions
 from .._serde import dump, validate_input
-from .._service import HandlerSpec
 from .._tasks import TaskTrack, current_track, path_order, start_handler_task, untracked
 from . import _ops
 from . import _records as r
-from ._futures import EmbeddedFuture, Outcome
-
-if TYPE_CHECKING:
-    from ._runtime import Runtime
+from ._futures import EmbeddedFuture, FutureOwner
+from ._host import RuntimeHost
 
 
 class _Abort(EngineControl):
@@ -51,25 +47,10 @@ class _Interrupt(EngineControl):
     """Wakes a blocked await to raise the cancellation there."""
 
 
-@dataclass(slots=True)
-class InvocationState:
-    """What a runner needs to know about its invocation."""
-
-    id: str
-    spec: HandlerSpec
-    key: str | None
-    input: str
-    attempts: int = 0
-    completions: int = 0
-    cancel_requested: bool = False
-    cancel_at_await: int | None = None
-    cancel_task: str = ""
-
-
-class InvocationRunner(FutureHost):
+class InvocationRunner(FutureOwner):
     """Runs one attempt of one invocation's handler against its journal."""
 
-    def __init__(self, runtime: Runtime, inv: InvocationState, journal: dict[int, r.Entry]) -> None:
+    def __init__(self, runtime: RuntimeHost, inv: r.InvocationState, journal: dict[int, r.Entry]) -> None:
         self.runtime = runtime
         self.loop = runtime.loop
         self.store = runtime.store
@@ -233,7 +214,7 @@ class InvocationRunner(FutureHost):
 
         self.store.write_nowait(op, single_statement=extra is None, on_error=self.on_write_error)
 
-    def deliver(self, idx: int, outcome: Outcome) -> None:
+    def deliver(self, idx: int, outcome: r.Outcome) -> None:
         """A completion committed for entry ``idx`` (timer, awakeable, call result, cancel)."""
         self.completions_seen += 1
         fut = self.pending.pop(idx, None)
@@ -320,7 +301,7 @@ class InvocationRunner(FutureHost):
             self._arm()
             return
         self.inflight_steps -= 1
-        outcome: Outcome = (status, text)
+        outcome: r.Outcome = (status, text)
 
         def acknowledge(commit: asyncio.Future[None]) -> None:
             # The handler learns the result only once its entry is durable.

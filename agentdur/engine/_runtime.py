@@ -39,9 +39,9 @@ from . import _ops
 from . import _records as r
 from ._context import EmbeddedContext
 from ._faults import WriteFaults
-from ._futures import EmbeddedAwakeableFuture, Outcome
-from ._routing import outcome_of
-from ._runner import InvocationRunner, InvocationState
+from ._futures import EmbeddedAwakeableFuture
+from ._host import RunnerView
+from ._runner import InvocationRunner
 from ._store import Store
 
 log = logging.getLogger("agentdur.engine")
@@ -84,10 +84,10 @@ class Runtime:
         self.loop = loop
         self.suspend_after = suspend_after
         self.retry_policy = retry_policy
-        self.runners: dict[str, InvocationRunner] = {}
+        self.runners: dict[str, RunnerView] = {}
         self.queues: dict[tuple[str, str], deque[str]] = {}
         self.timers: dict[Hashable, asyncio.TimerHandle] = {}
-        self.attachers: dict[str, list[asyncio.Future[Outcome]]] = {}
+        self.attachers: dict[str, list[asyncio.Future[r.Outcome]]] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.faults = WriteFaults(self)
         store.on_recovered = self.faults.recovered
@@ -126,7 +126,7 @@ class Runtime:
                 if not waiter.done():
                     waiter.cancel()
 
-    async def attach(self, invocation_id: str) -> Outcome:
+    async def attach(self, invocation_id: str) -> r.Outcome:
         """Wait for an invocation's outcome.
 
         Raises:
@@ -139,12 +139,12 @@ class Runtime:
         if row is None:
             raise NotFoundError(f"unknown invocation {invocation_id!r}")
         if row["status"] == r.COMPLETED:
-            return outcome_of(row["output"], row["failure"])
+            return r.outcome_of(row["output"], row["failure"])
         if invocation_id in self.faults:
             raise self.faults.answer(invocation_id)
         if row["status"] == r.PAUSED and invocation_id not in self.runners:
             raise InvocationPausedError(invocation_id, row["last_error"] or "paused")
-        waiter: asyncio.Future[Outcome] = self.loop.create_future()
+        waiter: asyncio.Future[r.Outcome] = self.loop.create_future()
         self.attachers.setdefault(invocation_id, []).append(waiter)
         return await waiter
 
@@ -172,7 +172,7 @@ class Runtime:
 
     def submit_and_wait(
         self, spec: HandlerSpec, key: str | None, input_text: str
-    ) -> asyncio.Future[Outcome] | None:
+    ) -> asyncio.Future[r.Outcome] | None:
         """Start a service handler at once and return the future of its outcome.
 
         Only for a caller that waits for the outcome and has no idempotency key: the row is
@@ -184,9 +184,9 @@ class Runtime:
         new = self.new_invocation(spec, key, input_text, None, None)
         new.status = r.RUNNING
         self.store.write_nowait(partial(_ops.create_invocation, inv=new, seq=next(self.seq)))
-        waiter: asyncio.Future[Outcome] = self.loop.create_future()
+        waiter: asyncio.Future[r.Outcome] = self.loop.create_future()
         self.attachers.setdefault(new.id, []).append(waiter)
-        self.start_runner(InvocationState(new.id, spec, new.key, new.input), {}, r.RUNNING)
+        self.start_runner(r.InvocationState(new.id, spec, new.key, new.input), {}, r.RUNNING)
         return waiter
 
     def new_invocation(
@@ -224,11 +224,11 @@ class Runtime:
             assert new.key is not None
             self.enqueue(new.id, spec.service, new.key)
         else:
-            self.start_runner(InvocationState(new.id, spec, new.key, new.input), {}, r.READY)
+            self.start_runner(r.InvocationState(new.id, spec, new.key, new.input), {}, r.READY)
 
     # ================================================================= running
 
-    def start_runner(self, state: InvocationState, journal: dict[int, r.Entry], status: str) -> None:
+    def start_runner(self, state: r.InvocationState, journal: dict[int, r.Entry], status: str) -> None:
         if self.closing or state.id in self.runners:
             return
         runner = InvocationRunner(self, state, journal)
@@ -272,7 +272,7 @@ class Runtime:
             int(e["idx"]): r.Entry.from_row(e)
             for e in self.store.read("SELECT * FROM journal WHERE invocation_id=?", (inv_id,))
         }
-        state = InvocationState(
+        state = r.InvocationState(
             id=inv_id,
             spec=spec,
             key=row["obj_key"],
@@ -308,7 +308,7 @@ class Runtime:
 
     async def finish(
         self,
-        runner: InvocationRunner,
+        runner: RunnerView,
         output: str | None,
         failure: str | None,
         error: BaseException | None = None,
@@ -357,7 +357,7 @@ class Runtime:
                 error_detail=error_detail,
             )
         )
-        result: Outcome = outcome_of(output, failure)
+        result: r.Outcome = r.outcome_of(output, failure)
         for waiter in self.attachers.pop(inv_id, []):
             if not waiter.done():
                 waiter.set_result(result)
@@ -405,7 +405,7 @@ class Runtime:
             with contextlib.suppress(NotFoundError):
                 await self.kill(child)
 
-    async def retry_later(self, runner: InvocationRunner, error: Exception) -> None:
+    async def retry_later(self, runner: RunnerView, error: Exception) -> None:
         if isinstance(error, StoreWriteError):  # not the handler's fault: retrying would not help
             self.store_failed(runner, error)
             return
@@ -450,7 +450,7 @@ class Runtime:
 
     async def pause(
         self,
-        runner: InvocationRunner,
+        runner: RunnerView,
         reason: str,
         attempts: int | None = None,
         error: BaseException | None = None,
@@ -509,16 +509,16 @@ class Runtime:
             for idx, (name, started) in sorted(runner.running_steps.items())
         ]
 
-    def store_failed(self, runner: InvocationRunner, error: BaseException) -> None:
+    def store_failed(self, runner: RunnerView, error: BaseException) -> None:
         """A write of ``runner``'s invocation failed: stop it, pause it once the store can write."""
         self.faults.stop(runner, error)
 
-    def suspend(self, runner: InvocationRunner) -> None:
+    def suspend(self, runner: RunnerView) -> None:
         runner.suspending = True
         runner.stop()
         self.spawn(self._complete_suspension(runner))
 
-    async def _complete_suspension(self, runner: InvocationRunner) -> None:
+    async def _complete_suspension(self, runner: RunnerView) -> None:
         if runner.task is not None:
             await asyncio.gather(runner.task, return_exceptions=True)
         inv_id = runner.inv.id
@@ -537,7 +537,7 @@ class Runtime:
 
     # ================================================================= completions
 
-    def notify(self, inv_id: str, idx: int, outcome: Outcome) -> None:
+    def notify(self, inv_id: str, idx: int, outcome: r.Outcome) -> None:
         """A completion for entry ``idx`` of ``inv_id`` was committed: deliver it or wake the invocation."""
         runner = self.runners.get(inv_id)
         if runner is not None:

@@ -1,7 +1,7 @@
 """The Restate backend: the same agentdur services served as a restate-sdk deployment.
 
 Importing this module needs restate-sdk (``pip install "agentdur[restate]"``). Use it through
-:meth:`agentdur.App.restate_app`, or ``agentdur serve module:app --backend restate``.
+:func:`agentdur.restate.restate_app`, or ``agentdur serve module:app --backend restate``.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._options import InvocationRetryPolicy
 from .._service import App
+from ._app import restate_app
 
 log = logging.getLogger("agentdur.restate")
 
@@ -64,7 +65,7 @@ async def serve(
     stop = shutdown or asyncio.Event()
     server = asyncio.ensure_future(
         hypercorn_serve(
-            _with_lifespan(app.restate_app(retry_policy)), config, shutdown_trigger=stop.wait, mode="asgi"
+            _with_lifespan(restate_app(app, retry_policy)), config, shutdown_trigger=stop.wait, mode="asgi"
         )
     )
     try:

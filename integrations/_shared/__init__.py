@@ -7,6 +7,7 @@
 - :func:`journaled_tool_call`: one tool execution as one journaled step; ordinary errors are
   journaled as the tool's answer (:class:`ToolStepFailed`), terminal errors propagate.
 - :class:`ObjectStateList`: a session store on virtual-object state, keyed by the object key.
+- :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code.
 """
 
 from ._model_step import (
@@ -20,6 +21,7 @@ from ._model_step import (
 )
 from ._retry import RetriesExhausted, call_with_retries
 from ._state_list import ObjectStateList
+from ._thread_hop import call_from_worker_thread
 from ._tool_step import DEFAULT_TOOL_OPTIONS, ToolStepFailed, journaled_tool_call
 from ._tool_turn import ToolSlot, ToolTurn, ToolTurns, current_tool_turns, tool_turns_scope
 
@@ -32,6 +34,7 @@ __all__ = [
     "ToolStepFailed",
     "ToolTurn",
     "ToolTurns",
+    "call_from_worker_thread",
     "call_with_retries",
     "credentials_error",
     "current_tool_turns",

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import threading
 from typing import Any
 
 import litellm
 from litellm import ModelResponse
 
-from agentdur import RunOptions, UserError, current_context
+from agentdur import RunOptions, UserError
 
-from .._shared import journaled_model_call
+from ..kit import call_from_worker_thread, journaled_model_call
 
 __all__ = ["acompletion", "completion", "response_from_json", "response_to_json"]
 
@@ -93,32 +91,9 @@ def completion(
         UserError: called on the event loop (use ``await acompletion(...)`` there) or outside a
             handler.
     """
-    ctx = current_context()
-    loop = getattr(ctx, "loop", None)
-    if not isinstance(loop, asyncio.AbstractEventLoop):
-        raise UserError("completion() needs an agentdur handler context with an event loop")
-    if _on_loop_thread(loop):
-        raise UserError(
-            "completion() blocks, so it cannot run on the handler's event loop: use "
-            "`await acompletion(...)`, or call completion() from code run with asyncio.to_thread"
-        )
-    future = asyncio.run_coroutine_threadsafe(
-        _in_context(ctx, acompletion(model, messages, name=name, run_options=run_options, **kwargs)), loop
+    return call_from_worker_thread(
+        lambda: acompletion(model, messages, name=name, run_options=run_options, **kwargs), "completion()"
     )
-    return future.result()
-
-
-async def _in_context(ctx: Any, coroutine: Any) -> ModelResponse:
-    from agentdur._context import set_current_context
-
-    set_current_context(ctx)
-    result: ModelResponse = await coroutine
-    return result
-
-
-def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
-    thread_id = getattr(loop, "_thread_id", None)
-    return thread_id == threading.get_ident()
 
 
 acompletion.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from names. The first execution calls the model and journals the ``ModelResponse
 rebuilds an equal ``ModelResponse`` from the journal and sends no request.
 
 After each response, the function calls it asks for are registered as one tool turn (see
-``agentdur.integrations._shared.ToolTurns``), so that concurrent tools journal in a fixed order.
+``agentdur.integrations.kit.ToolTurns``), so that concurrent tools journal in a fixed order.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pydantic import TypeAdapter
 
 from agentdur import RunOptions
 
-from .._shared import credentials_error, current_tool_turns, is_credentials_error, journaled_model_call
+from ..kit import credentials_error, current_tool_turns, is_credentials_error, journaled_model_call
 from ._tools import DurableInvoker
 
 __all__ = ["DurableModel", "DurableModelProvider", "response_from_json", "response_to_json"]

@@ -50,7 +50,7 @@ from typing_extensions import Unpack
 
 from agentdur import RunOptions, UserError, current_context
 
-from .._shared import tool_turns_scope
+from ..kit import tool_turns_scope
 from ._model import DurableModel, DurableModelProvider
 from ._tools import ToolCancelledError, ToolTerminalError, durable_tool
 

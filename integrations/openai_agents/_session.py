@@ -8,7 +8,7 @@ from agents.items import TResponseInputItem
 from agents.memory.session import SessionABC
 from agents.memory.session_settings import SessionSettings
 
-from .._shared import ObjectStateList
+from ..kit import ObjectStateList
 
 __all__ = ["DurableSession"]
 

@@ -38,7 +38,7 @@ from agents.util._types import MaybeAwaitable
 
 from agentdur import AgentdurError, InvocationCancelledError, RunOptions, TerminalError
 
-from .._shared import ToolSlot, current_tool_turns, journaled_tool_call
+from ..kit import ToolSlot, current_tool_turns, journaled_tool_call
 
 __all__ = [
     "DurableInvoker",

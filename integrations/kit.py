@@ -1,0 +1,63 @@
+"""What an integration may use beyond the public ``agentdur`` names: the one module for integrations.
+
+Every integration (``integrations/README.md`` is the contract) imports its framework, public names from
+``agentdur``, and this module; never a private core module. The machinery lives in ``_shared``:
+
+- :func:`journaled_model_call`, :data:`DEFAULT_MODEL_OPTIONS`, :func:`is_terminal_model_error`:
+  one model request as one journaled step, retried with ``retry-after`` honoured and stopped at once on
+  errors retrying cannot fix (authentication, missing credentials, bad request);
+  :func:`is_credentials_error` / :func:`credentials_error` tell and turn a provider's credential
+  failure into a terminal error.
+- :func:`journaled_tool_call`, :data:`DEFAULT_TOOL_OPTIONS`, :class:`ToolStepFailed`: one tool execution
+  as one journaled step; ordinary errors become the tool's answer, terminal ones propagate.
+- :class:`ToolTurns`, :class:`ToolTurn`, :class:`ToolSlot`, :func:`tool_turns_scope`,
+  :func:`current_tool_turns`: the tool calls of one model response, concurrent, journaled in the
+  response's order.
+- :class:`ObjectStateList`: a session store on virtual-object state keyed by the object key.
+- :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code a
+  handler runs in a worker thread.
+"""
+
+from ._shared import (
+    DEFAULT_MODEL_OPTIONS,
+    DEFAULT_TOOL_OPTIONS,
+    ObjectStateList,
+    RetriesExhausted,
+    ToolSlot,
+    ToolStepFailed,
+    ToolTurn,
+    ToolTurns,
+    call_from_worker_thread,
+    call_with_retries,
+    credentials_error,
+    current_tool_turns,
+    is_credentials_error,
+    is_terminal_model_error,
+    journaled_model_call,
+    journaled_tool_call,
+    model_call_with_retries,
+    retry_after_seconds,
+    tool_turns_scope,
+)
+
+__all__ = [
+    "DEFAULT_MODEL_OPTIONS",
+    "DEFAULT_TOOL_OPTIONS",
+    "ObjectStateList",
+    "RetriesExhausted",
+    "ToolSlot",
+    "ToolStepFailed",
+    "ToolTurn",
+    "ToolTurns",
+    "call_from_worker_thread",
+    "call_with_retries",
+    "credentials_error",
+    "current_tool_turns",
+    "is_credentials_error",
+    "is_terminal_model_error",
+    "journaled_model_call",
+    "journaled_tool_call",
+    "model_call_with_retries",
+    "retry_after_seconds",
+    "tool_turns_scope",
+]
