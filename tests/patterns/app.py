@@ -45,8 +45,9 @@ def gated(label: str, name: str) -> str:
 
 
 async def agated(label: str, name: str) -> str:
+    """``gated`` for async model functions: polls a file, so no event can stand in for the sleep."""
     record(f"{label} {name} start")
-    while not released(label, name):
+    while not released(label, name):  # noqa: ASYNC110
         await asyncio.sleep(POLL)
     record(f"{label} {name} done")
     return name
