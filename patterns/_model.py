@@ -34,9 +34,13 @@ class ModelCall(Protocol):
 
 class StructuredModelCall(Protocol):
     """Sends a prompt and a JSON schema; returns the model's text, which should be a JSON object
-    of that schema (use the provider's structured output / JSON mode)."""
+    of that schema (use the provider's structured output / JSON mode).
 
-    def __call__(self, prompt: str, schema: dict[str, Any]) -> Awaitable[str]: ...
+    ``instructions`` (possibly empty) go before the prompt, as the system message where the API has
+    one: the router puts its list of routes there and the request in ``prompt``.
+    """
+
+    def __call__(self, prompt: str, schema: dict[str, Any], instructions: str) -> Awaitable[str]: ...
 
 
 class ModelOutputError(ValueError):
@@ -72,6 +76,7 @@ async def ask_structured(
     model: type[M],
     *,
     schema: dict[str, Any] | None = None,
+    instructions: str = "",
     options: RunOptions[Any] | None = None,
     journal_model_call: bool = True,
 ) -> M:
@@ -84,11 +89,11 @@ async def ask_structured(
     schema = schema or model.model_json_schema()
 
     async def ask() -> str:
-        return parse_output(model, await call_model(prompt, schema)).model_dump_json()
+        return parse_output(model, await call_model(prompt, schema, instructions)).model_dump_json()
 
     if not journal_model_call:
         try:
-            return parse_output(model, await call_model(prompt, schema))
+            return parse_output(model, await call_model(prompt, schema, instructions))
         except ModelOutputError as error:
             raise TerminalError(str(error)) from None
     text = await ctx.run_typed(name, ask, options or DEFAULT_MODEL_OPTIONS)

@@ -40,9 +40,9 @@ from ._model import StructuredModelCall, ask_structured
 __all__ = ["Route", "RouteChoice", "Routed", "Router", "UnknownRouteError", "local", "remote", "tool"]
 
 DECISION_STEP = "Choose route"
-DEFAULT_PROMPT = (
-    "Choose the route that should handle this request. Answer in JSON with the route's name in "
-    '"route" and a short "reason".\nRoutes:\n{routes}\nRequest: {request}'
+DEFAULT_INSTRUCTIONS = (
+    "Choose the route that should handle the user's request. Answer in JSON with the route's name "
+    'in "route" and a short "reason".\nRoutes:\n{routes}'
 )
 
 
@@ -98,7 +98,7 @@ class Router:
         routes: the destinations; names must be unique.
         choose_by_model: asks a model to choose (prompted with the routes' names and descriptions).
         rule: chooses with code instead: ``rule(request)`` returns a route name.
-        prompt: the model's prompt, with ``{routes}`` and ``{request}``.
+        instructions: the model's instructions, with ``{routes}``; the request is the prompt.
         describe: turns the request into the text the model reads (default ``str``).
         journal_model_call: False when ``choose_by_model`` journals itself.
     """
@@ -108,7 +108,7 @@ class Router:
         *routes: Route,
         choose_by_model: StructuredModelCall | None = None,
         rule: Callable[[Any], str] | None = None,
-        prompt: str = DEFAULT_PROMPT,
+        instructions: str = DEFAULT_INSTRUCTIONS,
         describe: Callable[[Any], str] = str,
         journal_model_call: bool = True,
     ) -> None:
@@ -122,7 +122,7 @@ class Router:
         self.routes = {r.name: r for r in routes}
         self.choose_by_model = choose_by_model
         self.rule = rule
-        self.prompt = prompt
+        self.instructions = instructions
         self.describe = describe
         self.journal_model_call = journal_model_call
 
@@ -149,14 +149,14 @@ class Router:
         else:
             assert self.choose_by_model is not None
             routes = "\n".join(f"- {r.name}: {r.description}" for r in self.routes.values())
-            prompt = self.prompt.format(routes=routes, request=self.describe(request))
             choice = await ask_structured(
                 ctx,
                 DECISION_STEP,
                 self.choose_by_model,
-                prompt,
+                self.describe(request),
                 RouteChoice,
                 schema=self.schema(),
+                instructions=self.instructions.format(routes=routes),
                 journal_model_call=self.journal_model_call,
             )
         if choice.route not in self.routes:

@@ -67,11 +67,12 @@ class Question(BaseModel):
     text: str
 
 
-async def route_model(prompt: str, schema: dict[str, Any]) -> str:
+async def route_model(prompt: str, schema: dict[str, Any], instructions: str) -> str:
     """Chooses by keyword: bill -> billing, bug -> technical, chat -> smalltalk, else 'nowhere'."""
     label = label_of(prompt)
     record(f"{label} route-model")
-    request = prompt.rsplit("Request:", 1)[-1]
+    assert "- billing: invoices and payments" in instructions
+    request = prompt
     for word, route in (("bill", "billing"), ("bug", "technical"), ("chat", "smalltalk")):
         if word in request:
             return f"Sure! ```json\n{json.dumps({'route': route, 'reason': word})}\n```"
@@ -308,7 +309,7 @@ def _undo_for(label: str) -> Any:
 # ---------------------------------------------------------------------------- orchestrator, evaluator
 
 
-async def planner(prompt: str, schema: dict[str, Any]) -> str:
+async def planner(prompt: str, schema: dict[str, Any], instructions: str) -> str:
     label = label_of(prompt)
     record(f"{label} plan")
     return json.dumps({"subtasks": [{"title": t, "instructions": f"write {t}"} for t in ("a", "b", "c")]})
@@ -339,7 +340,7 @@ async def generator(prompt: str) -> str:
     return f"draft {number}"
 
 
-async def judge(prompt: str, schema: dict[str, Any]) -> str:
+async def judge(prompt: str, schema: dict[str, Any], instructions: str) -> str:
     label = label_of(prompt)
     draft = re.search(r"Answer: draft (\d)", prompt)
     assert draft
