@@ -28,10 +28,11 @@ REFINE_PROMPT = (
     "Complete this task: {task}\nYour previous attempt:\n{draft}\n"
     "A reviewer's feedback on it:\n{feedback}\nWrite an improved version."
 )
-EVALUATE_PROMPT = (
-    "Evaluate this answer to the task. Answer in JSON with accepted (true or false) and feedback "
-    "(what to improve).\nTask: {task}\nAnswer: {draft}"
+EVALUATE_INSTRUCTIONS = (
+    "Evaluate the answer to the task. Answer in JSON with accepted (true or false) and feedback "
+    "(what to improve)."
 )
+EVALUATE_PROMPT = "Task: {task}\nAnswer: {draft}"
 
 
 class Evaluation(BaseModel):
@@ -67,6 +68,7 @@ async def optimize(
     generate_prompt: str = GENERATE_PROMPT,
     refine_prompt: str = REFINE_PROMPT,
     evaluate_prompt: str = EVALUATE_PROMPT,
+    evaluate_instructions: str = EVALUATE_INSTRUCTIONS,
 ) -> Optimized:
     """Generate and evaluate drafts of ``task`` until one is accepted or ``max_rounds`` passed.
 
@@ -79,6 +81,7 @@ async def optimize(
         generate_prompt: the first round's prompt, with ``{task}``.
         refine_prompt: later rounds' prompt, with ``{task}``, ``{draft}`` and ``{feedback}``.
         evaluate_prompt: the evaluator's prompt, with ``{task}`` and ``{draft}``.
+        evaluate_instructions: the evaluator's instructions (its system message).
     """
     if max_rounds < 1:
         raise UserError(f"max_rounds must be at least 1, got {max_rounds}")
@@ -91,7 +94,12 @@ async def optimize(
             prompt = generate_prompt.format(task=task)
         draft = await ask_text(ctx, f"Generate {number}", generate, prompt)
         verdict = await ask_structured(
-            ctx, f"Evaluate {number}", evaluate, evaluate_prompt.format(task=task, draft=draft), Evaluation
+            ctx,
+            f"Evaluate {number}",
+            evaluate,
+            evaluate_prompt.format(task=task, draft=draft),
+            Evaluation,
+            instructions=evaluate_instructions,
         )
         rounds.append(Round(number=number, draft=draft, evaluation=verdict))
         if verdict.accepted:

@@ -2,8 +2,8 @@
 
 Three journaled phases:
 
-1. ``Plan``: the planner model answers a :class:`Plan` (structured output, retried until it parses);
-   at most ``max_subtasks`` subtasks are kept.
+1. ``Plan``: the planner model, given the task as its prompt and ``plan_instructions``, answers a
+   :class:`Plan` (structured output, retried until it parses); at most ``max_subtasks`` are kept.
 2. ``Worker <i>: <title>``: one branch per subtask, at most ``limit`` at a time, results in plan
    order (:mod:`~agentdur.patterns.parallel`). By default each worker is one model call; pass
    ``worker`` to make it anything else, such as a call to a remote agent.
@@ -34,9 +34,9 @@ from .parallel import Branch, run_all, step
 
 __all__ = ["Orchestrated", "Orchestrator", "Plan", "Subtask"]
 
-PLAN_PROMPT = (
-    "Break this task into at most {max_subtasks} independent subtasks that can be done in parallel. "
-    'Answer in JSON: {{"subtasks": [{{"title": ..., "instructions": ...}}]}}.\nTask: {task}'
+PLAN_INSTRUCTIONS = (
+    "Break the user's task into at most {max_subtasks} independent subtasks that can be done in "
+    "parallel, each with a short title and instructions. Answer in JSON."
 )
 WORKER_PROMPT = "You are working on part of a larger task.\nTask: {task}\nYour part: {title}. {instructions}"
 SYNTHESIS_PROMPT = "Combine these results into one answer to the task.\nTask: {task}\n{results}"
@@ -87,7 +87,7 @@ class Orchestrator:
         worker: Worker | None = None,
         max_subtasks: int = 5,
         limit: int | None = None,
-        plan_prompt: str = PLAN_PROMPT,
+        plan_instructions: str = PLAN_INSTRUCTIONS,
         worker_prompt: str = WORKER_PROMPT,
         synthesis_prompt: str = SYNTHESIS_PROMPT,
     ) -> None:
@@ -101,14 +101,14 @@ class Orchestrator:
         self.worker = worker
         self.max_subtasks = max_subtasks
         self.limit = limit
-        self.plan_prompt = plan_prompt
+        self.plan_instructions = plan_instructions
         self.worker_prompt = worker_prompt
         self.synthesis_prompt = synthesis_prompt
 
     async def plan(self, ctx: Context, task: str) -> Plan:
         """The journaled ``Plan`` step, cut to ``max_subtasks``."""
-        prompt = self.plan_prompt.format(task=task, max_subtasks=self.max_subtasks)
-        plan = await ask_structured(ctx, "Plan", self.plan_with, prompt, Plan)
+        instructions = self.plan_instructions.format(max_subtasks=self.max_subtasks)
+        plan = await ask_structured(ctx, "Plan", self.plan_with, task, Plan, instructions=instructions)
         if not plan.subtasks:
             raise TerminalError(f"the planner returned no subtasks for: {task[:200]}")
         return Plan(subtasks=plan.subtasks[: self.max_subtasks])
