@@ -168,12 +168,16 @@ class VirtualObject(_Definition):
 class App:
     """The set of services and objects that one engine (or one Restate deployment) serves.
 
+    An App is also an ASGI application: the Restate deployment of its services (as
+    ``restate.app(services=[...])`` is), so ``hypercorn module:app`` serves it to a restate-server.
+
     Args:
         services: the :class:`Service` and :class:`VirtualObject` definitions.
     """
 
     def __init__(self, services: Iterable[Service | VirtualObject] = ()) -> None:
         self.services: dict[str, Service | VirtualObject] = {}
+        self._asgi: Any = None
         for service in services:
             self.add(service)
 
@@ -203,9 +207,27 @@ class App:
 
         return restate_app(self, retry_policy)
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """ASGI: serve these services as a Restate deployment (needs ``agentdur[restate]``)."""
+        if self._asgi is None:
+            from .restate import deployment_asgi
+
+            self._asgi = deployment_asgi(self)
+        await self._asgi(scope, receive, send)
+
     def is_keyed(self, service: str) -> bool:
         """True when ``service`` is a virtual object."""
         definition = self.services.get(service)
         if definition is None:
             raise NotFoundError(f"unknown service {service!r}")
         return definition._keyed
+
+
+def app(services: Iterable[Service | VirtualObject]) -> App:
+    """An :class:`App` of ``services``: restate-sdk's ``restate.app(services=[...])`` under agentdur.
+
+    The App serves on either engine (``agentdur serve module:app``) and is itself the ASGI
+    application of a Restate deployment, so code written as ``app = restate.app(services=[...])``
+    ports by changing the import.
+    """
+    return App(services)

@@ -130,6 +130,11 @@ async def _wait_listening(host: str, port: int, server: asyncio.Future[Any], wit
     raise RuntimeError(f"the deployment server did not listen on {host}:{port} within {within}s")
 
 
+def deployment_asgi(app: App, retry_policy: InvocationRetryPolicy | None = None) -> Any:
+    """``app``'s Restate deployment as an ASGI app for any ASGI server (lifespan answered)."""
+    return _with_lifespan(app.restate_app(retry_policy))
+
+
 def _with_lifespan(inner: Any) -> Any:
     """restate-sdk's ASGI app has no lifespan support; answer the lifespan protocol in front of it."""
 
