@@ -27,6 +27,8 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         'agentdur.integrations.openai_agents needs the OpenAI Agents SDK: pip install "agentdur[openai]"'
     ) from error
 
+from agentdur import current_context as restate_context
+
 from ._model import DurableModel, DurableModelProvider, response_from_json, response_to_json
 from ._runner import DurableRunner, RunnerOptions
 from ._session import DurableSession
@@ -52,5 +54,6 @@ __all__ = [
     "durable_tool",
     "propagating",
     "response_from_json",
+    "restate_context",
     "response_to_json",
 ]

@@ -3,8 +3,10 @@
 :func:`durable_function_tool` takes the options of the SDK's ``function_tool``. A tool that does not
 take the run context is journaled as **one step**: it runs once, its result is journaled, and a
 replay returns that result without running it. A tool that takes the run context
-(``RunContextWrapper[agentdur.Context]``, ``ToolContext``, ...) makes its own durable steps
-(``ctx.run_typed``, awakeables, calls) and is **not wrapped again**.
+(``RunContextWrapper[agentdur.Context]``, ``ToolContext``, ...), or whose code calls
+``agentdur.current_context()`` (``restate_context()`` in code written for restate-sdk), makes its
+own durable steps (``ctx.run_typed``, awakeables, calls) and is **not wrapped again**. Only the
+tool's own code is looked at: a tool reaching the context through a helper needs ``as_step=False``.
 
 Errors: a :class:`~agentdur.TerminalError` (a cancellation included) fails the run instead of being
 shown to the model, and engine control flow passes through untouched; ordinary errors go back to the
@@ -36,7 +38,7 @@ from agents.tool_context import ToolContext
 from agents.tool_guardrails import ToolInputGuardrail, ToolOutputGuardrail
 from agents.util._types import MaybeAwaitable
 
-from agentdur import AgentdurError, InvocationCancelledError, RunOptions, TerminalError
+from agentdur import AgentdurError, InvocationCancelledError, RunOptions, TerminalError, current_context
 
 from .._shared import ToolSlot, current_tool_turns, journaled_tool_call
 
@@ -249,8 +251,8 @@ def durable_function_tool(
 
     Args:
         as_step: journal the whole call as one step. Default: yes, unless the function takes the
-            run context as its first parameter (then it makes its own steps and runs alone, in
-            turn order).
+            run context as its first parameter or calls ``agentdur.current_context()`` (then it
+            makes its own steps and runs alone, in turn order).
         step_name: the step's name in the journal (default ``Tool: <tool name>``).
         run_options: retries of ordinary errors inside the step before the error goes to the model
             (default: 3 attempts, 0.5 s then 1 s apart).
@@ -264,7 +266,7 @@ def durable_function_tool(
     format_error = default_tool_error_function if failure_error_function is _UNSET else failure_error_function
 
     def create(real: ToolFunction[...]) -> FunctionTool:
-        alone = not as_step if as_step is not None else _takes_run_context(real)
+        alone = not as_step if as_step is not None else _takes_run_context(real) or _calls_context(real)
         name = name_override or getattr(real, "__name__", "tool")
         target: Any = real
         if not alone:
@@ -334,6 +336,28 @@ def _takes_run_context(func: Callable[..., Any]) -> bool:
         return annotation.split("[")[0].split(".")[-1] in ("RunContextWrapper", "ToolContext")
     origin = typing.get_origin(annotation) or annotation
     return isinstance(origin, type) and issubclass(origin, RunContextWrapper)
+
+
+# How code written for restate-sdk (and for agentdur) reaches the context without a parameter.
+CONTEXT_FUNCTIONS = frozenset(("current_context", "restate_context"))
+
+
+def _calls_context(func: Callable[..., Any]) -> bool:
+    """True when the function's code (nested functions included) names a context function, or a
+    global bound to ``agentdur.current_context`` under another name."""
+    real = inspect.unwrap(func)
+    code = getattr(real, "__code__", None)
+    if code is None:
+        return False
+    scope = getattr(real, "__globals__", {})
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        for name in current.co_names:
+            if name in CONTEXT_FUNCTIONS or scope.get(name) is current_context:
+                return True
+        pending.extend(c for c in current.co_consts if inspect.iscode(c))
+    return False
 
 
 def _return_type(func: Callable[..., Any]) -> Any:
