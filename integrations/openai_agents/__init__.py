@@ -41,12 +41,15 @@ from ._tools import (
     propagating,
 )
 
+RestateSession = DurableSession  # restate-sdk's name for the session in a virtual object's state
+
 __all__ = [
     "DurableInvoker",
     "DurableModel",
     "DurableModelProvider",
     "DurableRunner",
     "DurableSession",
+    "RestateSession",
     "RunnerOptions",
     "ToolCancelledError",
     "ToolTerminalError",

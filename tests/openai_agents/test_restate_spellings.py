@@ -1,5 +1,5 @@
-"""A tool without a run-context parameter that reaches the context itself (as tools written for
-restate-sdk do with ``restate_context()``) runs its own durable steps, and replays them."""
+"""Code written for restate-sdk's OpenAI Agents integration runs with its own spellings: tools that
+call ``restate_context()`` inside, ``RestateSession`` and ``use_restate_session=True``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from pathlib import Path
 
 import agents
 import openai
-from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool, restate_context
+import pytest
+from agentdur.integrations.openai_agents import (
+    DurableRunner,
+    DurableSession,
+    RestateSession,
+    durable_function_tool,
+    restate_context,
+)
 from agentdur.integrations.openai_agents._tools import _calls_context
 
 import agentdur
@@ -59,6 +66,7 @@ def test_the_tools_code_decides_whether_it_makes_its_own_steps() -> None:
     assert not _calls_context(plain)
     assert _calls_context(aliased)  # in a nested function, under another name
     assert _calls_context(lambda: agentdur.current_context())
+    assert RestateSession is DurableSession and restate_context is agentdur.current_context
 
 
 svc = agentdur.Service("Restaurant")
@@ -93,3 +101,43 @@ async def test_a_tool_calling_the_context_inside_runs_its_own_steps_and_replays(
     assert not any(name.startswith("Tool: book_table") for name in names)  # not one step around them
     assert ran == ["reserve", "confirm"]  # the replay took the steps' results from the journal
     assert model_server.count() == 2
+
+
+chat = agentdur.VirtualObject("RestateStyleChat")
+
+
+@chat.handler()
+async def message(ctx: agentdur.ObjectContext, text: str) -> str:
+    client = openai.AsyncOpenAI(base_url=url["url"], api_key="test")
+    model = agents.OpenAIResponsesModel(model="gpt-4o", openai_client=client)
+    agent = agents.Agent(name="Chat", instructions="Chat.", model=model)
+    result = await DurableRunner.run(agent, text, use_restate_session=True)
+    return str(result.final_output)
+
+
+@chat.handler()
+async def misspelled(ctx: agentdur.ObjectContext, text: str) -> str:
+    agent = agents.Agent(name="Chat", instructions="Chat.")
+    result = await DurableRunner.run(agent, text, max_turn=3)  # type: ignore[call-arg]
+    return str(result.final_output)
+
+
+async def test_use_restate_session_keeps_the_history_in_the_object(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    url["url"] = model_server.openai_base_url
+    async with agentdur.Engine(agentdur.App([chat]), path=tmp_path / "c.db") as engine:
+        assert await engine.call("RestateStyleChat", "message", "my name is Ada", key="ada") == (
+            "Echo: my name is Ada"
+        )
+        await engine.call("RestateStyleChat", "message", "what is my name?", key="ada")
+        second = model_server.model_requests()[-1]
+        assert "my name is Ada" in [m.content for m in second.messages]  # the first turn, from state
+        assert await engine.call("RestateStyleChat", "message", "hello", key="bob") == "Echo: hello"
+        assert "my name is Ada" not in [m.content for m in model_server.model_requests()[-1].messages]
+
+
+async def test_an_argument_runner_does_not_take_fails_at_once(tmp_path: Path) -> None:
+    async with agentdur.Engine(agentdur.App([chat]), path=tmp_path / "m.db") as engine:
+        with pytest.raises(agentdur.TerminalError, match="does not take: max_turn"):
+            await engine.call("RestateStyleChat", "misspelled", "hi", key="k")
