@@ -34,6 +34,7 @@ from ._runner import DurableRunner, RunnerOptions
 from ._session import DurableSession
 from ._tools import (
     DurableInvoker,
+    ToolAttemptFailed,
     ToolCancelledError,
     ToolTerminalError,
     durable_function_tool,
@@ -51,6 +52,7 @@ __all__ = [
     "DurableSession",
     "RestateSession",
     "RunnerOptions",
+    "ToolAttemptFailed",
     "ToolCancelledError",
     "ToolTerminalError",
     "durable_function_tool",

@@ -44,6 +44,7 @@ from .._shared import ToolSlot, current_tool_turns, journaled_tool_call
 
 __all__ = [
     "DurableInvoker",
+    "ToolAttemptFailed",
     "ToolCancelledError",
     "ToolTerminalError",
     "durable_function_tool",
@@ -81,6 +82,17 @@ class ToolCancelledError(AgentsException, InvocationCancelledError):
 
     def __init__(self, error: TerminalError) -> None:
         InvocationCancelledError.__init__(self, error.message, error.status_code)
+        self.run_data = None
+        self.error = error
+
+
+class ToolAttemptFailed(AgentsException, AgentdurError):
+    """An ordinary error of a tool declared with ``errors_to_model=False``: it crosses the SDK's run
+    loop untouched and fails the handler attempt, which the engine retries (replaying the journal, so
+    only the failed tool runs again)."""
+
+    def __init__(self, error: Exception) -> None:
+        AgentdurError.__init__(self, f"{type(error).__name__}: {error}")
         self.run_data = None
         self.error = error
 
@@ -189,6 +201,7 @@ def durable_function_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    errors_to_model: bool = True,
 ) -> FunctionTool: ...
 
 
@@ -216,6 +229,7 @@ def durable_function_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    errors_to_model: bool = True,
 ) -> Callable[[ToolFunction[...]], FunctionTool]: ...
 
 
@@ -243,6 +257,7 @@ def durable_function_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    errors_to_model: bool = True,
 ) -> FunctionTool | Callable[[ToolFunction[...]], FunctionTool]:
     """The SDK's ``function_tool``, made durable. Use it as ``@durable_function_tool`` or with options.
 
@@ -256,6 +271,10 @@ def durable_function_tool(
         step_name: the step's name in the journal (default ``Tool: <tool name>``).
         run_options: retries of ordinary errors inside the step before the error goes to the model
             (default: 3 attempts, 0.5 s then 1 s apart).
+        errors_to_model: show an ordinary error to the model, as the Agents SDK does (default).
+            False: retry the step instead, per ``run_options`` or else the invocation retry policy,
+            as restate-sdk's integration does; the model never sees the error (a tool journaled as
+            one step only).
 
     Note:
         ``needs_approval`` and ``tool_input_guardrails`` are accepted for signature parity, but
@@ -271,7 +290,7 @@ def durable_function_tool(
         target: Any = real
         if not alone:
             result_type = output_type if output_type is not None else _return_type(real)
-            target = _journaled(real, step_name or f"Tool: {name}", result_type, run_options)
+            target = _journaled(real, step_name or f"Tool: {name}", result_type, run_options, errors_to_model)
         tool = function_tool(
             target,
             name_override=name_override,
@@ -301,7 +320,13 @@ def durable_function_tool(
     return create
 
 
-def _journaled(func: Callable[..., Any], name: str, result_type: Any, options: RunOptions[Any] | None) -> Any:
+def _journaled(
+    func: Callable[..., Any],
+    name: str,
+    result_type: Any,
+    options: RunOptions[Any] | None,
+    errors_to_model: bool = True,
+) -> Any:
     """``func`` with the same signature, running as one journaled step in its turn."""
     is_async = inspect.iscoroutinefunction(func)
 
@@ -312,9 +337,21 @@ def _journaled(func: Callable[..., Any], name: str, result_type: Any, options: R
                 return await func(*args, **kwargs)
             return await asyncio.to_thread(func, *args, **kwargs)
 
-        return await journaled_tool_call(
-            name, once, output_type=result_type, run_options=options, slot=_SLOT.get()
-        )
+        try:
+            return await journaled_tool_call(
+                name,
+                once,
+                output_type=result_type,
+                run_options=options,
+                slot=_SLOT.get(),
+                errors_to_model=errors_to_model,
+            )
+        except AgentdurError:
+            raise
+        except Exception as error:
+            if errors_to_model:
+                raise
+            raise ToolAttemptFailed(error) from error
 
     return run_as_step
 

@@ -141,3 +141,41 @@ async def test_an_argument_runner_does_not_take_fails_at_once(tmp_path: Path) ->
     async with agentdur.Engine(agentdur.App([chat]), path=tmp_path / "m.db") as engine:
         with pytest.raises(agentdur.TerminalError, match="does not take: max_turn"):
             await engine.call("RestateStyleChat", "misspelled", "hi", key="k")
+
+
+attempts: list[str] = []
+
+
+@durable_function_tool(errors_to_model=False)
+def unstable_lookup(city: str) -> str:
+    """Look the city up (the registry fails twice first)."""
+    attempts.append(city)
+    if len(attempts) < 3:
+        raise ConnectionError(f"registry down ({len(attempts)})")
+    return f"{city}: open"
+
+
+tools_svc = agentdur.Service("RetriedTools")
+
+
+@tools_svc.handler()
+async def look_up(ctx: agentdur.Context, text: str) -> str:
+    client = openai.AsyncOpenAI(base_url=url["url"], api_key="test")
+    model = agents.OpenAIResponsesModel(model="gpt-4o", openai_client=client)
+    agent = agents.Agent(name="Lookup", instructions="Look up.", model=model, tools=[unstable_lookup])
+    return str((await DurableRunner.run(agent, text)).final_output)
+
+
+async def test_errors_to_model_false_retries_the_tool_instead_of_showing_the_error(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    url["url"] = model_server.openai_base_url
+    attempts.clear()
+    model_server.script.tool_call("unstable_lookup", {"city": "Oslo"})
+    async with agentdur.Engine(agentdur.App([tools_svc]), path=tmp_path / "t.db") as engine:
+        result = await engine.call("RetriedTools", "look_up", "Is Oslo open?")
+    assert attempts == ["Oslo", "Oslo", "Oslo"]  # the invocation retried the tool until it worked
+    assert result == "Based on unstable_lookup: Oslo: open"
+    results = [r.content for request in model_server.model_requests() for r in request.tool_results]
+    assert results == ["Oslo: open"]  # the model never saw the errors
+    assert model_server.count() == 2  # the first model call was replayed, not repeated, on each retry
