@@ -8,7 +8,9 @@ order, each as a journaled step named ``compensate: <name>``, and the error is r
 Because compensations are journaled steps, a process that dies while compensating resumes with the
 first compensation that had not completed: the ones that completed are never run again. The one that
 was running when the process died runs again, so make compensations idempotent (undo by a booking
-id, not "the last booking"). Compensations retry until they succeed (set ``options`` to bound that).
+id, not "the last booking"). A compensation's ordinary errors are retried (per its ``options``, or
+else by retrying the invocation, which replays the finished ones); a compensation that raises a
+terminal error stops the compensating, and that error propagates instead of the original one.
 
 Example::
 
