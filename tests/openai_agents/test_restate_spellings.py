@@ -9,6 +9,9 @@ from pathlib import Path
 import agents
 import openai
 import pytest
+
+import agentdur
+from agentdur import current_context as context_now
 from agentdur.integrations.openai_agents import (
     DurableRunner,
     DurableSession,
@@ -17,9 +20,6 @@ from agentdur.integrations.openai_agents import (
     restate_context,
 )
 from agentdur.integrations.openai_agents._tools import _calls_context
-
-import agentdur
-from agentdur import current_context as context_now
 from agentdur.testing import ScriptedModelServer
 
 from ..engine.helpers import wait_until

@@ -17,14 +17,14 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
+import agentdur
 from agentdur.patterns import parallel, racing, routing
 from agentdur.patterns.evaluator import Optimized, optimize
 from agentdur.patterns.orchestrator import Orchestrated, Orchestrator
 from agentdur.patterns.racing import BranchStopped
 from agentdur.patterns.sagas import Saga
-from pydantic import BaseModel
-
-import agentdur
 
 from ..effects import LOG_ENV, record
 

@@ -9,10 +9,10 @@ accepted draft or after ``max_rounds``, and returns every round.
 
 from __future__ import annotations
 
-from agentdur.patterns.evaluator import Optimized, optimize
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.evaluator import Optimized, optimize
 
 from .._llm import complete, complete_json
 

@@ -10,10 +10,10 @@ workers come from the journal and only the missing work is asked of the model.
 
 from __future__ import annotations
 
-from agentdur.patterns.orchestrator import Orchestrated, Orchestrator
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.orchestrator import Orchestrated, Orchestrator
 
 from .._llm import complete, complete_json
 

@@ -9,10 +9,10 @@ a reviewer that fails for good is reported next to the others' results instead o
 
 from __future__ import annotations
 
-from agentdur.patterns.parallel import call, run_settled, step
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.parallel import call, run_settled, step
 
 from .._llm import complete
 

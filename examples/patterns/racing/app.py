@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agentdur.patterns.parallel import call
-from agentdur.patterns.racing import race
-from agentdur.patterns.sagas import Saga
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.parallel import call
+from agentdur.patterns.racing import race
+from agentdur.patterns.sagas import Saga
 
 from .._llm import complete
 

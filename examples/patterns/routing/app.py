@@ -9,10 +9,10 @@ again, and a route the model made up is a 400 naming the real ones.
 
 from __future__ import annotations
 
-from agentdur.patterns.routing import Router, local, remote, tool
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.routing import Router, local, remote, tool
 
 from .._llm import complete, complete_json
 

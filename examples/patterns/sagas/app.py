@@ -16,10 +16,10 @@ import json
 import os
 from pathlib import Path
 
-from agentdur.patterns.sagas import Saga
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.sagas import Saga
 
 from .._llm import complete
 
