@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from agentdur.patterns.approval import Decision, request_approval
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 import agentdur
 from agentdur import _schema as agentdur_schema
 from agentdur._schema import example_of, problems
+from agentdur.patterns.approval import Decision, request_approval
 
 from .helpers import wait_status, wait_until
 

@@ -12,10 +12,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from agentdur.patterns.approval import request_approval
 from pydantic import BaseModel, Field
 
 import agentdur
+from agentdur.patterns.approval import request_approval
 
 greeter = agentdur.Service("Greeter", description="Greets people and takes orders.")
 counter = agentdur.VirtualObject("Counter")
