@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 # restate-sdk's names for the same futures, so code written for it ports by changing the import.
 RestateDurableFuture = DurableFuture
 RestateDurableCallFuture = DurableCallFuture
-RestateDurableSleepFuture = DurableFuture
+RestateDurableSleepFuture = DurableFuture[None]
 
 __all__ = [
     "AgentdurError",

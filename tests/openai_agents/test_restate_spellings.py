@@ -55,11 +55,11 @@ def plain(city: str) -> str:
     return city
 
 
-def aliased(city: str) -> str:
+def aliased(city: str) -> object:
     def inner() -> object:
         return context_now()
 
-    return city if inner else ""
+    return inner
 
 
 def test_the_tools_code_decides_whether_it_makes_its_own_steps() -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from agentdur import ObjectContext, current_context
-
-# agentdur.integrations is installed from integrations/, which mypy checks as its own package.
-from agentdur.integrations.openai_agents import (  # type: ignore[import-not-found]
+from agentdur.integrations.openai_agents import (
     DurableRunner,
     RestateSession,
     propagating,
