@@ -15,8 +15,7 @@ completed branch's result from the journal: no completed step or call runs twice
 
 Branches of :func:`step` and :func:`call` are durable futures waited on with
 ``agentdur.wait_completed`` from the handler's task, on either engine. :func:`agent` branches run as
-asyncio tasks (deterministic on the embedded engine; on Restate durable futures cannot yet be awaited
-from several tasks at once, so there use calls to handlers instead of local agents).
+asyncio tasks, each task's durable calls replayed by its place in the handler (on both engines).
 
 Example::
 

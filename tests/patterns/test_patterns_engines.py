@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ..harness import EngineUnderTest, engine_fixture, wait_for
 
 engine = engine_fixture("tests.patterns.app:app")
@@ -176,8 +174,6 @@ def test_parallel_resumes_after_a_crash_with_some_branches_done(engine: EngineUn
 
 
 def test_parallel_local_agents_resume_after_a_crash(engine: EngineUnderTest) -> None:
-    if engine.name == "restate":
-        pytest.skip("local agents await from several asyncio tasks at once: not yet on Restate")
     label = "p4"
     inv = engine.send("/Fan/settled", {"label": label, "n": 3, "agents": [0, 1]})
     finish(engine, label, "b1p")
