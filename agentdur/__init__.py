@@ -32,11 +32,16 @@ from ._exceptions import (
     UserError,
 )
 from ._options import InvocationRetryPolicy, RunOptions
-from ._service import App, Service, VirtualObject
+from ._service import App, Service, VirtualObject, app
 from .client import AsyncClient, Client
 from .engine import Engine, ErrorDetail, Failure, InvocationInfo, JournalEntry, PendingAwakeable
 
 __version__ = "0.1.0"
+
+# restate-sdk's names for the same futures, so code written for it ports by changing the import.
+RestateDurableFuture = DurableFuture
+RestateDurableCallFuture = DurableCallFuture
+RestateDurableSleepFuture = DurableFuture[None]
 
 __all__ = [
     "AgentdurError",
@@ -64,6 +69,9 @@ __all__ = [
     "ObjectContext",
     "ObjectSharedContext",
     "PendingAwakeable",
+    "RestateDurableCallFuture",
+    "RestateDurableFuture",
+    "RestateDurableSleepFuture",
     "RunOptions",
     "SendHandle",
     "Service",
@@ -72,6 +80,7 @@ __all__ = [
     "TerminalError",
     "UserError",
     "VirtualObject",
+    "app",
     "as_completed",
     "current_context",
     "gather",

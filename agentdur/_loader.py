@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
+from pathlib import Path
+from types import ModuleType
 
 from ._exceptions import UserError
 from ._service import App
 
+# The module name a ``__main__.py`` of the current directory is loaded under (see below).
+MAIN_FILE_MODULE = "__agentdur_app_main__"
+
 
 def load_app(target: str) -> App:
     """Import ``module:attribute`` (with the current directory importable) and return the App.
+
+    ``__main__:app`` names the ``__main__.py`` of the current directory (a project run with
+    ``python .``), not the running ``agentdur`` command's own ``__main__``. It is loaded under
+    another module name, so its ``if __name__ == "__main__":`` block (which usually starts a
+    server) does not run.
 
     Raises:
         UserError: the target is malformed, cannot be imported, or is not an agentdur App.
@@ -22,10 +33,30 @@ def load_app(target: str) -> App:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(module_name)
+        module = _main_file() if module_name == "__main__" else importlib.import_module(module_name)
     except ImportError as error:
         raise UserError(f"cannot import {module_name!r}: {error}") from error
     app = getattr(module, attribute, None)
     if not isinstance(app, App):
         raise UserError(f"{target!r} is not an agentdur.App (found {type(app).__name__})")
     return app
+
+
+def _main_file() -> ModuleType:
+    """The current directory's ``__main__.py``, imported as :data:`MAIN_FILE_MODULE`."""
+    loaded = sys.modules.get(MAIN_FILE_MODULE)
+    if loaded is not None:
+        return loaded
+    path = Path.cwd() / "__main__.py"
+    if not path.is_file():
+        raise UserError(f"'__main__:...' names {path}, which does not exist: run from the project's folder")
+    spec = importlib.util.spec_from_file_location(MAIN_FILE_MODULE, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MAIN_FILE_MODULE] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[MAIN_FILE_MODULE]
+        raise
+    return module

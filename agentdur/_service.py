@@ -178,6 +178,9 @@ class VirtualObject(_Definition):
 class App:
     """The set of services and objects that one engine (or one Restate deployment) serves.
 
+    An App is also an ASGI application: the Restate deployment of its services (as
+    ``restate.app(services=[...])`` is), so ``hypercorn module:app`` serves it to a restate-server.
+
     Args:
         services: the :class:`Service` and :class:`VirtualObject` definitions.
     """
@@ -209,3 +212,13 @@ class App:
         if definition is None:
             raise NotFoundError(f"unknown service {service!r}")
         return definition._keyed
+
+
+def app(services: Iterable[Service | VirtualObject]) -> App:
+    """An :class:`App` of ``services``: restate-sdk's ``restate.app(services=[...])`` under agentdur.
+
+    It serves on either engine (``agentdur serve module:app``). For an App that is also the ASGI
+    application of a Restate deployment (served by hypercorn as restate-sdk's is), use
+    ``agentdur.compat.restate.app`` or :func:`agentdur.restate.restate_app`: the core imports no backend.
+    """
+    return App(services)

@@ -48,11 +48,18 @@ def _imports(name: str, path: Path) -> set[str]:
 
 GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
 # Package facades re-export what their modules define; they are not part of any layer's logic.
-FACADES = {"agentdur", "agentdur.engine", "agentdur.restate", "agentdur.server", "agentdur.testing"}
+FACADES = {
+    "agentdur",
+    "agentdur.engine",
+    "agentdur.restate",
+    "agentdur.server",
+    "agentdur.testing",
+    "agentdur.compat",
+}
 
 
 def _layer(name: str) -> str:
-    for layer in ("engine", "restate", "server", "testing"):
+    for layer in ("engine", "restate", "server", "testing", "compat"):
         if name.startswith(f"agentdur.{layer}"):
             return layer
     return "cli" if name in ("agentdur._cli", "agentdur.__main__") else "core"
@@ -85,6 +92,7 @@ def test_layers_import_one_way() -> None:
         "restate": {"core", "restate"},
         "server": {"core", "engine", "server"},
         "testing": {"core", "testing", "engine", "server", "restate"},
+        "compat": {"core", "restate", "compat"},
         "cli": {"core", "engine", "restate", "server", "testing", "cli"},
     }
     wrong = [

@@ -13,5 +13,6 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from ._app import restate_app, restate_services
 from ._context import RestateContext
+from ._serve import DeploymentApp, deployment_asgi
 
-__all__ = ["RestateContext", "restate", "restate_app", "restate_services"]
+__all__ = ["DeploymentApp", "RestateContext", "deployment_asgi", "restate", "restate_app", "restate_services"]

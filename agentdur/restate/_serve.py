@@ -131,6 +131,23 @@ async def _wait_listening(host: str, port: int, server: asyncio.Future[Any], wit
     raise RuntimeError(f"the deployment server did not listen on {host}:{port} within {within}s")
 
 
+def deployment_asgi(app: App, retry_policy: InvocationRetryPolicy | None = None) -> Any:
+    """``app``'s Restate deployment as an ASGI app for any ASGI server (lifespan answered)."""
+    return _with_lifespan(restate_app(app, retry_policy))
+
+
+class DeploymentApp(App):
+    """An :class:`~agentdur.App` that is also the ASGI app of its Restate deployment, as an app made
+    by restate-sdk's ``restate.app(services=[...])`` is: ``hypercorn module:app`` serves it."""
+
+    _asgi: Any = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self._asgi is None:
+            self._asgi = deployment_asgi(self)
+        await self._asgi(scope, receive, send)
+
+
 def _with_lifespan(inner: Any) -> Any:
     """restate-sdk's ASGI app has no lifespan support; answer the lifespan protocol in front of it."""
 

@@ -9,6 +9,7 @@ failure and propagates (the integration makes sure the SDK does not turn it into
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -54,6 +55,7 @@ async def journaled_tool_call(
     output_type: Any = Any,
     run_options: RunOptions[Any] | None = None,
     slot: ToolSlot | None = None,
+    errors_to_model: bool = True,
 ) -> Any:
     """Run ``call`` as the journaled step ``name`` and return its result (rebuilt from JSON).
 
@@ -64,6 +66,9 @@ async def journaled_tool_call(
         run_options: retries of ordinary errors (default :data:`DEFAULT_TOOL_OPTIONS`).
         slot: the call's place in its model turn; the step is created in turn order and awaited
             with the turn's other steps. Without one, the step is created and awaited at once.
+        errors_to_model: journal an ordinary error, after the retries, as the tool's answer (the
+            default). False: the step retries it like any step, per ``run_options`` or else the
+            invocation retry policy (as restate-sdk's integrations do), and the model never sees it.
 
     Raises:
         ToolStepFailed: the tool failed on every attempt (journaled: the same on replay).
@@ -83,18 +88,29 @@ async def journaled_tool_call(
             )
         except RetriesExhausted as exhausted:
             return {"error": str(exhausted.error), "error_type": type(exhausted.error).__name__}
-        try:
-            return {"output": adapter.dump_python(value, mode="json")}
-        except Exception as error:
-            raise TerminalError(
-                f"the result of {name!r} cannot be journaled as JSON ({error}); return JSON-compatible "
-                "data or a pydantic model, and annotate the tool's return type"
-            ) from error
+        return {"output": _dump(adapter, name, value)}
+
+    async def retried_by_the_engine() -> dict[str, Any]:
+        return {"output": _dump(adapter, name, await call())}
 
     def create() -> Any:
-        return ctx.run_typed(name, attempt, RunOptions(type_hint=dict[str, Any]))
+        if errors_to_model:
+            return ctx.run_typed(name, attempt, RunOptions(type_hint=dict[str, Any]))
+        step_options = dataclasses.replace(run_options or RunOptions(), type_hint=dict[str, Any])
+        return ctx.run_typed(name, retried_by_the_engine, step_options)
 
     envelope: dict[str, Any] = await (slot.step(create) if slot is not None else create())
     if "error" in envelope:
         raise ToolStepFailed(str(envelope["error"]), str(envelope.get("error_type", "Exception")))
     return adapter.validate_python(envelope["output"])
+
+
+def _dump(adapter: TypeAdapter[Any], name: str, value: Any) -> Any:
+    """``value`` as JSON data, or a TerminalError saying that the tool's result cannot be journaled."""
+    try:
+        return adapter.dump_python(value, mode="json")
+    except Exception as error:
+        raise TerminalError(
+            f"the result of {name!r} cannot be journaled as JSON ({error}); return JSON-compatible "
+            "data or a pydantic model, and annotate the tool's return type"
+        ) from error

@@ -27,11 +27,14 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         'agentdur.integrations.openai_agents needs the OpenAI Agents SDK: pip install "agentdur[openai]"'
     ) from error
 
+from agentdur import current_context as restate_context
+
 from ._model import DurableModel, DurableModelProvider, response_from_json, response_to_json
 from ._runner import DurableRunner, RunnerOptions
 from ._session import DurableSession
 from ._tools import (
     DurableInvoker,
+    ToolAttemptFailed,
     ToolCancelledError,
     ToolTerminalError,
     durable_function_tool,
@@ -39,18 +42,23 @@ from ._tools import (
     propagating,
 )
 
+RestateSession = DurableSession  # restate-sdk's name for the session in a virtual object's state
+
 __all__ = [
     "DurableInvoker",
     "DurableModel",
     "DurableModelProvider",
     "DurableRunner",
     "DurableSession",
+    "RestateSession",
     "RunnerOptions",
+    "ToolAttemptFailed",
     "ToolCancelledError",
     "ToolTerminalError",
     "durable_function_tool",
     "durable_tool",
     "propagating",
     "response_from_json",
+    "restate_context",
     "response_to_json",
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import inspect
 from collections.abc import Iterator
 from typing import Any, Generic, NotRequired, TypedDict, TypeVar, cast
 
@@ -48,7 +49,7 @@ from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 from typing_extensions import Unpack
 
-from agentdur import RunOptions, UserError, current_context
+from agentdur import RunOptions, TerminalError, UserError, current_context
 
 from ..kit import tool_turns_scope
 from ._model import DurableModel, DurableModelProvider
@@ -94,12 +95,14 @@ class DurableRunner:
         *,
         session: Session | None = None,
         run_options: RunOptions[Any] | None = None,
+        use_restate_session: bool = False,
         **runner_kwargs: Unpack[RunnerOptions[TContext]],
     ) -> RunResult:
         """Run ``starting_agent`` on ``input`` and return the SDK's ``RunResult``.
 
         Args:
             session: conversation history, e.g. a :class:`DurableSession` in a virtual object.
+            use_restate_session: restate-sdk's spelling of ``session=DurableSession()``.
             run_options: retries of each model call (default: 5 attempts with backoff,
                 ``retry-after`` honoured; authentication and bad-request errors fail at once).
                 They replace the SDK's and the HTTP client's own retries.
@@ -110,9 +113,11 @@ class DurableRunner:
             UserError: outside an agentdur handler, or the agents use a feature that cannot run
                 durably (a tool with ``needs_approval`` or ``tool_input_guardrails``).
             TerminalError: a model call failed for good, or a tool raised one (re-raised as the
-                tool raised it, e.g. an ``ApprovalRejected``).
+                tool raised it, e.g. an ``ApprovalRejected``); or an argument ``Runner.run`` does
+                not take (retrying would not help).
         """
-        options = _with_handler_context(runner_kwargs)
+        options = _with_handler_context(runner_kwargs, "run")
+        session = _session(session, use_restate_session)
         with durable_run(run_options):
             try:
                 return await Runner.run(starting_agent, input, session=session, **options)
@@ -127,6 +132,7 @@ class DurableRunner:
         *,
         session: Session | None = None,
         run_options: RunOptions[Any] | None = None,
+        use_restate_session: bool = False,
         **runner_kwargs: Unpack[RunnerOptions[TContext]],
     ) -> RunResultStreaming:
         """``Runner.run_streamed``, durably: events stream live on the first execution; a replayed
@@ -135,14 +141,32 @@ class DurableRunner:
         Consume ``result.stream_events()`` before the handler returns. A TerminalError raised by a
         tool surfaces from the stream as :class:`ToolTerminalError` (still a TerminalError).
         """
-        options = _with_handler_context(runner_kwargs)
+        options = _with_handler_context(runner_kwargs, "run_streamed")
+        session = _session(session, use_restate_session)
         # The SDK starts the run in a task that copies the context variables now.
         with durable_run(run_options):
             return Runner.run_streamed(starting_agent, input, session=session, **options)
 
 
-def _with_handler_context(runner_kwargs: RunnerOptions[TContext]) -> RunnerOptions[TContext]:
+def _session(session: Session | None, use_restate_session: bool) -> Session | None:
+    """``session``, or a :class:`DurableSession` when asked for the restate-sdk way."""
+    if not use_restate_session:
+        return session
+    if session is not None:
+        raise TerminalError("pass either session=... or use_restate_session=True, not both")
+    from ._session import DurableSession
+
+    return DurableSession()
+
+
+def _with_handler_context(runner_kwargs: RunnerOptions[TContext], method: str) -> RunnerOptions[TContext]:
     ctx = current_context()  # a UserError outside a handler
+    accepted = inspect.signature(getattr(Runner, method)).parameters
+    unknown = sorted(set(runner_kwargs) - set(accepted))
+    if unknown:  # a TypeError from Runner would be retried until the invocation pauses
+        raise TerminalError(
+            f"DurableRunner.{method} got arguments that Runner.{method} does not take: {', '.join(unknown)}"
+        )
     options = dict(runner_kwargs)
     if options.get("context") is None:
         options["context"] = ctx

@@ -3,8 +3,10 @@
 :func:`durable_function_tool` takes the options of the SDK's ``function_tool``. A tool that does not
 take the run context is journaled as **one step**: it runs once, its result is journaled, and a
 replay returns that result without running it. A tool that takes the run context
-(``RunContextWrapper[agentdur.Context]``, ``ToolContext``, ...) makes its own durable steps
-(``ctx.run_typed``, awakeables, calls) and is **not wrapped again**.
+(``RunContextWrapper[agentdur.Context]``, ``ToolContext``, ...), or whose code calls
+``agentdur.current_context()`` (``restate_context()`` in code written for restate-sdk), makes its
+own durable steps (``ctx.run_typed``, awakeables, calls) and is **not wrapped again**. Only the
+tool's own code is looked at: a tool reaching the context through a helper needs ``as_step=False``.
 
 Errors: a :class:`~agentdur.TerminalError` (a cancellation included) fails the run instead of being
 shown to the model, and engine control flow passes through untouched; ordinary errors go back to the
@@ -36,12 +38,13 @@ from agents.tool_context import ToolContext
 from agents.tool_guardrails import ToolInputGuardrail, ToolOutputGuardrail
 from agents.util._types import MaybeAwaitable
 
-from agentdur import AgentdurError, InvocationCancelledError, RunOptions, TerminalError
+from agentdur import AgentdurError, InvocationCancelledError, RunOptions, TerminalError, current_context
 
 from ..kit import ToolSlot, current_tool_turns, journaled_tool_call
 
 __all__ = [
     "DurableInvoker",
+    "ToolAttemptFailed",
     "ToolCancelledError",
     "ToolTerminalError",
     "durable_function_tool",
@@ -79,6 +82,17 @@ class ToolCancelledError(AgentsException, InvocationCancelledError):
 
     def __init__(self, error: TerminalError) -> None:
         InvocationCancelledError.__init__(self, error.message, error.status_code)
+        self.run_data = None
+        self.error = error
+
+
+class ToolAttemptFailed(AgentsException, AgentdurError):
+    """An ordinary error of a tool declared with ``errors_to_model=False``: it crosses the SDK's run
+    loop untouched and fails the handler attempt, which the engine retries (replaying the journal, so
+    only the failed tool runs again)."""
+
+    def __init__(self, error: Exception) -> None:
+        AgentdurError.__init__(self, f"{type(error).__name__}: {error}")
         self.run_data = None
         self.error = error
 
@@ -187,6 +201,7 @@ def durable_function_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    errors_to_model: bool = True,
 ) -> FunctionTool: ...
 
 
@@ -214,6 +229,7 @@ def durable_function_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    errors_to_model: bool = True,
 ) -> Callable[[ToolFunction[...]], FunctionTool]: ...
 
 
@@ -241,6 +257,7 @@ def durable_function_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    errors_to_model: bool = True,
 ) -> FunctionTool | Callable[[ToolFunction[...]], FunctionTool]:
     """The SDK's ``function_tool``, made durable. Use it as ``@durable_function_tool`` or with options.
 
@@ -249,11 +266,15 @@ def durable_function_tool(
 
     Args:
         as_step: journal the whole call as one step. Default: yes, unless the function takes the
-            run context as its first parameter (then it makes its own steps and runs alone, in
-            turn order).
+            run context as its first parameter or calls ``agentdur.current_context()`` (then it
+            makes its own steps and runs alone, in turn order).
         step_name: the step's name in the journal (default ``Tool: <tool name>``).
         run_options: retries of ordinary errors inside the step before the error goes to the model
             (default: 3 attempts, 0.5 s then 1 s apart).
+        errors_to_model: show an ordinary error to the model, as the Agents SDK does (default).
+            False: retry the step instead, per ``run_options`` or else the invocation retry policy,
+            as restate-sdk's integration does; the model never sees the error (a tool journaled as
+            one step only).
 
     Note:
         ``needs_approval`` and ``tool_input_guardrails`` are accepted for signature parity, but
@@ -264,12 +285,12 @@ def durable_function_tool(
     format_error = default_tool_error_function if failure_error_function is _UNSET else failure_error_function
 
     def create(real: ToolFunction[...]) -> FunctionTool:
-        alone = not as_step if as_step is not None else _takes_run_context(real)
+        alone = not as_step if as_step is not None else _takes_run_context(real) or _calls_context(real)
         name = name_override or getattr(real, "__name__", "tool")
         target: Any = real
         if not alone:
             result_type = output_type if output_type is not None else _return_type(real)
-            target = _journaled(real, step_name or f"Tool: {name}", result_type, run_options)
+            target = _journaled(real, step_name or f"Tool: {name}", result_type, run_options, errors_to_model)
         tool = function_tool(
             target,
             name_override=name_override,
@@ -299,7 +320,13 @@ def durable_function_tool(
     return create
 
 
-def _journaled(func: Callable[..., Any], name: str, result_type: Any, options: RunOptions[Any] | None) -> Any:
+def _journaled(
+    func: Callable[..., Any],
+    name: str,
+    result_type: Any,
+    options: RunOptions[Any] | None,
+    errors_to_model: bool = True,
+) -> Any:
     """``func`` with the same signature, running as one journaled step in its turn."""
     is_async = inspect.iscoroutinefunction(func)
 
@@ -310,9 +337,21 @@ def _journaled(func: Callable[..., Any], name: str, result_type: Any, options: R
                 return await func(*args, **kwargs)
             return await asyncio.to_thread(func, *args, **kwargs)
 
-        return await journaled_tool_call(
-            name, once, output_type=result_type, run_options=options, slot=_SLOT.get()
-        )
+        try:
+            return await journaled_tool_call(
+                name,
+                once,
+                output_type=result_type,
+                run_options=options,
+                slot=_SLOT.get(),
+                errors_to_model=errors_to_model,
+            )
+        except AgentdurError:
+            raise
+        except Exception as error:
+            if errors_to_model:
+                raise
+            raise ToolAttemptFailed(error) from error
 
     return run_as_step
 
@@ -334,6 +373,28 @@ def _takes_run_context(func: Callable[..., Any]) -> bool:
         return annotation.split("[")[0].split(".")[-1] in ("RunContextWrapper", "ToolContext")
     origin = typing.get_origin(annotation) or annotation
     return isinstance(origin, type) and issubclass(origin, RunContextWrapper)
+
+
+# How code written for restate-sdk (and for agentdur) reaches the context without a parameter.
+CONTEXT_FUNCTIONS = frozenset(("current_context", "restate_context"))
+
+
+def _calls_context(func: Callable[..., Any]) -> bool:
+    """True when the function's code (nested functions included) names a context function, or a
+    global bound to ``agentdur.current_context`` under another name."""
+    real = inspect.unwrap(func)
+    code = getattr(real, "__code__", None)
+    if code is None:
+        return False
+    scope = getattr(real, "__globals__", {})
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        for name in current.co_names:
+            if name in CONTEXT_FUNCTIONS or scope.get(name) is current_context:
+                return True
+        pending.extend(c for c in current.co_consts if inspect.iscode(c))
+    return False
 
 
 def _return_type(func: Callable[..., Any]) -> Any:
