@@ -118,7 +118,7 @@ def test_integrations_import_only_public_names_and_the_kit() -> None:
     wrong = []
     for path in root.rglob("*.py"):
         relative = path.relative_to(root)
-        if relative.parts[0] == "_shared" or relative.name == "kit.py":
+        if relative.parts[0] == "kit":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
@@ -130,7 +130,7 @@ def test_integrations_import_only_public_names_and_the_kit() -> None:
                 continue
             for full in [module] if module else names:
                 private_core = full.startswith("agentdur.") and not full.startswith("agentdur.integrations")
-                shared = "_shared" in full
-                if private_core or shared:
+                kit_internals = "kit._" in full
+                if private_core or kit_internals:
                     wrong.append(f"{relative}: {full}")
     assert wrong == []

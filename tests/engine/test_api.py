@@ -75,7 +75,7 @@ def test_integrations_and_patterns_are_subpackages_only(tmp_path: Path) -> None:
     # The installed package, as a process outside the checkout sees it: nothing named "integrations"
     # or "patterns" at the top level, and one identity for each module.
     script = (
-        "import importlib.util, sys, agentdur.integrations._shared, agentdur.patterns.approval\n"
+        "import importlib.util, sys, agentdur.integrations.kit, agentdur.patterns.approval\n"
         "print(importlib.util.find_spec('integrations'), importlib.util.find_spec('patterns'))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('integrations', 'patterns')))\n"
     )

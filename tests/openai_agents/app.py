@@ -16,7 +16,7 @@ from openai import AsyncOpenAI
 from pydantic import BaseModel
 
 import agentdur
-from agentdur.integrations._shared import ToolTurns
+from agentdur.integrations.kit import ToolTurns
 from agentdur.integrations.openai_agents import DurableRunner, DurableSession, durable_function_tool
 from agentdur.patterns.approval import ApprovalNotice, Decision, request_approval
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import agentdur
-from agentdur.integrations._shared import ObjectStateList
+from agentdur.integrations.kit import ObjectStateList
 
 from ..effects import LOG_ENV, intervals
 from .app import service

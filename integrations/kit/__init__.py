@@ -1,7 +1,7 @@
 """What an integration may use beyond the public ``agentdur`` names: the one module for integrations.
 
 Every integration (``integrations/README.md`` is the contract) imports its framework, public names from
-``agentdur``, and this module; never a private core module. The machinery lives in ``_shared``:
+``agentdur``, and this module; never a private core module. It holds the machinery itself:
 
 - :func:`journaled_model_call`, :data:`DEFAULT_MODEL_OPTIONS`, :func:`is_terminal_model_error`:
   one model request as one journaled step, retried with ``retry-after`` honoured and stopped at once on
@@ -18,27 +18,20 @@ Every integration (``integrations/README.md`` is the contract) imports its frame
   handler runs in a worker thread.
 """
 
-from ._shared import (
+from ._model_step import (
     DEFAULT_MODEL_OPTIONS,
-    DEFAULT_TOOL_OPTIONS,
-    ObjectStateList,
-    RetriesExhausted,
-    ToolSlot,
-    ToolStepFailed,
-    ToolTurn,
-    ToolTurns,
-    call_from_worker_thread,
-    call_with_retries,
     credentials_error,
-    current_tool_turns,
     is_credentials_error,
     is_terminal_model_error,
     journaled_model_call,
-    journaled_tool_call,
     model_call_with_retries,
     retry_after_seconds,
-    tool_turns_scope,
 )
+from ._retry import RetriesExhausted, call_with_retries
+from ._state_list import ObjectStateList
+from ._thread_hop import call_from_worker_thread
+from ._tool_step import DEFAULT_TOOL_OPTIONS, ToolStepFailed, journaled_tool_call
+from ._tool_turn import ToolSlot, ToolTurn, ToolTurns, current_tool_turns, tool_turns_scope
 
 __all__ = [
     "DEFAULT_MODEL_OPTIONS",
