@@ -21,10 +21,15 @@ from urllib.parse import quote
 import httpx
 
 from ._exceptions import TerminalError, UserError
+from ._http import (
+    DEFAULT_ADMIN_PORT,
+    DEFAULT_ADMIN_URL,
+    DEFAULT_INGRESS_PORT,
+    DEFAULT_INGRESS_URL,
+    HTTP_UNAUTHORIZED,
+)
 from .client import Client, error_from_response
 
-DEFAULT_ADMIN_URL = "http://127.0.0.1:9070"
-DEFAULT_INGRESS_URL = "http://127.0.0.1:8080"
 TOKEN_ENV = "AGENTDUR_TOKEN"
 SUSPEND_AFTER_ENV = "AGENTDUR_SUSPEND_AFTER"
 
@@ -41,7 +46,6 @@ def _env_float(name: str) -> float | None:
 
 
 EXIT_FAILURE = 1
-HTTP_UNAUTHORIZED = 401
 EXIT_INTERRUPTED = 130
 CELL_WIDTH = 60
 
@@ -503,8 +507,8 @@ def _add_serve(commands: Any) -> None:
     serve.set_defaults(handler=cmd_serve)
     serve.add_argument("target", help="module:app, imported with the current directory on sys.path")
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="ingress port (default 8080)")
-    serve.add_argument("--admin-port", type=int, help="admin API port (default 9070)")
+    serve.add_argument("--port", type=int, help=f"ingress port (default {DEFAULT_INGRESS_PORT})")
+    serve.add_argument("--admin-port", type=int, help=f"admin API port (default {DEFAULT_ADMIN_PORT})")
     serve.add_argument("--db", help="SQLite journal file (default agentdur.db)")
     serve.add_argument(
         "--token", default=os.environ.get(TOKEN_ENV), help=f"require this bearer token (default ${TOKEN_ENV})"
