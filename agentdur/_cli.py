@@ -24,9 +24,12 @@ from ._exceptions import TerminalError, UserError
 from ._http import (
     DEFAULT_ADMIN_PORT,
     DEFAULT_ADMIN_URL,
+    DEFAULT_DEPLOYMENT_PORT,
     DEFAULT_INGRESS_PORT,
     DEFAULT_INGRESS_URL,
+    FIRST_HTTP_ERROR,
     HTTP_UNAUTHORIZED,
+    LOCALHOST,
 )
 from .client import Client, error_from_response
 
@@ -119,7 +122,7 @@ def admin(args: argparse.Namespace, method: str, path: str, params: dict[str, An
         response = http.request(
             method, path, params={k: v for k, v in (params or {}).items() if v is not None}
         )
-    if response.status_code >= 400:
+    if response.status_code >= FIRST_HTTP_ERROR:
         raise error_from_response(response)
     return response.json()
 
@@ -425,8 +428,8 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
     asyncio.run(
         run_deployment(
             app,
-            host=args.host or "127.0.0.1",
-            port=args.port or 9080,
+            host=args.host or LOCALHOST,
+            port=args.port or DEFAULT_DEPLOYMENT_PORT,
             register=args.register,
             advertised_uri=args.advertised_uri,
             retry_policy=policy,
@@ -506,7 +509,7 @@ def _add_serve(commands: Any) -> None:
     )
     serve.set_defaults(handler=cmd_serve)
     serve.add_argument("target", help="module:app, imported with the current directory on sys.path")
-    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--host", help=f"interface to bind (default {LOCALHOST})")
     serve.add_argument("--port", type=int, help=f"ingress port (default {DEFAULT_INGRESS_PORT})")
     serve.add_argument("--admin-port", type=int, help=f"admin API port (default {DEFAULT_ADMIN_PORT})")
     serve.add_argument("--db", help="SQLite journal file (default agentdur.db)")
@@ -532,7 +535,7 @@ def _add_serve(commands: Any) -> None:
         choices=["embedded", "restate"],
         default="embedded",
         help="embedded: our SQLite engine (default); restate: a deployment for a restate-server "
-        "(default port 9080)",
+        f"(default port {DEFAULT_DEPLOYMENT_PORT})",
     )
     serve.add_argument(
         "--register", metavar="ADMIN_URL", help="restate backend: register with this restate-server"

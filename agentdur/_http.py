@@ -10,6 +10,8 @@ from __future__ import annotations
 LOCALHOST = "127.0.0.1"
 DEFAULT_INGRESS_PORT = 8080
 DEFAULT_ADMIN_PORT = 9070
+# Where a Restate deployment (``agentdur serve --backend restate``) serves the handlers to restate-server.
+DEFAULT_DEPLOYMENT_PORT = 9080
 DEFAULT_INGRESS_URL = f"http://{LOCALHOST}:{DEFAULT_INGRESS_PORT}"
 DEFAULT_ADMIN_URL = f"http://{LOCALHOST}:{DEFAULT_ADMIN_PORT}"
 
@@ -30,6 +32,9 @@ HTTP_UNSUPPORTED_MEDIA_TYPE = 415
 HTTP_NOT_READY = 470
 HTTP_INTERNAL_ERROR = 500
 HTTP_SERVICE_UNAVAILABLE = 503
+# Every status from the first to the last error code is a failure.
+FIRST_HTTP_ERROR = HTTP_BAD_REQUEST
+LAST_HTTP_ERROR = 599
 
 # The code of a cancelled invocation's failure, on both engines and over HTTP.
 CANCELLED_CODE = HTTP_CONFLICT

@@ -35,6 +35,7 @@ from ._exceptions import (
 )
 from ._http import (
     DEFAULT_INGRESS_URL,
+    FIRST_HTTP_ERROR,
     HTTP_BAD_REQUEST,
     HTTP_NOT_READY,
     IDEMPOTENCY_KEY_HEADER,
@@ -134,7 +135,7 @@ def paused_from_response(response: httpx.Response) -> InvocationPausedError | No
 
 
 def _result(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
+    if response.status_code >= FIRST_HTTP_ERROR:
         raise paused_from_response(response) or error_from_response(response)
     return json.loads(response.content) if response.content.strip() else None
 

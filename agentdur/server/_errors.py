@@ -18,17 +18,16 @@ from .._exceptions import (
     UserError,
 )
 from .._http import (
-    HTTP_BAD_REQUEST,
+    FIRST_HTTP_ERROR,
     HTTP_INTERNAL_ERROR,
     HTTP_METHOD_NOT_ALLOWED,
     HTTP_NOT_FOUND,
     HTTP_SERVICE_UNAVAILABLE,
+    LAST_HTTP_ERROR,
 )
 
 log = logging.getLogger("agentdur.server")
 
-# The highest status an HTTP error can have; other codes of a TerminalError are answered with a 500.
-LAST_HTTP_ERROR = 599
 GENERIC_FAILURE = "internal server error; the details are in the server log"
 
 
@@ -39,9 +38,9 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
 
 def terminal_error_response(error: TerminalError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """A handler's or the engine's terminal failure: its code becomes the HTTP status when it is one."""
-    status = (
-        error.status_code if HTTP_BAD_REQUEST <= error.status_code <= LAST_HTTP_ERROR else HTTP_INTERNAL_ERROR
-    )
+    # Any other code of a TerminalError is answered with a 500 (the body still carries it).
+    in_range = FIRST_HTTP_ERROR <= error.status_code <= LAST_HTTP_ERROR
+    status = error.status_code if in_range else HTTP_INTERNAL_ERROR
     return JSONResponse(error.to_json(), status_code=status, headers=headers)
 
 
