@@ -31,7 +31,7 @@ from ._exceptions import (
     TerminalError,
     UserError,
 )
-from ._options import InvocationRetryPolicy, RunOptions
+from ._options import MODEL_CALL_OPTIONS, InvocationRetryPolicy, RunOptions
 from ._service import App, Service, VirtualObject, app
 from .client import AsyncClient, Client
 from .engine import Engine, ErrorDetail, Failure, InvocationInfo, JournalEntry, PendingAwakeable
@@ -65,6 +65,7 @@ __all__ = [
     "InvocationRetryPolicy",
     "JournalEntry",
     "JournalMismatchError",
+    "MODEL_CALL_OPTIONS",
     "NotFoundError",
     "ObjectContext",
     "ObjectSharedContext",

@@ -21,10 +21,18 @@ from urllib.parse import quote
 import httpx
 
 from ._exceptions import TerminalError, UserError
+from ._http import (
+    DEFAULT_ADMIN_PORT,
+    DEFAULT_ADMIN_URL,
+    DEFAULT_DEPLOYMENT_PORT,
+    DEFAULT_INGRESS_PORT,
+    DEFAULT_INGRESS_URL,
+    FIRST_HTTP_ERROR,
+    HTTP_UNAUTHORIZED,
+    LOCALHOST,
+)
 from .client import Client, error_from_response
 
-DEFAULT_ADMIN_URL = "http://127.0.0.1:9070"
-DEFAULT_INGRESS_URL = "http://127.0.0.1:8080"
 TOKEN_ENV = "AGENTDUR_TOKEN"
 SUSPEND_AFTER_ENV = "AGENTDUR_SUSPEND_AFTER"
 
@@ -41,7 +49,6 @@ def _env_float(name: str) -> float | None:
 
 
 EXIT_FAILURE = 1
-HTTP_UNAUTHORIZED = 401
 EXIT_INTERRUPTED = 130
 CELL_WIDTH = 60
 
@@ -115,7 +122,7 @@ def admin(args: argparse.Namespace, method: str, path: str, params: dict[str, An
         response = http.request(
             method, path, params={k: v for k, v in (params or {}).items() if v is not None}
         )
-    if response.status_code >= 400:
+    if response.status_code >= FIRST_HTTP_ERROR:
         raise error_from_response(response)
     return response.json()
 
@@ -421,8 +428,8 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
     asyncio.run(
         run_deployment(
             app,
-            host=args.host or "127.0.0.1",
-            port=args.port or 9080,
+            host=args.host or LOCALHOST,
+            port=args.port or DEFAULT_DEPLOYMENT_PORT,
             register=args.register,
             advertised_uri=args.advertised_uri,
             retry_policy=policy,
@@ -502,9 +509,9 @@ def _add_serve(commands: Any) -> None:
     )
     serve.set_defaults(handler=cmd_serve)
     serve.add_argument("target", help="module:app, imported with the current directory on sys.path")
-    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="ingress port (default 8080)")
-    serve.add_argument("--admin-port", type=int, help="admin API port (default 9070)")
+    serve.add_argument("--host", help=f"interface to bind (default {LOCALHOST})")
+    serve.add_argument("--port", type=int, help=f"ingress port (default {DEFAULT_INGRESS_PORT})")
+    serve.add_argument("--admin-port", type=int, help=f"admin API port (default {DEFAULT_ADMIN_PORT})")
     serve.add_argument("--db", help="SQLite journal file (default agentdur.db)")
     serve.add_argument(
         "--token", default=os.environ.get(TOKEN_ENV), help=f"require this bearer token (default ${TOKEN_ENV})"
@@ -528,7 +535,7 @@ def _add_serve(commands: Any) -> None:
         choices=["embedded", "restate"],
         default="embedded",
         help="embedded: our SQLite engine (default); restate: a deployment for a restate-server "
-        "(default port 9080)",
+        f"(default port {DEFAULT_DEPLOYMENT_PORT})",
     )
     serve.add_argument(
         "--register", metavar="ADMIN_URL", help="restate backend: register with this restate-server"

@@ -32,11 +32,15 @@ from __future__ import annotations
 
 from typing import Any
 
-HTTP_BAD_REQUEST = 400
-HTTP_NOT_FOUND = 404
-HTTP_CONFLICT = 409
-HTTP_INTERNAL_ERROR = 500
-HTTP_SERVICE_UNAVAILABLE = 503
+from ._http import (
+    CANCELLED_MESSAGE,
+    HTTP_BAD_REQUEST,
+    HTTP_CONFLICT,
+    HTTP_INTERNAL_ERROR,
+    HTTP_NOT_FOUND,
+    HTTP_SERVICE_UNAVAILABLE,
+    is_cancellation,
+)
 
 
 class AgentdurError(Exception):
@@ -169,26 +173,39 @@ class InvocationCancelledError(TerminalError):
 
     default_status = HTTP_CONFLICT
 
-    def __init__(self, message: str = "the invocation was cancelled", status_code: int | None = None) -> None:
+    def __init__(self, message: str = CANCELLED_MESSAGE, status_code: int | None = None) -> None:
         super().__init__(message, status_code)
 
 
-CANCELLED_MESSAGE = "the invocation was cancelled"
+# The status-to-exception mapping, the same for the journal, HTTP answers and restate-sdk failures.
+ERRORS_BY_STATUS: dict[int, type[TerminalError]] = {
+    HTTP_BAD_REQUEST: InvalidInputError,
+    HTTP_NOT_FOUND: NotFoundError,
+    HTTP_CONFLICT: ConflictError,
+}
+
+
+def error_for_status(code: int, message: str, *, cancelled: bool | None = None) -> TerminalError:
+    """The most specific TerminalError for a failure's code and message.
+
+    Args:
+        code: the failure's status code.
+        message: the failure's message.
+        cancelled: the journaled cancellation flag, when the failure carries one (the embedded
+            engine's journal). Without it (an HTTP answer, a restate-sdk failure) only the exact
+            cancellation code and wording count (:func:`agentdur._http.is_cancellation`), never a
+            word in the message.
+    """
+    if cancelled if cancelled is not None else is_cancellation(code, message):
+        return InvocationCancelledError(message, code)
+    return ERRORS_BY_STATUS.get(code, TerminalError)(message, code)
 
 
 def terminal_error_from_json(data: dict[str, Any]) -> TerminalError:
     """Rebuild the most specific TerminalError subclass from its journaled form."""
     message = str(data.get("message", ""))
     code = int(data.get("code", HTTP_INTERNAL_ERROR))
-    if data.get("cancelled"):
-        return InvocationCancelledError(message, code)
-    by_code: dict[int, type[TerminalError]] = {
-        HTTP_BAD_REQUEST: InvalidInputError,
-        HTTP_NOT_FOUND: NotFoundError,
-        HTTP_CONFLICT: ConflictError,
-    }
-    cls = by_code.get(code, TerminalError)
-    return cls(message, code)
+    return error_for_status(code, message, cancelled=bool(data.get("cancelled")))
 
 
 def terminal_error_to_json(error: TerminalError) -> dict[str, Any]:

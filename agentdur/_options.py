@@ -85,6 +85,17 @@ class RunOptions(Generic[T_co]):
         return float(min(ceiling, initial * factor ** (attempt - 1)))
 
 
+MODEL_CALL_OPTIONS: RunOptions[Any] = RunOptions(
+    max_attempts=5,
+    initial_retry_interval=timedelta(seconds=1),
+    max_retry_interval=timedelta(seconds=30),
+    retry_interval_factor=2.0,
+)
+"""The retries of a journaled model call, wherever agentdur makes one (patterns and integrations):
+five attempts, waiting 1 s, then doubling up to 30 s. A provider's ``retry-after`` is honoured by the
+integrations when it is longer."""
+
+
 @dataclass(frozen=True)
 class InvocationRetryPolicy:
     """How the embedded engine retries a handler that failed with a retryable error.

@@ -28,25 +28,29 @@ from urllib.parse import quote
 import httpx
 
 from ._exceptions import (
-    CANCELLED_MESSAGE,
-    HTTP_BAD_REQUEST,
-    HTTP_CONFLICT,
-    HTTP_NOT_FOUND,
     AwakeableValueError,
-    ConflictError,
-    InvalidInputError,
-    InvocationCancelledError,
     InvocationPausedError,
-    NotFoundError,
     TerminalError,
+    error_for_status,
+)
+from ._http import (
+    DEFAULT_INGRESS_URL,
+    FIRST_HTTP_ERROR,
+    HTTP_BAD_REQUEST,
+    HTTP_NOT_READY,
+    IDEMPOTENCY_KEY_HEADER,
 )
 from ._serde import to_json_text
 
-DEFAULT_INGRESS_URL = "http://127.0.0.1:8080"
-# Restate answers /output of an invocation that has not finished yet with this status.
-HTTP_NOT_READY = 470
-# How the embedded engine and Restate word a cancelled invocation's failure.
-CANCELLED_MESSAGES = frozenset({CANCELLED_MESSAGE, "cancelled", "canceled"})
+__all__ = [
+    "DEFAULT_INGRESS_URL",
+    "DEFAULT_TIMEOUT",
+    "AsyncClient",
+    "Client",
+    "error_from_response",
+    "paused_from_response",
+]
+
 # Calls wait as long as the handler runs; only connecting is bounded by default.
 DEFAULT_TIMEOUT = httpx.Timeout(None, connect=10.0)
 
@@ -87,7 +91,7 @@ def _invoke_request(
         content = to_json_text(arg).encode()
         headers["content-type"] = "application/json"
     if idempotency_key is not None:
-        headers["idempotency-key"] = idempotency_key
+        headers[IDEMPOTENCY_KEY_HEADER] = idempotency_key
     params: dict[str, str] = {}
     if delay is not None:
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
@@ -114,11 +118,7 @@ def error_from_response(response: httpx.Response) -> TerminalError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         message = body["message"]
-    status = response.status_code
-    if status == HTTP_CONFLICT and message in CANCELLED_MESSAGES:
-        return InvocationCancelledError(message, status)
-    kind = {HTTP_BAD_REQUEST: InvalidInputError, HTTP_NOT_FOUND: NotFoundError, HTTP_CONFLICT: ConflictError}
-    return kind.get(status, TerminalError)(message or response.reason_phrase, status)
+    return error_for_status(response.status_code, message or response.reason_phrase)
 
 
 def paused_from_response(response: httpx.Response) -> InvocationPausedError | None:
@@ -135,7 +135,7 @@ def paused_from_response(response: httpx.Response) -> InvocationPausedError | No
 
 
 def _result(response: httpx.Response) -> Any:
-    if response.status_code >= 400:
+    if response.status_code >= FIRST_HTTP_ERROR:
         raise paused_from_response(response) or error_from_response(response)
     return json.loads(response.content) if response.content.strip() else None
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agentdur import Context, RunOptions, TerminalError
+from agentdur import MODEL_CALL_OPTIONS, Context, RunOptions, TerminalError
 
 __all__ = [
     "ModelCall",
@@ -22,7 +22,7 @@ __all__ = [
 
 M = TypeVar("M", bound=BaseModel)
 
-DEFAULT_MODEL_OPTIONS: RunOptions[Any] = RunOptions(max_attempts=5)
+DEFAULT_MODEL_OPTIONS: RunOptions[Any] = MODEL_CALL_OPTIONS
 JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 

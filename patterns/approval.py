@@ -30,6 +30,7 @@ from typing import Any, TypeVar, overload
 from pydantic import BaseModel
 
 from agentdur import Context, InvocationCancelledError, RunOptions, TerminalError, select
+from agentdur.client import DEFAULT_INGRESS_URL
 
 __all__ = [
     "ApprovalNotice",
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 INGRESS_ENV = "AGENTDUR_INGRESS_URL"
-DEFAULT_INGRESS = "http://127.0.0.1:8080"
 HTTP_TIMEOUT = 408
 
 D = TypeVar("D")
@@ -80,7 +80,7 @@ Notify = Callable[[ApprovalNotice], Awaitable[None] | None]
 
 def resolve_url(awakeable_id: str, ingress_url: str | None = None) -> str:
     """The URL that resolves ``awakeable_id`` (``AGENTDUR_INGRESS_URL`` or 127.0.0.1:8080 by default)."""
-    base = (ingress_url or os.environ.get(INGRESS_ENV) or DEFAULT_INGRESS).rstrip("/")
+    base = (ingress_url or os.environ.get(INGRESS_ENV) or DEFAULT_INGRESS_URL).rstrip("/")
     return f"{base}/restate/awakeables/{awakeable_id}/resolve"
 
 

@@ -23,11 +23,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agentdur import Context, RunOptions, UserError
+from agentdur import MODEL_CALL_OPTIONS, Context, RunOptions, UserError
 
 __all__ = ["Chain", "ChainStep", "ModelCall", "llm_step", "run_chain", "step"]
 
-DEFAULT_LLM_OPTIONS: RunOptions[Any] = RunOptions(max_attempts=5)
+DEFAULT_LLM_OPTIONS: RunOptions[Any] = MODEL_CALL_OPTIONS
 
 
 class ModelCall(Protocol):
@@ -66,7 +66,7 @@ def llm_step(
         name: the journal entry's name.
         prompt: a template with ``{input}`` or a function of the previous output.
         call_model: sends the prompt and returns the model's text.
-        options: retries of the call (default: up to 5 attempts with backoff).
+        options: retries of the call (default: :data:`agentdur.MODEL_CALL_OPTIONS`).
         journal_model_call: run ``call_model`` as one journaled step (default). Set False when it
             journals itself, e.g. it calls ``agentdur.integrations.litellm.acompletion``: a step
             cannot contain another.

@@ -22,7 +22,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agentdur import ObjectContext, ObjectSharedContext, RunOptions, UserError, VirtualObject
+from agentdur import (
+    MODEL_CALL_OPTIONS,
+    ObjectContext,
+    ObjectSharedContext,
+    RunOptions,
+    UserError,
+    VirtualObject,
+)
 
 __all__ = ["ChatMessage", "ChatReply", "ChatTurn", "Responder", "chat_session"]
 
@@ -70,7 +77,7 @@ def chat_session(
         system_prompt: prepended to the history given to ``respond``.
         journal_model_call: run ``respond`` as one journaled step (default). Set False when
             ``respond`` journals its own steps, e.g. it calls ``agentdur.integrations.litellm``.
-        model_options: retries of the journaled model call (default: 5 attempts with backoff).
+        model_options: retries of the journaled model call (default: :data:`agentdur.MODEL_CALL_OPTIONS`).
 
     Handlers: ``message`` (exclusive) takes a :class:`ChatMessage` and returns a :class:`ChatReply`;
     ``get_history`` (shared) returns the stored turns; ``clear`` (exclusive) forgets them.
@@ -78,7 +85,7 @@ def chat_session(
     if max_history < 2:
         raise UserError("max_history must keep at least one user message and one reply (2)")
     session = VirtualObject(name, description="a chat session per key, with durable history")
-    options = model_options or RunOptions(max_attempts=5)
+    options = model_options or MODEL_CALL_OPTIONS
 
     @session.handler()
     async def message(ctx: ObjectContext, msg: ChatMessage) -> ChatReply:

@@ -10,13 +10,7 @@ from typing import Any
 import restate
 
 from .._context import enter_step
-from .._exceptions import (
-    CANCELLED_MESSAGE,
-    HTTP_CONFLICT,
-    InvocationCancelledError,
-    TerminalError,
-    terminal_error_from_json,
-)
+from .._exceptions import TerminalError, error_for_status
 
 
 def to_restate(error: TerminalError) -> restate.TerminalError:
@@ -25,10 +19,12 @@ def to_restate(error: TerminalError) -> restate.TerminalError:
 
 
 def from_restate(error: restate.TerminalError) -> TerminalError:
-    """The agentdur form of a restate-sdk TerminalError, with the most specific subclass."""
-    if error.status_code == HTTP_CONFLICT and "cancel" in error.message.lower():
-        return InvocationCancelledError(error.message or CANCELLED_MESSAGE, error.status_code)
-    return terminal_error_from_json({"message": error.message, "code": error.status_code})
+    """The agentdur form of a restate-sdk TerminalError, with the most specific subclass.
+
+    restate-sdk journals no cancellation flag: a cancellation is recognized by its exact code and
+    wording only, so a handler's own ``TerminalError("cannot cancel order", 409)`` stays a conflict.
+    """
+    return error_for_status(error.status_code, error.message)
 
 
 def raising_restate_errors(name: str, action: Callable[..., Any]) -> Callable[..., Any]:

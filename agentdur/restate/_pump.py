@@ -43,9 +43,8 @@ from restate.vm import (
 
 from .._context import check_not_in_step
 from .._exceptions import UserError
+from .._http import CANCELLED_CODE, RESTATE_CANCELLED_MESSAGE
 from .._tasks import current_track, path_order, untracked
-
-CANCELLED = 409  # restate-sdk's status code for the cancellation of the invocation
 
 
 @dataclass(eq=False)
@@ -266,7 +265,7 @@ class Pump:
         parked = min(self.parked, key=lambda p: (path_order(p.path), p.seq))
         self.parked.remove(parked)
         if not parked.waiter.done():
-            parked.waiter.set_exception(restate.TerminalError("cancelled", CANCELLED))
+            parked.waiter.set_exception(restate.TerminalError(RESTATE_CANCELLED_MESSAGE, CANCELLED_CODE))
 
     def _start_step(self, handle: int) -> None:
         body = self.sdk.run_coros_to_execute.pop(handle)

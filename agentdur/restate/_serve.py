@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .._http import DEFAULT_DEPLOYMENT_PORT, LOCALHOST
 from .._options import InvocationRetryPolicy
 from .._service import App
 from ._app import restate_app
@@ -42,8 +43,8 @@ def register_deployment(
 async def serve(
     app: App,
     *,
-    host: str = "127.0.0.1",
-    port: int = 9080,
+    host: str = LOCALHOST,
+    port: int = DEFAULT_DEPLOYMENT_PORT,
     register: str | None = None,
     advertised_uri: str | None = None,
     retry_policy: InvocationRetryPolicy | None = None,
@@ -84,8 +85,8 @@ async def serve(
 async def run_deployment(
     app: App,
     *,
-    host: str = "127.0.0.1",
-    port: int = 9080,
+    host: str = LOCALHOST,
+    port: int = DEFAULT_DEPLOYMENT_PORT,
     register: str | None = None,
     advertised_uri: str | None = None,
     retry_policy: InvocationRetryPolicy | None = None,

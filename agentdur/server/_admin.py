@@ -14,9 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._exceptions import InvalidInputError, NotFoundError
+from .._http import HTTP_ACCEPTED, HTTP_OK
 from .._service import App, HandlerSpec, Service, VirtualObject
 from ..engine import InvocationInfo
-from ._errors import EXCEPTION_HANDLERS, HTTP_ACCEPTED, CatchAll, health_response
+from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
 from ._openapi import handler_schema, openapi_document
 from ._state import ServerState
 
@@ -135,7 +136,7 @@ class Admin:
         await operations[verb](inv_id)
         status = "purged" if verb == "purge" else (await engine.invocation(inv_id)).status
         body = {"invocationId": inv_id, "action": verb, "status": status}
-        return JSONResponse(body, status_code=HTTP_ACCEPTED if verb == "cancel" else 200)
+        return JSONResponse(body, status_code=HTTP_ACCEPTED if verb == "cancel" else HTTP_OK)
 
     async def awakeables(self, request: Request) -> Response:
         pending = await self.state.engine.pending_awakeables()

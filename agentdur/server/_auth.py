@@ -7,7 +7,8 @@ import hmac
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ._errors import HTTP_UNAUTHORIZED, error_response
+from .._http import HTTP_UNAUTHORIZED
+from ._errors import error_response
 
 
 class BearerAuth:

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from .._exceptions import InvalidInputError
-from ._errors import HTTP_CONTENT_TOO_LARGE, HTTP_UNSUPPORTED_MEDIA_TYPE
+from .._http import HTTP_CONTENT_TOO_LARGE, HTTP_UNSUPPORTED_MEDIA_TYPE
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 

@@ -12,23 +12,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import (
-    HTTP_INTERNAL_ERROR,
     InvocationPausedError,
     StoreWriteError,
     TerminalError,
     UserError,
 )
+from .._http import (
+    FIRST_HTTP_ERROR,
+    HTTP_INTERNAL_ERROR,
+    HTTP_METHOD_NOT_ALLOWED,
+    HTTP_NOT_FOUND,
+    HTTP_SERVICE_UNAVAILABLE,
+    LAST_HTTP_ERROR,
+)
 
 log = logging.getLogger("agentdur.server")
-
-# Restate answers ``/output`` of an invocation that has not finished with this status.
-HTTP_NOT_READY = 470
-HTTP_ACCEPTED = 202
-HTTP_UNAUTHORIZED = 401
-HTTP_METHOD_NOT_ALLOWED = 405
-HTTP_CONTENT_TOO_LARGE = 413
-HTTP_UNSUPPORTED_MEDIA_TYPE = 415
-HTTP_SERVICE_UNAVAILABLE = 503
 
 GENERIC_FAILURE = "internal server error; the details are in the server log"
 
@@ -40,7 +38,9 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
 
 def terminal_error_response(error: TerminalError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """A handler's or the engine's terminal failure: its code becomes the HTTP status when it is one."""
-    status = error.status_code if 400 <= error.status_code <= 599 else HTTP_INTERNAL_ERROR
+    # Any other code of a TerminalError is answered with a 500 (the body still carries it).
+    in_range = FIRST_HTTP_ERROR <= error.status_code <= LAST_HTTP_ERROR
+    status = error.status_code if in_range else HTTP_INTERNAL_ERROR
     return JSONResponse(error.to_json(), status_code=status, headers=headers)
 
 
@@ -69,7 +69,7 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's routing errors (404, 405) and ours (413, 415, ...) as JSON."""
     assert isinstance(exc, HTTPException)
     message = exc.detail
-    if exc.status_code == 404 and message == "Not Found":
+    if exc.status_code == HTTP_NOT_FOUND and message == "Not Found":
         message = f"no route for {request.method} {request.url.path}"
     elif exc.status_code == HTTP_METHOD_NOT_ALLOWED and message == "Method Not Allowed":
         message = f"method {request.method} is not allowed on {request.url.path}"

@@ -23,13 +23,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._exceptions import InvalidInputError, InvocationPausedError, StoreWriteError, TerminalError, UserError
+from .._http import (
+    HTTP_ACCEPTED,
+    HTTP_NOT_READY,
+    HTTP_SERVICE_UNAVAILABLE,
+    IDEMPOTENCY_KEY_HEADER,
+    INVOCATION_ID_HEADER,
+)
 from ._body import check_json, read_body, read_text, require_json, require_text
 from ._durations import parse_delay
 from ._errors import (
     EXCEPTION_HANDLERS,
-    HTTP_ACCEPTED,
-    HTTP_NOT_READY,
-    HTTP_SERVICE_UNAVAILABLE,
     CatchAll,
     error_response,
     health_response,
@@ -41,7 +45,6 @@ from ._routes import Target, no_route, path_segments, resolve_idempotent_path, r
 from ._state import ServerState
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-INVOCATION_ID_HEADER = "x-restate-id"
 SHUTTING_DOWN = "the server is shutting down; the invocation continues when it restarts"
 
 
@@ -70,7 +73,7 @@ class Ingress:
             raise InvalidInputError("delay is only allowed on /send: a call cannot wait before it starts")
         delay = parse_delay(delay_text) if delay_text is not None else None
         body = await self.json_body(request) if request.method == "POST" else b"null"
-        idempotency_key = request.headers.get("idempotency-key") or None
+        idempotency_key = request.headers.get(IDEMPOTENCY_KEY_HEADER) or None
         self.refuse_when_closing()
         spec, key = target.spec, target.key
         if target.send:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import PydanticUserError, TypeAdapter
 
+from .._http import IDEMPOTENCY_KEY_HEADER
 from .._service import HandlerSpec, Service, VirtualObject
 
 OPENAPI_VERSION = "3.1.0"
@@ -115,7 +116,7 @@ def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, s
         )
     parameters.append(
         {
-            "name": "idempotency-key",
+            "name": IDEMPOTENCY_KEY_HEADER,
             "in": "header",
             "required": False,
             "schema": {"type": "string"},

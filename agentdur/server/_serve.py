@@ -20,6 +20,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from .._exceptions import UserError
+from .._http import DEFAULT_ADMIN_PORT, DEFAULT_INGRESS_PORT, LOCALHOST
 from .._options import InvocationRetryPolicy
 from .._service import App
 from ..engine import Engine
@@ -32,9 +33,7 @@ from ._state import ServerState
 
 log = logging.getLogger("agentdur.server")
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_INGRESS_PORT = 8080
-DEFAULT_ADMIN_PORT = 9070
+DEFAULT_HOST = LOCALHOST
 DEFAULT_GRACE = 10.0
 # Extra time uvicorn gives open requests after the engine's grace period, before it cancels them.
 RESPONSE_GRACE = 5.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._http import DEFAULT_INGRESS_URL
 from ..engine import Engine
 from ._body import DEFAULT_MAX_BODY
 
@@ -21,5 +22,5 @@ class ServerState:
 
     engine: Engine
     max_body: int = DEFAULT_MAX_BODY
-    ingress_url: str = "http://127.0.0.1:8080"
+    ingress_url: str = DEFAULT_INGRESS_URL
     closing: bool = False

@@ -24,7 +24,7 @@ from agentdur.integrations.litellm import acompletion
 from agentdur.patterns.approval import ApprovalNotice, ApprovalRejected, ApprovalTimedOut, request_approval
 
 from .._model import choose_model, parse_json, text_of
-from .models import ClaimAssessment, ClaimData, ClaimRequest, ClaimResult, ReviewDecision
+from .models import ClaimAssessment, ClaimData, ClaimRequest, ClaimResult
 from .steps import convert_currency, process_payment
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,6 @@ async def process(ctx: agentdur.Context, req: ClaimRequest) -> ClaimResult:
                 f"pay {amount:.2f} {claim.currency} for {claim.category} claim {claim_id}",
                 notify=notify_reviewer,
                 timeout=APPROVAL_TIMEOUT,
-                decision_type=ReviewDecision,
             )
         except ApprovalRejected as rejection:  # POST .../reject with a reason
             return result.model_copy(update={"status": "rejected", "review_comment": rejection.message})

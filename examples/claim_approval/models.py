@@ -1,4 +1,7 @@
-"""The claim pipeline's types: its input and output, what the LLM steps answer, what the approver sends."""
+"""The claim pipeline's types: its input and output, and what the LLM steps answer.
+
+What the approver sends is the approval pattern's :class:`agentdur.patterns.approval.Decision`.
+"""
 
 from __future__ import annotations
 
@@ -29,14 +32,6 @@ class ClaimAssessment(BaseModel):
     valid: bool
     approved_amount: float
     reason: str
-
-
-class ReviewDecision(BaseModel):
-    """What the human approver sends to the resolve URL."""
-
-    approved: bool
-    by: str | None = None
-    comment: str | None = None
 
 
 class ClaimResult(BaseModel):

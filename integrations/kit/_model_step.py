@@ -13,10 +13,9 @@ API key (before any request is sent).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
-from agentdur import RunOptions, TerminalError, current_context
+from agentdur import MODEL_CALL_OPTIONS, RunOptions, TerminalError, current_context
 
 from ._retry import RetriesExhausted, call_with_retries, retry_after_seconds
 
@@ -33,13 +32,8 @@ __all__ = [
 
 R = TypeVar("R")
 
-# Model calls get a finite default: five attempts, backoff from 1 s doubling up to 30 s.
-DEFAULT_MODEL_OPTIONS: RunOptions[Any] = RunOptions(
-    max_attempts=5,
-    initial_retry_interval=timedelta(seconds=1),
-    max_retry_interval=timedelta(seconds=30),
-    retry_interval_factor=2.0,
-)
+# Model calls get a finite default, the same everywhere: agentdur.MODEL_CALL_OPTIONS.
+DEFAULT_MODEL_OPTIONS: RunOptions[Any] = MODEL_CALL_OPTIONS
 # HTTP statuses a retry cannot fix. 408 (timeout), 409, 429 and 5xx are retried.
 TERMINAL_STATUSES = frozenset({400, 401, 402, 403, 404, 405, 413, 415, 422})
 HTTP_UNAUTHORIZED = 401

@@ -208,6 +208,31 @@ async def hotel_booking(ctx: agentdur.Context, label: str) -> str:
     return "booked"
 
 
+def cannot_cancel_order() -> str:
+    raise agentdur.TerminalError("cannot cancel order", agentdur.ConflictError.default_status)
+
+
+@flows.handler()
+async def refuse_to_cancel(ctx: agentdur.Context, label: str) -> str:
+    """Fails with a user's own 409 whose message mentions cancelling: a conflict, not a cancellation."""
+    return await ctx.run_typed("refuse", cannot_cancel_order)
+
+
+@flows.handler()
+async def order_conflicts(ctx: agentdur.Context, label: str) -> dict[str, str]:
+    """The error class a handler sees for the user's 409 "cannot cancel order", from a step and a call."""
+    seen: dict[str, str] = {}
+    try:
+        await ctx.run_typed("refuse", cannot_cancel_order)
+    except agentdur.TerminalError as error:
+        seen["step"] = type(error).__name__
+    try:
+        await ctx.service_call(refuse_to_cancel, label)
+    except agentdur.TerminalError as error:
+        seen["call"] = type(error).__name__
+    return seen
+
+
 @flows.handler()
 async def later(ctx: agentdur.Context, label: str) -> str:
     ctx.object_send(enter, label, f"delayed {label}", send_delay=timedelta(milliseconds=500))

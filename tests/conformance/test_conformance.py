@@ -8,6 +8,10 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
+
+import agentdur
+
 from ..harness import EngineUnderTest, wait_for
 from ._journal import journaled
 
@@ -120,6 +124,19 @@ def test_cancellation_runs_compensation_and_reaches_calls(engine: EngineUnderTes
     wait_for(lambda: engine.count(f"cancel flight {run}") == 1, what="flight compensated")
     wait_for(lambda: engine.count(f"cancel hotel {run}") == 1, what="hotel compensated")
     assert engine.count(f"book flight {run}") == 1
+    with agentdur.Client(engine.ingress_url) as client, pytest.raises(agentdur.InvocationCancelledError):
+        client.attach(inv)
+
+
+def test_a_users_409_about_cancelling_is_a_conflict_not_a_cancellation(engine: EngineUnderTest) -> None:
+    run = label()
+    seen = engine.post("/Flows/order_conflicts", run)
+    assert seen.status_code == 200, seen.text
+    assert seen.json() == {"step": "ConflictError", "call": "ConflictError"}
+    with agentdur.Client(engine.ingress_url) as client, pytest.raises(agentdur.ConflictError) as caught:
+        client.call("Flows", "refuse_to_cancel", run)
+    assert not isinstance(caught.value, agentdur.InvocationCancelledError)
+    assert (caught.value.status_code, caught.value.message) == (409, "cannot cancel order")
 
 
 def test_terminal_and_retried_failures(engine: EngineUnderTest) -> None:

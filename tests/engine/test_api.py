@@ -34,6 +34,7 @@ EXPECTED_ALL = [
     "InvocationRetryPolicy",
     "JournalEntry",
     "JournalMismatchError",
+    "MODEL_CALL_OPTIONS",
     "NotFoundError",
     "ObjectContext",
     "ObjectSharedContext",
