@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import WaitTimeout
 from ._ports import free_port, free_ports
-from ._processes import ChildProcess, RestateDeployment, ServedApp, http_ok, wait_for
+from ._processes import ChildProcess, RestateDeployment, ServedApp
 from ._restate_server import RestateServer, find_restate_server
+from ._wait import http_ok, wait_for, wait_for_async
 
 if TYPE_CHECKING:
     from .model_server import (
@@ -78,4 +79,5 @@ __all__ = [
     "free_ports",
     "http_ok",
     "wait_for",
+    "wait_for_async",
 ]

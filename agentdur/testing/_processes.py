@@ -3,7 +3,7 @@
 :class:`ChildProcess` runs a command in its own process group (a signal reaches everything it
 started) with its output appended to a log file. :class:`ServedApp` is ``agentdur serve`` on a
 SQLite file; :class:`RestateDeployment` is a deployment process registered with a
-:class:`~agentdur.testing.RestateServer`. :func:`wait_for` polls a condition with a deadline.
+:class:`~agentdur.testing.RestateServer`.
 """
 
 from __future__ import annotations
@@ -13,57 +13,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-import httpx
-
 from .._exceptions import WaitTimeout
 from ._ports import free_ports
 from ._restate_server import RestateServer
+from ._wait import http_ok, wait_for
 
 T = TypeVar("T")
-POLL_INTERVAL = 0.02
 STOP_WITHIN = 20.0
-
-
-def wait_for(
-    condition: Callable[[], T | None | Literal[False]],
-    *,
-    within: float = 30.0,
-    what: str = "condition",
-    interval: float = POLL_INTERVAL,
-) -> T:
-    """Poll ``condition`` until it returns something truthy, and return that.
-
-    Args:
-        condition: called every ``interval`` seconds; may raise to stop waiting early.
-        within: seconds before giving up.
-        what: what is awaited, for the error message.
-        interval: seconds between calls.
-
-    Raises:
-        WaitTimeout: ``condition`` stayed falsy for ``within`` seconds.
-    """
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise WaitTimeout(f"timed out after {within}s waiting for {what}")
-        time.sleep(interval)
-
-
-def http_ok(url: str, headers: Mapping[str, str] | None = None) -> bool:
-    """Whether ``GET url`` answers 200 right now (a refused connection is ``False``)."""
-    try:
-        return httpx.get(url, headers=dict(headers or {}), timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 class ChildProcess:
