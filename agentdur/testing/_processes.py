@@ -111,9 +111,7 @@ class ChildProcess:
     def wait_until(self, condition: Callable[[], T | None | Literal[False]], within: float, what: str) -> T:
         """:func:`wait_for` ``condition``, failing at once (with the log's tail) if the process exits."""
 
-        def alive_and(
-            condition: Callable[[], T | None | Literal[False]] = condition,
-        ) -> T | None | Literal[False]:
+        def alive_and() -> T | None | Literal[False]:
             if self.popen is not None and self.popen.poll() is not None:
                 raise WaitTimeout(
                     f"{what}: the process exited with {self.popen.returncode}:\n{self.log_tail()}"
