@@ -547,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``agentdur`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["model-server"]:
-        from .testing._model_server import main as model_server_main
+        from .testing.model_server import main as model_server_main
 
         return model_server_main(argv[1:])
     args = build_parser().parse_args(argv)

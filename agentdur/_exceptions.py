@@ -69,6 +69,13 @@ class DatabaseLockedError(UserError):
         self.owner = owner
 
 
+class WaitTimeout(AgentdurError, AssertionError):
+    """A condition the testing kit polled for (``agentdur.testing.wait_for``) did not hold in time.
+
+    An ``AssertionError`` too, so a test that waits for something reports it as a failed check.
+    """
+
+
 class StoreWriteError(AgentdurError):
     """The embedded engine could not write its journal (I/O error, disk full, read-only file, busy).
 

@@ -1,8 +1,9 @@
 """The Restate columns of ``python -m bench compare``: one restate-server, two deployments, one client.
 
 A :class:`agentdur.testing.RestateServer` (a real restate-server on free local ports) gets two
-deployments, each in its own Python process (:mod:`bench._deployment`): agentdur's bench app served
-with ``agentdur.restate.restate_app(app)`` and the same handlers written by hand against restate-sdk. Both are invoked
+deployments (:class:`agentdur.testing.RestateDeployment`), each in its own Python process
+(:mod:`bench._deployment`): agentdur's bench app served with ``agentdur.restate.restate_app(app)``
+and the same handlers written by hand against restate-sdk. Both are invoked
 through the server's ingress by one ``httpx.AsyncClient``, so the two columns differ only in the code
 inside the deployment. The client speaks HTTP/2 (cleartext, prior knowledge) on one connection:
 httpcore's HTTP/1.1 pool scans every connection on each request, which at the chat workload's 100
@@ -14,18 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from agentdur.testing import RestateServer, free_port
+from agentdur.testing import RestateDeployment, RestateServer
 
 from ._chat import CHAT_HANDLER, CHAT_OBJECT, Send
 from ._plain_restate import PLAIN_CHAT_OBJECT, PLAIN_SERVICE
@@ -61,49 +59,6 @@ def group_cpu_seconds(pgid: int) -> float | None:
     return total / ticks
 
 
-@dataclass
-class Deployment:
-    """One deployment process (its own session, so its process group is its pid)."""
-
-    kind: str
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def cpu_seconds(self) -> float | None:
-        return group_cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
-
-
-async def _wait_listening(deployment: Deployment, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if deployment.process.poll() is not None:
-            raise RuntimeError(
-                f"the {deployment.kind} deployment exited with {deployment.process.returncode}"
-            )
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", deployment.port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"the {deployment.kind} deployment did not listen on port {deployment.port}")
-
-
 class RestateBench:
     """restate-server with both deployments registered, and the ingress client (async context manager).
 
@@ -116,7 +71,7 @@ class RestateBench:
         self.workdir = workdir
         self.profile = profile
         self.server = RestateServer(base_dir=workdir / "restate", log_path=workdir / "restate-server.log")
-        self.deployments: dict[str, Deployment] = {}
+        self.deployments: dict[str, RestateDeployment] = {}
         self.client = httpx.AsyncClient(
             base_url=self.server.ingress_url, http1=False, http2=True, timeout=httpx.Timeout(120.0)
         )
@@ -124,28 +79,26 @@ class RestateBench:
     def profile_path(self, kind: str) -> Path:
         return self.workdir / f"{kind}.pstats"
 
-    def _spawn(self, kind: str) -> Deployment:
-        port = free_port()
-        command = [sys.executable, "-m", "bench._deployment", kind, "--port", str(port)]
-        if self.profile:
-            command += ["--profile", str(self.profile_path(kind))]
-        log = open(self.workdir / f"{kind}.log", "ab")  # noqa: SIM115 - owned by the child process
-        try:
-            process = subprocess.Popen(
-                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        finally:
-            log.close()
-        return Deployment(kind, port, process)
+    def _deployment(self, kind: str) -> RestateDeployment:
+        def command(port: int) -> list[str]:
+            profile = ["--profile", str(self.profile_path(kind))] if self.profile else []
+            return [sys.executable, "-m", "bench._deployment", kind, "--port", str(port), *profile]
+
+        return RestateDeployment(
+            workdir=self.workdir,
+            server=self.server,
+            command=command,
+            cwd=ROOT,
+            startup_within=30.0,
+            log_path=self.workdir / f"{kind}.log",
+        )
 
     async def __aenter__(self) -> RestateBench:
         try:
             await asyncio.to_thread(self.server.start)
             for kind in (AGENTDUR, PLAIN):
-                self.deployments[kind] = self._spawn(kind)
-            for deployment in self.deployments.values():
-                await _wait_listening(deployment)
-                await asyncio.to_thread(self.server.register, deployment.uri)
+                self.deployments[kind] = self._deployment(kind)
+            await asyncio.gather(*(asyncio.to_thread(d.start) for d in self.deployments.values()))
         except BaseException:
             await self.close()
             raise
@@ -165,7 +118,7 @@ class RestateBench:
                 self.server.close()  # first: it holds HTTP/2 connections to the deployments
             finally:
                 for deployment in self.deployments.values():
-                    deployment.stop()
+                    deployment.close()
 
     # ----------------------------------------------------------------- invoking over the ingress
 
@@ -202,5 +155,5 @@ class RestateBench:
         if self.server.process is not None:
             out["restate-server"] = group_cpu_seconds(self.server.process.pid)
         for kind, deployment in self.deployments.items():
-            out[kind] = deployment.cpu_seconds()
+            out[kind] = group_cpu_seconds(deployment.pid) if deployment.process is not None else None
         return out

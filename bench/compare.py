@@ -301,7 +301,7 @@ def _environment() -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             env[name] = None
     try:
-        from agentdur.testing._restate_server import find_restate_server
+        from agentdur.testing import find_restate_server
 
         answer = subprocess.run(
             [find_restate_server(), "--version"], capture_output=True, text=True, timeout=30

@@ -8,11 +8,7 @@ log file (``AGENTDUR_CONFORMANCE_LOG``) that tests read to count executions acro
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agentdur.testing import RestateServer, free_port
+from agentdur.testing import RestateDeployment, RestateServer, ServedApp
+from agentdur.testing import wait_for as kit_wait_for
 
 from .effects import LOG_ENV
 
@@ -29,14 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def wait_for(predicate: Any, within: float = 30.0, what: str = "condition") -> Any:
     """Poll until ``predicate()`` is truthy; return its value."""
-    deadline = time.monotonic() + within
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {within}s")
-        time.sleep(0.01)
+    return kit_wait_for(predicate, within=within, what=what, interval=0.01)
 
 
 class EngineUnderTest:
@@ -103,36 +93,24 @@ class EngineUnderTest:
         return self.client.patch(f"{self.admin_url}/invocations/{invocation_id}/cancel")
 
     # processes -----------------------------------------------------------------------
-    def _spawn(self, args: list[str]) -> subprocess.Popen[bytes]:
-        env = {**os.environ, **self.env, LOG_ENV: str(self.log_path), "PYTHONPATH": str(ROOT)}
-        log = open(self.workdir / f"{self.name}-process.log", "ab")  # noqa: SIM115
-        try:
-            return subprocess.Popen(
-                [sys.executable, *args],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
+    def _env(self) -> dict[str, str]:
+        return {**self.env, LOG_ENV: str(self.log_path), "PYTHONPATH": str(ROOT)}
+
+    def _log(self) -> Path:
+        return self.workdir / f"{self.name}-process.log"
+
+    def _runner(self) -> ServedApp | RestateDeployment:
+        raise NotImplementedError
 
     def kill(self) -> None:
         """SIGKILL the process that runs the handlers."""
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=20)
+        self._runner().kill()
         self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=20)
+            self._runner().stop()
         self.process = None
 
     def start(self) -> None:
@@ -156,27 +134,25 @@ class Embedded(EngineUnderTest):
         self, workdir: Path, app: str, env: dict[str, str] | None = None, suspend_after: float | None = None
     ) -> None:
         super().__init__(workdir, app, env, suspend_after)
-        self.port, self.admin_port = free_port(), free_port()
-        self.ingress_url = f"http://127.0.0.1:{self.port}"
-        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
+        self.served = ServedApp(
+            app,
+            db=workdir / "agentdur.db",
+            log_path=self._log(),
+            args=["--suspend-after", str(suspend_after)] if suspend_after is not None else [],
+            env=self._env(),
+            cwd=ROOT,
+            startup_within=self.startup_within,
+        )
+        self.port, self.admin_port = self.served.port, self.served.admin_port
+        self.ingress_url = self.served.ingress_url
+        self.admin_url = self.served.admin_url
+
+    def _runner(self) -> ServedApp:
+        return self.served
 
     def start(self) -> None:
-        self.process = self._spawn(
-            [
-                "-m",
-                "agentdur",
-                "serve",
-                self.app,
-                "--port",
-                str(self.port),
-                "--admin-port",
-                str(self.admin_port),
-                "--db",
-                str(self.workdir / "agentdur.db"),
-                *(["--suspend-after", str(self.suspend_after)] if self.suspend_after is not None else []),
-            ]
-        )
-        wait_for(lambda: _healthy(f"{self.admin_url}/health"), self.startup_within, "embedded server healthy")
+        self.served.start()
+        self.process = self.served.process
 
     def restart_engine(self) -> None:
         self.kill()
@@ -199,30 +175,25 @@ class OnRestate(EngineUnderTest):
             base_dir=workdir / "restate", log_path=workdir / "restate-server.log", env=server_env
         )
         self.server.start()
+        self.deployment = RestateDeployment(
+            app,
+            workdir=workdir,
+            server=self.server,
+            env=self._env(),
+            cwd=ROOT,
+            startup_within=self.startup_within,
+            log_path=self._log(),
+        )
         self.ingress_url = self.server.ingress_url
         self.admin_url = self.server.admin_url
-        self.port = free_port()
+        self.port = self.deployment.port
 
-    def _registered(self) -> bool:
-        deployments = self.server.admin("GET", "/deployments")["deployments"]
-        return any(str(self.port) in str(d.get("uri", "")) for d in deployments)
+    def _runner(self) -> RestateDeployment:
+        return self.deployment
 
     def start(self) -> None:
-        self.process = self._spawn(
-            [
-                "-m",
-                "agentdur",
-                "serve",
-                self.app,
-                "--backend",
-                "restate",
-                "--port",
-                str(self.port),
-                "--register",
-                self.admin_url,
-            ]
-        )
-        wait_for(self._registered, self.startup_within, "deployment registered with restate-server")
+        self.deployment.start()
+        self.process = self.deployment.process
 
     def restart_engine(self) -> None:
         self.server.restart()
@@ -230,13 +201,6 @@ class OnRestate(EngineUnderTest):
     def close(self) -> None:
         super().close()
         self.server.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def start_engine(

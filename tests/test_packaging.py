@@ -25,6 +25,7 @@ PUBLIC = [
     "agentdur.server",
     "agentdur.client",
     "agentdur.testing",
+    "agentdur.testing.model_server",
     "agentdur.restate",
     "agentdur.integrations",
     "agentdur.patterns",

@@ -1,40 +1,65 @@
-"""Testing kit: a Docker-free restate-server harness, a scripted model server, and helpers for tests.
+"""Testing kit: processes for tests (restate-server, ``agentdur serve``), a scripted model server, fixtures.
 
-The pytest fixtures ``model_server`` and ``model_server_env`` are imported on first use, so
-``agentdur.testing`` itself does not need pytest (``agentdur model-server`` runs without it).
+- :class:`RestateServer`, :class:`ServedApp`, :class:`RestateDeployment`, :class:`ChildProcess` and
+  :func:`wait_for` start real processes on free ports, wait until they are healthy, SIGKILL or stop them.
+- :mod:`agentdur.testing.model_server` is the scripted model server (needs ``agentdur[testing]``);
+  its names are importable from here too, loaded on first use.
+- :mod:`agentdur.testing.pytest_plugin` exposes fixtures to any test suite (docs/testing.md),
+  ``model_server`` and ``model_server_env`` among them.
+
+Nothing here imports pytest, so ``agentdur model-server`` runs without it.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._model_script import ModelFaults, ModelScript
-from ._model_server import ScriptedModelServer
-from ._model_types import (
-    ModelError,
-    ModelMessage,
-    ModelReply,
-    ModelRequest,
-    ModelTool,
-    ModelToolCall,
-    RecordedRequest,
-)
+from .._exceptions import WaitTimeout
 from ._ports import free_port, free_ports
+from ._processes import ChildProcess, RestateDeployment, ServedApp
 from ._restate_server import RestateServer, find_restate_server
+from ._wait import http_ok, wait_for, wait_for_async
 
 if TYPE_CHECKING:
-    from ._model_fixtures import model_server, model_server_env
-else:
+    from .model_server import (
+        ModelError,
+        ModelFaults,
+        ModelMessage,
+        ModelReply,
+        ModelRequest,
+        ModelScript,
+        ModelTool,
+        ModelToolCall,
+        RecordedRequest,
+        ScriptedModelServer,
+    )
 
-    def __getattr__(name: str) -> Any:
-        if name in ("model_server", "model_server_env"):
-            from . import _model_fixtures
+# Loaded on first use, so the process harness works without the testing extra (h11).
+_LAZY = frozenset(
+    (
+        "ModelError",
+        "ModelFaults",
+        "ModelMessage",
+        "ModelReply",
+        "ModelRequest",
+        "ModelScript",
+        "ModelTool",
+        "ModelToolCall",
+        "RecordedRequest",
+        "ScriptedModelServer",
+    )
+)
 
-            return getattr(_model_fixtures, name)
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(".model_server", __name__), name)
 
 
 __all__ = [
+    "ChildProcess",
     "ModelError",
     "ModelFaults",
     "ModelMessage",
@@ -44,11 +69,15 @@ __all__ = [
     "ModelTool",
     "ModelToolCall",
     "RecordedRequest",
+    "RestateDeployment",
     "RestateServer",
     "ScriptedModelServer",
+    "ServedApp",
+    "WaitTimeout",
     "find_restate_server",
     "free_port",
     "free_ports",
-    "model_server",
-    "model_server_env",
+    "http_ok",
+    "wait_for",
+    "wait_for_async",
 ]

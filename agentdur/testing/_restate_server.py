@@ -12,15 +12,15 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .._exceptions import UserError
+from .._exceptions import UserError, WaitTimeout
 from ._ports import free_ports
+from ._wait import http_ok, wait_for
 
 BINARY_ENV = "AGENTDUR_RESTATE_SERVER"
 
@@ -131,24 +131,20 @@ class RestateServer:
         return self
 
     def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
+        def healthy() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"restate-server exited with {self.process.returncode}: {self._log_tail()}"
                 )
-            for url in (f"{self.admin_url}/health", f"{self.ingress_url}/restate/health"):
-                try:
-                    with urllib.request.urlopen(url, timeout=1) as response:
-                        if response.status != 200:
-                            break
-                except (urllib.error.URLError, OSError):
-                    break
-            else:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"restate-server not healthy after {self.startup_timeout}s: {self._log_tail()}")
+            return http_ok(f"{self.admin_url}/health") and http_ok(f"{self.ingress_url}/restate/health")
+
+        try:
+            wait_for(healthy, within=self.startup_timeout, what="restate-server healthy", interval=0.05)
+        except WaitTimeout:
+            raise RuntimeError(
+                f"restate-server not healthy after {self.startup_timeout}s: {self._log_tail()}"
+            ) from None
 
     def _log_tail(self) -> str:
         try:

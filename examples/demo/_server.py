@@ -1,19 +1,16 @@
-"""``agentdur serve`` as a child process the demo can start, SIGKILL and start again on the same file."""
+"""``agentdur serve`` as a child process the demo can start, SIGKILL and start again on the same file.
+
+The process harness is the testing kit's (:class:`agentdur.testing.ServedApp`); this module adds the
+demo's log file per start and turns a failed wait into a :class:`DemoError`.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-import httpx
-
-from agentdur.testing import free_port
+from agentdur.testing import ServedApp, WaitTimeout, wait_for
 
 from . import SERVER_LOG_FILE
 
@@ -25,95 +22,42 @@ class DemoError(Exception):
     """The demo could not run, or an invariant it checks was violated."""
 
 
-def wait_until(condition: Callable[[], T | None], within: float, what: str) -> T:
+def wait_until(condition: Callable[[], T | None | Literal[False]], within: float, what: str) -> T:
     """Poll ``condition`` until it returns a value (not None/False); raise DemoError after ``within`` s."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise DemoError(f"{what}: not within {within:.0f} s")
-        time.sleep(0.02)
+    try:
+        return wait_for(condition, within=within, what=what)
+    except WaitTimeout:
+        raise DemoError(f"{what}: not within {within:.0f} s") from None
 
 
-class ServerProcess:
-    """``python -m agentdur serve APP`` on ``db``, on the same two ports at every start."""
+class ServerProcess(ServedApp):
+    """``python -m agentdur serve APP`` on ``db``, on the same two ports at every start.
+
+    Args:
+        app: the app to serve.
+        db: its SQLite file.
+        env: the whole environment of the server process.
+        workdir: where each start's log goes (``SERVER_LOG_FILE``).
+    """
 
     def __init__(self, app: str, db: Path, env: dict[str, str], workdir: Path) -> None:
-        self.app, self.db, self.workdir = app, db, workdir
-        self.port = free_port()
-        self.admin_port = free_port()
-        while self.admin_port == self.port:
-            self.admin_port = free_port()
-        self.ingress_url = f"http://127.0.0.1:{self.port}"
-        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
+        super().__init__(app, db=db, cwd=REPO_ROOT, inherit_env=False)
+        self.workdir = workdir
         # The approval hook prints resolve URLs on this ingress.
         self.env = {**env, "AGENTDUR_INGRESS_URL": self.ingress_url}
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
 
     @property
     def log_path(self) -> Path:
-        """The output of the current (or last) process."""
+        """The output of the current (or last) process: one file per start."""
         return self.workdir / SERVER_LOG_FILE.format(start=self.starts)
 
-    def start(self, within: float) -> None:
+    def start(self, within: float | None = None) -> ServerProcess:
         """Start the server and wait until its admin API answers."""
-        self.starts += 1
-        command = [
-            sys.executable,
-            "-m",
-            "agentdur",
-            "serve",
-            self.app,
-            "--db",
-            str(self.db),
-            "--port",
-            str(self.port),
-            "--admin-port",
-            str(self.admin_port),
-        ]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: SIGKILL reaches everything it started
-            )
-        wait_until(self._healthy, within, f"the server ({self.app}) did not start; see {self.log_path}")
-
-    def _healthy(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise DemoError(f"the server exited with status {self.process.returncode}:\n{self.log_tail()}")
         try:
-            return httpx.get(f"{self.admin_url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no flush, no graceful shutdown."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        """SIGTERM (a graceful shutdown), SIGKILL if it does not exit in time."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+            super().start(within)
+        except WaitTimeout as error:
+            raise DemoError(f"the server ({self.app}) did not start; see {self.log_path}: {error}") from None
+        return self
 
     def log_lines(self, start: int | None = None) -> list[str]:
         """The lines the server (``start``: that start, default the current one) logged."""

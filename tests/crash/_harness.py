@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 import agentdur
+from agentdur.testing import wait_for, wait_for_async
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "_child.py"
@@ -71,17 +72,16 @@ def wait_until(
     timeout: float = DEADLINE,
     alive: Callable[[], None] | None = None,
 ) -> T:
-    """Poll ``condition`` every 10 ms until it returns something truthy (returned) or the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Poll ``condition`` every 10 ms until it returns something truthy (returned) or the deadline;
+    ``alive`` (called after each miss) raises to stop early."""
+
+    def check() -> T | None:
         value = condition()
-        if value:
-            return value
-        if alive is not None:
+        if not value and alive is not None:
             alive()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(POLL)
+        return value
+
+    return wait_for(check, within=timeout, what=what, interval=POLL)
 
 
 class Workdir:
@@ -187,14 +187,7 @@ class Child:
 
 
 async def wait_async(condition: Callable[[], T | None], what: str, limit: float = DEADLINE) -> T:
-    deadline = time.monotonic() + limit
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit}s waiting for {what}")
-        await asyncio.sleep(POLL)
+    return await wait_for_async(condition, within=limit, what=what, interval=POLL)
 
 
 async def attach_all(engine: agentdur.Engine, ids: list[str], limit: float = 20.0) -> list[Any]:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 import agentdur
+from agentdur.testing import wait_for_async
 
 
 async def wait_until(
     predicate: Callable[[], bool | Awaitable[bool]], within: float = 20.0, what: str = ""
 ) -> None:
-    """Poll ``predicate`` every few milliseconds until it is true, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = predicate()
-        if not isinstance(value, bool):
-            value = await value
-        if value:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s: {what or predicate}")
-        await asyncio.sleep(0.005)
+    """Poll ``predicate`` every few milliseconds until it is true, failing after ``within`` seconds."""
+    await wait_for_async(predicate, within=within, what=what or str(predicate), interval=0.005)
 
 
 async def status_of(engine: agentdur.Engine, inv_id: str) -> str:

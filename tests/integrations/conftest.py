@@ -1,6 +1,6 @@
 """Integration tests talk to the scripted model server over real HTTP through the real SDKs.
 
-In-process tests use the ``model_server`` fixture; the over-HTTP tests run ``app.py`` on both
+In-process tests use the ``model_server`` fixture (from the agentdur pytest plugin); the over-HTTP tests run ``app.py`` on both
 engines with a session-wide model server whose URL the handler processes read from the environment.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentdur.testing import ScriptedModelServer, model_server, model_server_env  # noqa: F401 - fixtures
+from agentdur.testing import ScriptedModelServer
 
 from ..harness import engine_fixture
 from .app import BASE_ENV

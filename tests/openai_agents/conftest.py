@@ -11,14 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentdur.testing import (  # noqa: F401 - fixtures
-    ModelReply,
-    ModelRequest,
-    ModelToolCall,
-    ScriptedModelServer,
-    model_server,
-    model_server_env,
-)
+from agentdur.testing import ModelReply, ModelRequest, ModelToolCall, ScriptedModelServer
 
 from ..effects import overlap
 from ..harness import engine_fixture

@@ -7,8 +7,6 @@ docs run it) serves to a real restate-server; the same file runs on ``agentdur s
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +14,10 @@ from pathlib import Path
 import httpx
 
 import agentdur
-from agentdur.testing import RestateServer, ScriptedModelServer, free_port
+from agentdur.testing import RestateDeployment, RestateServer, ScriptedModelServer
 
 from ..effects import LOG_ENV
-from ..harness import ROOT, start_engine, wait_for
+from ..harness import ROOT, start_engine
 from .ported import app
 from .ported_agent import MODEL_URL_ENV
 
@@ -33,25 +31,19 @@ def test_the_restate_sdk_names_are_agentdur_types() -> None:
 @contextlib.contextmanager
 def hypercorn_on_restate(tmp_path: Path, target: str, env: dict[str, str]) -> Iterator[RestateServer]:
     """restate-server, and ``hypercorn <target>`` registered with it."""
-    port = free_port()
-    with RestateServer(base_dir=tmp_path / "restate", log_path=tmp_path / "restate.log") as server:
-        log = (tmp_path / "hypercorn.log").open("wb")
-        command = [sys.executable, "-m", "hypercorn", target, "--bind", f"127.0.0.1:{port}"]
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(lambda: _listening(port), 60, "hypercorn listening")
-            server.register(f"http://127.0.0.1:{port}")
-            yield server
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            log.close()
+
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-m", "hypercorn", target, "--bind", f"127.0.0.1:{port}"]
+
+    with RestateDeployment(
+        workdir=tmp_path,
+        command=command,
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        startup_within=60,
+        log_path=tmp_path / "hypercorn.log",
+    ) as deployment:
+        yield deployment.server
 
 
 def test_hypercorn_serves_the_ported_app_to_restate(tmp_path: Path) -> None:
@@ -104,11 +96,3 @@ def test_the_ported_file_runs_on_the_embedded_engine(tmp_path: Path) -> None:
         assert response.status_code == 200 and response.json() == "Hello ADA!"
     finally:
         engine.close()
-
-
-def _listening(port: int) -> bool:
-    try:
-        httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-    except httpx.HTTPError:
-        return False
-    return True

@@ -1,20 +1,19 @@
-"""Helpers of the server tests: a real ``python -m agentdur serve`` process, and polling with a deadline."""
+"""Helpers of the server tests: a real ``python -m agentdur serve`` process, and polling with a deadline.
+
+Both are the testing kit's (:class:`agentdur.testing.ServedApp`, :func:`agentdur.testing.wait_for`)
+with the names and defaults these tests use.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from agentdur.testing import free_ports
+from agentdur.testing import ServedApp
+from agentdur.testing import wait_for as kit_wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 APP = "tests.server.app:app"
@@ -26,75 +25,47 @@ TOKEN = "s3cret-token"
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
     """Poll ``condition`` until it returns something truthy (returned), failing after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(POLL)
+    return kit_wait_for(condition, within=timeout, what=what, interval=POLL)
 
 
-@dataclass
-class Server:
-    """One ``agentdur serve`` process and how to reach it."""
+class Server(ServedApp):
+    """One ``agentdur serve`` process of :data:`APP` and how to reach it."""
 
-    db: Path
-    log: Path
-    args: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    token: str | None = None
-    port: int = 0
-    admin_port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    def __post_init__(self) -> None:
-        if not self.port:
-            self.port, self.admin_port = free_ports(2)
+    def __init__(
+        self,
+        db: Path,
+        log: Path,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        token: str | None = None,
+        port: int = 0,
+        admin_port: int = 0,
+    ) -> None:
+        super().__init__(
+            APP,
+            db=db,
+            log_path=log,
+            args=args or [],
+            env=env,
+            cwd=REPO,
+            token=token,
+            startup_within=START_DEADLINE,
+            port=port,
+            admin_port=admin_port,
+        )
+        self.log = log
 
     @property
     def ingress(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.ingress_url
 
     @property
     def admin(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
+        return self.admin_url
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def start(self) -> Server:
-        command = [
-            sys.executable, "-m", "agentdur", "serve", APP,
-            "--port", str(self.port), "--admin-port", str(self.admin_port), "--db", str(self.db),
-            *self.args,
-        ]  # fmt: skip
-        env = {**os.environ, **self.env}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-        wait_for(self._healthy, f"the server to answer /health (log: {self.log})", START_DEADLINE)
+    def start(self, within: float | None = None) -> Server:
+        super().start(within)
         return self
-
-    def _healthy(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"the server exited with {self.process.returncode}:\n{self.log.read_text()}")
-        try:
-            return httpx.get(f"{self.admin}/health", timeout=1.0).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        """Send ``sig`` and wait for the process to exit; returns its exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(STOP_DEADLINE)
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
 
     def restart(self) -> Server:
         """Start a new process on the same file (the ports may be taken again by the new process)."""

@@ -5,8 +5,6 @@ Both speak only Restate's ingress URLs, so the same assertions hold on either en
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,7 +14,7 @@ import httpx
 import pytest
 
 import agentdur
-from agentdur.testing import RestateServer, free_ports
+from agentdur.testing import RestateDeployment
 
 from .app import Order
 from .helpers import APP, REPO, Server, lines, wait_for
@@ -31,34 +29,9 @@ def ingress(
         yield server.ingress
         return
     directory = tmp_path_factory.mktemp("restate")
-    restate = RestateServer(base_dir=directory / "data", log_path=directory / "restate.log").start()
-    port = free_ports(1)[0]
-    with (directory / "deployment.log").open("ab") as log:
-        deployment = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "agentdur",
-                "serve",
-                APP,
-                "--backend",
-                "restate",
-                "--port",
-                str(port),
-                "--register",
-                restate.admin_url,
-            ],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(lambda: _registered(restate.ingress_url), "the deployment to be registered", 30)
-        yield restate.ingress_url
-    finally:
-        deployment.kill()  # stateless: restate-server holds the journal
-        deployment.wait(20)
-        restate.close()
+    with RestateDeployment(APP, workdir=directory, cwd=REPO, startup_within=30) as deployment:
+        wait_for(lambda: _registered(deployment.ingress_url), "the deployment to be routable", 30)
+        yield deployment.ingress_url
 
 
 def _registered(ingress_url: str) -> bool:

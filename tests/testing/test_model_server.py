@@ -150,7 +150,7 @@ def test_cli_main_serves_until_sigterm() -> None:
         [
             sys.executable,
             "-c",
-            f"from agentdur.testing._model_server import main; raise SystemExit(main(['--port', '{port}']))",
+            f"from agentdur.testing.model_server import main; raise SystemExit(main(['--port', '{port}']))",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -166,3 +166,17 @@ def test_cli_main_serves_until_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_without_h11_the_model_server_names_the_extra_and_the_rest_of_the_kit_imports() -> None:
+    # sys.modules[name] = None makes `import h11` fail as if the testing extra were not installed
+    script = (
+        "import sys; sys.modules['h11'] = None\n"
+        "from agentdur.testing import ServedApp, wait_for\n"
+        "print('kit ok')\n"
+        "from agentdur.testing import ScriptedModelServer\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout == "kit ok\n"
+    assert 'pip install "agentdur[testing]"' in result.stderr

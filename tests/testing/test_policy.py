@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from agentdur.testing import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
-from agentdur.testing._model_policy import default_reply
+from agentdur.testing.model_server._policy import default_reply
 
 
 def tool(name: str, description: str = "", **properties: Any) -> ModelTool:

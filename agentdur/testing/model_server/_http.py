@@ -14,7 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-import h11
+try:
+    import h11
+except ImportError as error:  # pragma: no cover - depends on the installed extras
+    raise ImportError('the scripted model server needs h11: pip install "agentdur[testing]"') from error
 
 READ_SIZE = 65536
 MAX_REQUEST_BYTES = 64 * 1024 * 1024

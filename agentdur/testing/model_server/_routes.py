@@ -6,12 +6,12 @@ import json
 import re
 from typing import Any
 
-from ._model_chat import chat_completion, chat_stream, parse_chat
-from ._model_gemini import gemini_response, gemini_stream, parse_gemini
-from ._model_http import HttpResponse
-from ._model_responses import parse_responses, response_object, response_stream
-from ._model_types import Api, ModelError, ModelReply, ModelRequest
-from ._model_wire import CREATED, gemini_error_body, openai_error_body, sse
+from ._chat import chat_completion, chat_stream, parse_chat
+from ._gemini import gemini_response, gemini_stream, parse_gemini
+from ._http import HttpResponse
+from ._responses import parse_responses, response_object, response_stream
+from ._types import Api, ModelError, ModelReply, ModelRequest
+from ._wire import CREATED, gemini_error_body, openai_error_body, sse
 
 GEMINI_CALL = re.compile(
     r"^/v1(?:alpha|beta)?\d*/(?:models/)?(?P<model>[^:]+):(?P<method>generateContent|streamGenerateContent)$"

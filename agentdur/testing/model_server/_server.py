@@ -19,9 +19,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from .._exceptions import UserError
-from ._model_http import HttpRequest, HttpResponse, HttpServer
-from ._model_routes import (
+from ..._exceptions import UserError
+from ._http import HttpRequest, HttpResponse, HttpServer
+from ._routes import (
     classify,
     models_listing,
     normalize_path,
@@ -30,8 +30,8 @@ from ._model_routes import (
     render_error,
     render_reply,
 )
-from ._model_script import Drop, ModelFaults, ModelScript
-from ._model_types import Api, ModelError, ModelReply, ModelRequest, RecordedRequest
+from ._script import Drop, ModelFaults, ModelScript
+from ._types import Api, ModelError, ModelReply, ModelRequest, RecordedRequest
 
 DEFAULT_HOST = "127.0.0.1"
 CLI_PORT = 8765

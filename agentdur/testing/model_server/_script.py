@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._model_policy import default_reply
-from ._model_types import ModelError, ModelReply, ModelRequest, ModelToolCall
+from ._policy import default_reply
+from ._types import ModelError, ModelReply, ModelRequest, ModelToolCall
 
 ReplyFunction = Callable[[ModelRequest], "ModelReply | ModelError | str | None"]
 """Computes the answer to a request; a ``str`` is a text reply, ``None`` defers to the default policy."""

@@ -7,7 +7,7 @@ are context, not turns). Then:
    share the most words with the user's message (``get_weather`` for "What is the weather in
    Paris?"); failing that, the handoffs whose target agent the message names; failing that, the
    tools whose descriptions share words with it. Arguments come from the tool's JSON schema filled
-   with the message's values (see :mod:`._model_values`).
+   with the message's values (see :mod:`._values`).
 2. Tool results present: answer from them, ``"Based on get_weather: <result>"``.
 3. Otherwise answer from the latest user message, ``"Echo: <message>"``.
 
@@ -24,8 +24,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ._model_types import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
-from ._model_values import MessageValues, fill_object, name_parts, singular, words
+from ._types import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
+from ._values import MessageValues, fill_object, name_parts, singular, words
 
 GENERIC_NAME_WORDS = frozenset(
     (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._model_types import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
-from ._model_wire import (
+from ._types import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
+from ._wire import (
     CREATED,
     argument_pieces,
     call_id,

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from ._model_types import ModelError, ModelReply, ModelRequest
+from ._types import ModelError, ModelReply, ModelRequest
 
 CREATED = 1_735_689_600
 """The ``created`` timestamp of every answer (2025-01-01): fixed, so equal requests get equal bytes."""

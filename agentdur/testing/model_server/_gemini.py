@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._model_types import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
-from ._model_wire import prompt_tokens, reply_tokens, text_pieces
+from ._types import ModelMessage, ModelReply, ModelRequest, ModelTool, ModelToolCall
+from ._wire import prompt_tokens, reply_tokens, text_pieces
 
 JSON_MIME = "application/json"
 
