@@ -1,0 +1,73 @@
+"""``DurablePlugin``: an ADK plugin that makes every model call and tool call of a run durable.
+
+Add it to the ADK ``App`` (``App(name, root_agent=agent, plugins=[DurablePlugin()])``) and run the app
+inside an agentdur handler. When an ``LlmAgent`` starts (the root agent, a sub-agent, the agent of an
+``AgentTool``, the agents of Sequential/Parallel/Loop agents), the plugin makes it durable, once:
+
+- its model (whatever ``BaseLlm`` it resolves to, named or an instance, or inherited from an
+  ancestor) is wrapped in a :class:`~agentdur.integrations.adk.DurableLlm`, so each model call is
+  one journaled step;
+- its tools go through :func:`~agentdur.integrations.adk.durable_tool`: plain function tools are
+  journaled steps, tools that take the agentdur context make their own steps.
+
+The agent is changed in place (its ``model`` and ``tools``); used outside a handler, the wrappers call
+the model and the tools as they are. ADK runs the function calls of one model response concurrently,
+in tasks created from the handler's task tree, so they stay concurrent and replay finds each tool's
+step again whatever order they finish in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.adk.agents import BaseAgent, LlmAgent
+from google.adk.agents.callback_context import CallbackContext
+from google.adk.models.base_llm import BaseLlm
+from google.adk.plugins.base_plugin import BasePlugin
+from google.genai import types
+
+from agentdur import RunOptions
+
+from ._model import DurableLlm
+from ._tools import durable_tool
+
+__all__ = ["DurablePlugin"]
+
+
+class DurablePlugin(BasePlugin):
+    """Journals every model call and tool call of an ADK run (see the module docstring).
+
+    Args:
+        run_options: retries of each model call inside its step (default: 5 attempts with
+            backoff, ``retry-after`` honoured; authentication and bad-request errors fail at once).
+        tool_run_options: retries of a tool's ordinary errors before the error goes to the model
+            (default: 3 attempts).
+        name: the plugin's name in the ADK app.
+    """
+
+    def __init__(
+        self,
+        *,
+        run_options: RunOptions[Any] | None = None,
+        tool_run_options: RunOptions[Any] | None = None,
+        name: str = "agentdur",
+    ) -> None:
+        super().__init__(name=name)
+        self.run_options = run_options
+        self.tool_run_options = tool_run_options
+
+    async def before_agent_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext
+    ) -> types.Content | None:
+        if isinstance(agent, LlmAgent):
+            self.prepare(agent)
+        return None
+
+    def prepare(self, agent: LlmAgent) -> None:
+        """Make ``agent``'s model and tools durable (idempotent)."""
+        model: BaseLlm = agent.canonical_model
+        if not isinstance(model, DurableLlm):
+            agent.model = DurableLlm(model, run_options=self.run_options)
+        elif not isinstance(agent.model, DurableLlm):
+            agent.model = model  # inherited from an ancestor that is durable already
+        agent.tools = [durable_tool(tool, run_options=self.tool_run_options) for tool in agent.tools]
