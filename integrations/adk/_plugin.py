@@ -18,15 +18,18 @@ step again whatever order they finish in.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from google.adk.agents import BaseAgent, LlmAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.models.base_llm import BaseLlm
 from google.adk.plugins.base_plugin import BasePlugin
+from google.adk.tools.base_tool import BaseTool
+from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 
-from agentdur import RunOptions
+from agentdur import RunOptions, UserError, current_context
 
 from ._model import DurableLlm
 from ._tools import durable_tool
@@ -61,6 +64,16 @@ class DurablePlugin(BasePlugin):
     ) -> types.Content | None:
         if isinstance(agent, LlmAgent):
             self.prepare(agent)
+        return None
+
+    async def before_tool_callback(
+        self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext
+    ) -> dict[str, Any] | None:
+        # ADK starts each tool call's task in a copy of another task's context; asking the context
+        # for this task's random generator gives the task its own place in the handler's task tree
+        # before the tool starts tasks of its own (an AgentTool runs a whole nested agent run).
+        with contextlib.suppress(UserError):
+            current_context().random()
         return None
 
     def prepare(self, agent: LlmAgent) -> None:

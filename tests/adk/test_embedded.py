@@ -9,6 +9,7 @@ same file, which replays the journal.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +18,23 @@ from agentdur.integrations.adk import (
     DurableLlm,
     DurablePlugin,
     DurableSessionService,
+    own_steps,
     responses_from_json,
     responses_to_json,
 )
-from google.adk.agents import LlmAgent
+from google.adk.agents import BaseAgent, LlmAgent, LoopAgent, ParallelAgent, SequentialAgent
 from google.adk.agents.callback_context import CallbackContext
+from google.adk.agents.run_config import RunConfig, StreamingMode
 from google.adk.apps import App
 from google.adk.models import Gemini
 from google.adk.models.llm_response import LlmResponse
 from google.adk.runners import Runner
+from google.adk.tools import AgentTool, FunctionTool, ToolContext
 from google.genai import types
 from pydantic import BaseModel
 
 import agentdur
-from agentdur.testing import ScriptedModelServer
+from agentdur.testing import ModelReply, ModelRequest, ModelToolCall, ScriptedModelServer
 
 from ..engine.helpers import wait_until
 
@@ -82,8 +86,10 @@ class Message(BaseModel):
     session: str = "s1"
 
 
-async def run_agent(ctx: agentdur.ObjectContext, agent: LlmAgent, msg: Message) -> str:
-    app = App(name="tests", root_agent=agent, plugins=[DurablePlugin()])
+async def run_agent(
+    ctx: agentdur.ObjectContext, agent: BaseAgent, msg: Message, plugin: DurablePlugin | None = None
+) -> str:
+    app = App(name="tests", root_agent=agent, plugins=[plugin or DurablePlugin()])
     runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
     final = ""
     async for event in runner.run_async(
@@ -121,6 +127,120 @@ async def analyze(ctx: agentdur.ObjectContext, msg: Message) -> str:
     return output
 
 
+def forecast(city: str, tool_context: ToolContext) -> dict[str, Any]:
+    """The forecast for a city."""
+    effects.append(f"forecast {city}")
+    tool_context.state["last_city"] = city
+    return {"city": city, "temperature": 21}
+
+
+def flaky(city: str) -> str:
+    """Look the city up in the flaky registry."""
+    effects.append("flaky")
+    raise ValueError(f"registry down for {city}")
+
+
+async def with_own_steps(ctx: agentdur.Context, city: str) -> str:
+    """Look the city up in two steps."""
+    first = await ctx.run_typed("lookup", lambda: f"found {city}")
+    second = await ctx.run_typed("confirm", lambda: "confirmed")
+    return f"{first}, {second}"
+
+
+@own_steps
+async def marked_own_steps(city: str) -> str:
+    """Check the city in the registry."""
+    ctx = agentdur.current_context()
+    return await ctx.run_typed("registry", lambda: f"{city} registered")
+
+
+def refuse_claim(claim: str) -> str:
+    """Check the claim against the fraud list."""
+    effects.append(f"refuse {claim}")
+    raise agentdur.TerminalError(f"claim {claim} is on the fraud list", 422)
+
+
+@users.handler()
+async def tools(ctx: agentdur.ObjectContext, msg: Message) -> dict[str, Any]:
+    agent = LlmAgent(
+        name="tools",
+        model=gemini(),
+        instruction="Use tools.",
+        tools=[forecast, FunctionTool(flaky), with_own_steps, marked_own_steps],
+    )
+    output = await run_agent(ctx, agent, msg, DurablePlugin(tool_run_options=FAST))
+    session = await DurableSessionService().get_session(
+        app_name="tests", user_id=ctx.key(), session_id=msg.session
+    )
+    await gate(ctx, "tools")
+    assert session is not None
+    return {"output": output, "last_city": session.state.get("last_city")}
+
+
+@users.handler()
+async def fail(ctx: agentdur.ObjectContext, msg: Message) -> str:
+    agent = LlmAgent(name="claims", model=gemini(), instruction="Check.", tools=[refuse_claim])
+    return await run_agent(ctx, agent, msg)
+
+
+@users.handler()
+async def plain(ctx: agentdur.ObjectContext, msg: Message) -> str:
+    agent = LlmAgent(name="plain", model=gemini(), instruction="Answer.")
+    return await run_agent(ctx, agent, msg, DurablePlugin(run_options=FAST))
+
+
+@users.handler()
+async def stream(ctx: agentdur.ObjectContext, msg: Message) -> str:
+    agent = LlmAgent(name="weather", model=gemini(), instruction="Weather.", tools=[get_weather])
+    app = App(name="tests", root_agent=agent, plugins=[DurablePlugin()])
+    runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
+    final = ""
+    async for event in runner.run_async(
+        user_id=ctx.key(),
+        session_id=msg.session,
+        new_message=types.Content(role="user", parts=[types.Part(text=msg.text)]),
+        run_config=RunConfig(streaming_mode=StreamingMode.SSE),
+    ):
+        effects.append("partial" if event.partial else "complete")
+        if event.is_final_response() and event.content and event.content.parts:
+            final = "".join(part.text or "" for part in event.content.parts)
+    await gate(ctx, "stream")
+    return final
+
+
+@users.handler()
+async def team(ctx: agentdur.ObjectContext, msg: Message) -> str:
+    """Every way ADK composes agents: a sequence of a parallel pair, a loop and an agent as a tool."""
+    helper = LlmAgent(name="helper", model=gemini(), instruction="Help.", tools=[get_weather])
+    root = SequentialAgent(
+        name="pipeline",
+        sub_agents=[
+            ParallelAgent(
+                name="both",
+                sub_agents=[
+                    LlmAgent(name="left", model=gemini(), instruction="Left.", output_key="left"),
+                    LlmAgent(name="right", model=gemini(), instruction="Right.", output_key="right"),
+                ],
+            ),
+            LoopAgent(
+                name="loop",
+                max_iterations=2,
+                sub_agents=[LlmAgent(name="looped", model=gemini(), instruction="Again.")],
+            ),
+            LlmAgent(
+                name="lead",
+                model=gemini(),
+                instruction="Ask the helper.",
+                tools=[AgentTool(agent=helper)],
+            ),
+        ],
+    )
+    output = await run_agent(ctx, root, msg)
+    await gate(ctx, "team")
+    return output
+
+
+FAST = agentdur.RunOptions(max_attempts=3, initial_retry_interval=timedelta(milliseconds=10))
 APP = agentdur.App([users])
 
 
@@ -192,3 +312,103 @@ def test_durable_llm_is_a_base_llm() -> None:
     server_url["url"] = "http://127.0.0.1:1/"
     wrapped = DurableLlm(gemini())
     assert wrapped.model == MODEL and wrapped.step_name == f"LLM call: {MODEL}"
+
+
+async def test_tool_results_errors_state_and_own_steps_are_journaled(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    model_server.script.tool_calls(
+        ("forecast", {"city": "Oslo"}),
+        ("flaky", {"city": "Oslo"}),
+        ("with_own_steps", {"city": "Oslo"}),
+        ("marked_own_steps", {"city": "Oslo"}),
+    )
+    answers: list[str] = []
+
+    def answer(request: ModelRequest) -> str:
+        answers.append(" | ".join(r.content for r in request.tool_results))
+        return "ok"
+
+    model_server.script.respond_with(answer)
+    result, inv, _ = await run_and_replay(tmp_path / "t.db", "tools", {"text": "Forecast for Oslo"}, "tools")
+    assert result == {"output": "ok", "last_city": "Oslo"}  # the state change survived the replay
+    assert (
+        effects.count("forecast Oslo") == 1 and effects.count("flaky") == 3
+    )  # three attempts, then the model
+    assert len(answers) == 1 and model_server.count() == 2
+    assert "ValueError: registry down for Oslo" in answers[0]
+    assert "found Oslo, confirmed" in answers[0] and "Oslo registered" in answers[0]
+    async with agentdur.Engine(APP, path=tmp_path / "t.db") as engine:
+        names = [e.name for e in (await engine.invocation(inv)).journal]
+    for name in ("Tool: forecast", "Tool: flaky", "lookup", "confirm", "registry"):
+        assert names.count(name) == 1, (name, names)
+    assert not any(name in names for name in ("Tool: with_own_steps", "Tool: marked_own_steps"))
+
+
+async def test_terminal_error_in_a_tool_ends_the_run(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    model_server.script.tool_call("refuse_claim", {"claim": "c9"})
+    async with agentdur.Engine(APP, path=tmp_path / "f.db") as engine:
+        with pytest.raises(agentdur.TerminalError, match="claim c9 is on the fraud list") as failed:
+            await engine.call("Users", "fail", {"text": "Check the claim c9"}, key="ann")
+    assert failed.value.status_code == 422
+    assert effects == ["refuse c9"] and model_server.count() == 1  # not retried, never shown to the model
+
+
+async def test_model_retries_honour_retry_after_and_stop_on_auth_errors(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    async with agentdur.Engine(APP, path=tmp_path / "m.db") as engine:
+        model_server.faults.fail_next(1, status=429, retry_after=0.2)
+        assert (
+            await engine.call("Users", "plain", {"text": "hello", "session": "a"}, key="ann") == "Echo: hello"
+        )
+        assert model_server.count() == 2
+        model_server.faults.fail_next(1, status=401)
+        with pytest.raises(agentdur.TerminalError) as failed:
+            await engine.call("Users", "plain", {"text": "hello", "session": "b"}, key="ann")
+        assert failed.value.status_code == 401 and model_server.count() == 3
+        model_server.faults.fail_next(3, status=503)
+        with pytest.raises(agentdur.TerminalError, match="after 3 attempt"):
+            await engine.call("Users", "plain", {"text": "hello", "session": "c"}, key="ann")
+
+
+async def test_streamed_run_streams_live_then_replays_the_journaled_responses(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    result, _, split = await run_and_replay(
+        tmp_path / "s.db", "stream", {"text": "What is the weather in Paris?"}, "stream"
+    )
+    assert result == "Based on get_weather: sunny in Paris"
+    assert model_server.count() == 2 and all(
+        r.request is not None and r.request.stream for r in model_server.requests
+    )
+    live, replayed = effects[:split], effects[split:]
+    assert "partial" in live
+    assert "partial" not in replayed and replayed.count("complete") == live.count("complete")
+    assert effects.count("weather Paris") == 1
+
+
+async def test_every_model_call_of_composed_agents_is_journaled(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    def steer(request: ModelRequest) -> ModelReply | None:
+        if "helper" in request.tool_names and not request.tool_results:
+            return ModelReply(
+                tool_calls=(ModelToolCall("helper", {"request": "What is the weather in Paris?"}),)
+            )
+        return None
+
+    model_server.script.respond_with(steer)
+    result, inv, _ = await run_and_replay(
+        tmp_path / "c.db", "team", {"text": "What is the weather in Paris?"}, "team"
+    )
+    first = model_server.count()
+    # left, right, looped twice, lead (calls the helper), helper (tool call and answer), lead's answer
+    assert first == 8
+    assert effects.count("weather Paris") == 1
+    assert result == "Based on helper: Based on get_weather: sunny in Paris"
+    async with agentdur.Engine(APP, path=tmp_path / "c.db") as engine:
+        names = [e.name for e in (await engine.invocation(inv)).journal]
+    assert names.count(f"LLM call: {MODEL}") == first and names.count("Tool: get_weather") == 1
