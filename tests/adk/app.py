@@ -1,0 +1,132 @@
+"""The app the Google ADK tests serve on both engines: real ADK runs with ``DurablePlugin``.
+
+Model calls go to the scripted model server whose Gemini base URL is in ``AGENTDUR_TEST_GEMINI_BASE``;
+the tests steer it with a reply function that reads the ``[label]`` in each conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService
+from google.adk.agents import LlmAgent
+from google.adk.apps import App
+from google.adk.models import Gemini
+from google.adk.runners import Runner
+from google.genai import types
+from pydantic import BaseModel
+
+import agentdur
+
+from ..effects import LOG_ENV, record
+
+BASE_ENV = "AGENTDUR_TEST_GEMINI_BASE"
+MODEL = "gemini-2.5-flash"
+
+
+def gemini() -> Gemini:
+    return Gemini(
+        model=MODEL,
+        base_url=os.environ.get(BASE_ENV, "http://127.0.0.1:1/"),
+        client_kwargs={"api_key": "test"},
+    )
+
+
+# --------------------------------------------------------------------------------- tools
+
+
+def get_weather(city: str, label: str) -> str:
+    """Get the current weather for a city."""
+    record(f"weather {label}")
+    return f"sunny in {city}"
+
+
+async def hold(label: str) -> str:
+    """Wait for the operator (a crash test kills the process meanwhile)."""
+    record(f"hold {label}")
+    release = os.environ.get(LOG_ENV, "") + f".release-{label}"
+    while not os.path.exists(release):  # noqa: ASYNC110, ASYNC240 - a file written by another process
+        await asyncio.sleep(0.01)
+    return f"released {label}"
+
+
+def slow_tool(name: str, seconds: float) -> Any:
+    async def slow(label: str) -> str:
+        record(f"start {name} {label} {time.time()}")
+        await asyncio.sleep(seconds)
+        record(f"end {name} {label} {time.time()}")
+        return f"{name} done"
+
+    slow.__name__ = name
+    slow.__doc__ = f"The {name} analysis."
+    return slow
+
+
+SLOW = [slow_tool("slow_a", 1.0), slow_tool("slow_b", 1.0), slow_tool("slow_c", 1.0)]
+TWO_DONE = [slow_tool("quick_a", 0.0), slow_tool("quick_b", 0.0), hold]
+
+
+def agent_for(kind: str) -> LlmAgent:
+    if kind == "weather":
+        return LlmAgent(name="weather", model=gemini(), instruction="Weather.", tools=[get_weather, hold])
+    if kind == "parallel":
+        return LlmAgent(name="parallel", model=gemini(), instruction="Analyze.", tools=SLOW)
+    if kind == "two_done":
+        return LlmAgent(name="parallel", model=gemini(), instruction="Analyze.", tools=TWO_DONE)
+    raise agentdur.TerminalError(f"unknown kind {kind}", 400)
+
+
+class RunRequest(BaseModel):
+    kind: str
+    label: str
+
+
+async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str, text: str) -> str:
+    app = App(name="tests", root_agent=agent, plugins=[DurablePlugin()])
+    runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
+    final = ""
+    async for event in runner.run_async(
+        user_id=ctx.key(),
+        session_id=session_id,
+        new_message=types.Content(role="user", parts=[types.Part(text=text)]),
+    ):
+        if event.is_final_response() and event.content and event.content.parts:
+            final = "".join(part.text or "" for part in event.content.parts)
+    return final
+
+
+agents = agentdur.VirtualObject("Agents")
+
+
+@agents.handler()
+async def run(ctx: agentdur.ObjectContext, req: RunRequest) -> str:
+    return await run_adk(ctx, agent_for(req.kind), "main", f"[{req.label}] How is the weather?")
+
+
+chat = agentdur.VirtualObject("Chat")
+
+
+@chat.handler()
+async def message(ctx: agentdur.ObjectContext, text: str) -> str:
+    assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
+    return await run_adk(ctx, assistant, "chat", text)
+
+
+@chat.handler(kind="shared")
+async def get_history(ctx: agentdur.ObjectSharedContext) -> list[str]:
+    session = await DurableSessionService().get_session(
+        app_name="tests", user_id=ctx.key(), session_id="chat"
+    )
+    if session is None:
+        return []
+    return [
+        f"{event.author}: {''.join(part.text or '' for part in event.content.parts)}"
+        for event in session.events
+        if event.content and event.content.parts
+    ]
+
+
+app = agentdur.App([agents, chat])
