@@ -14,8 +14,11 @@ from typing import Any
 from agentdur.integrations.adk import DurablePlugin, DurableSessionService
 from google.adk.agents import LlmAgent
 from google.adk.apps import App
+from google.adk.events.event import Event
+from google.adk.events.event_actions import EventActions
 from google.adk.models import Gemini
 from google.adk.runners import Runner
+from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 from pydantic import BaseModel
 
@@ -129,4 +132,79 @@ async def get_history(ctx: agentdur.ObjectSharedContext) -> list[str]:
     ]
 
 
-app = agentdur.App([agents, chat])
+sessions = agentdur.VirtualObject("Sessions")
+
+
+def event(text: str, timestamp: float, delta: dict[str, Any] | None = None, partial: bool = False) -> Event:
+    return Event(
+        author="user",
+        invocation_id="i1",
+        content=types.Content(role="user", parts=[types.Part(text=text)]),
+        actions=EventActions(state_delta=delta or {}),
+        timestamp=timestamp,
+        partial=partial,
+    )
+
+
+@sessions.handler()
+async def contract(ctx: agentdur.ObjectContext) -> dict[str, Any]:
+    """ADK's session-service contract, observed step by step on this object's state."""
+    service = DurableSessionService()
+    user = ctx.key()
+    seen: dict[str, Any] = {}
+    first = await service.create_session(
+        app_name="app",
+        user_id=user,
+        session_id="s1",
+        state={"a": 1, "user:pref": "x", "app:v": 2, "temp:t": 9},
+    )
+    seen["created_state"] = dict(first.state)
+    try:
+        await service.create_session(app_name="app", user_id=user, session_id="s1")
+    except agentdur.ConflictError as error:
+        seen["duplicate"] = error.status_code
+    second = await service.create_session(app_name="app", user_id=user)
+    seen["generated_id"] = len(second.id)
+    appended = await service.append_event(first, event("one", 10.0, {"b": 2, "temp:x": 1, "user:pref": "y"}))
+    seen["in_memory_temp"] = first.state.get("temp:x")
+    seen["stored_delta"] = appended.actions.state_delta
+    await service.append_event(first, event("partial", 11.0, {"c": 3}, partial=True))
+    for i, timestamp in enumerate((12.0, 13.0, 14.0)):
+        await service.append_event(first, event(f"more {i}", timestamp))
+    loaded = await service.get_session(app_name="app", user_id=user, session_id="s1")
+    assert loaded is not None
+    seen["loaded_state"] = loaded.state
+    seen["loaded_texts"] = [e.content.parts[0].text for e in loaded.events if e.content and e.content.parts]
+    recent = await service.get_session(
+        app_name="app", user_id=user, session_id="s1", config=GetSessionConfig(num_recent_events=2)
+    )
+    after = await service.get_session(
+        app_name="app", user_id=user, session_id="s1", config=GetSessionConfig(after_timestamp=13.0)
+    )
+    assert recent is not None and after is not None
+    seen["recent"] = len(recent.events)
+    seen["after"] = [e.timestamp for e in after.events]
+    listed = await service.list_sessions(app_name="app", user_id=user)
+    seen["listed"] = [(s.id == "s1", len(s.events), s.state.get("user:pref")) for s in listed.sessions]
+    seen["user_state"] = await service.get_user_state(app_name="app", user_id=user)
+    try:
+        await service.get_session(app_name="app", user_id="someone else", session_id="s1")
+    except agentdur.InvalidInputError as error:
+        seen["other_user"] = error.status_code
+    await service.delete_session(app_name="app", user_id=user, session_id="s1")
+    seen["deleted"] = await service.get_session(app_name="app", user_id=user, session_id="s1") is None
+    try:
+        await service.append_event(first, event("late", 20.0))
+    except agentdur.NotFoundError as error:
+        seen["append_to_deleted"] = error.status_code
+    seen["left"] = len((await service.list_sessions(app_name="app", user_id=user)).sessions)
+    return seen
+
+
+@sessions.handler(kind="shared")
+async def count(ctx: agentdur.ObjectSharedContext) -> int:
+    service = DurableSessionService()
+    return len((await service.list_sessions(app_name="app", user_id=ctx.key())).sessions)
+
+
+app = agentdur.App([agents, chat, sessions])

@@ -165,3 +165,28 @@ def test_thirty_concurrent_messages_to_one_user_are_answered_in_order(
     ]
     # each turn saw the whole conversation before it, and was sent once
     assert [sum(m.role == "user" for m in request.messages) for request in requests] == list(range(1, 32))
+
+
+def test_the_session_service_contract(engine: EngineUnderTest) -> None:
+    key = f"user-{label()}"
+    response = engine.post(f"/Sessions/{key}/contract")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "created_state": {"a": 1, "app:v": 2, "user:pref": "x"},  # temp: state is never stored
+        "duplicate": 409,
+        "generated_id": 36,
+        "in_memory_temp": 1,  # temp: state lives for the invocation
+        "stored_delta": {"b": 2, "user:pref": "y"},
+        "loaded_state": {"a": 1, "b": 2, "app:v": 2, "user:pref": "y"},
+        "loaded_texts": ["one", "more 0", "more 1", "more 2"],  # the partial event was not stored
+        "recent": 2,
+        "after": [13.0, 14.0],
+        "listed": [[True, 0, "y"], [False, 0, "y"]],  # without events, least recently updated first (s1: 14.0)
+        "user_state": {"pref": "y"},
+        "other_user": 400,
+        "deleted": True,
+        "append_to_deleted": 404,
+        "left": 1,
+    }
+    shared = engine.client.get(f"{engine.ingress_url}/Sessions/{key}/count")
+    assert shared.status_code == 200 and shared.json() == 1  # readable from a shared handler
