@@ -18,7 +18,7 @@ step again whatever order they finish in.
 
 from __future__ import annotations
 
-import contextlib
+from datetime import timedelta
 from typing import Any
 
 from google.adk.agents import BaseAgent, LlmAgent
@@ -31,6 +31,7 @@ from google.genai import types
 
 from agentdur import RunOptions, UserError, current_context
 
+from ._approvals import Approvals, Notify, confirm_call
 from ._model import DurableLlm
 from ._tools import durable_tool
 
@@ -45,6 +46,12 @@ class DurablePlugin(BasePlugin):
             backoff, ``retry-after`` honoured; authentication and bad-request errors fail at once).
         tool_run_options: retries of a tool's ordinary errors before the error goes to the model
             (default: 3 attempts).
+        notify: hears of each durable wait for a human (a call that needs confirmation, a
+            long-running tool's result): the awakeable id and the URL that resolves it.
+        approval_timeout: how long such a wait lasts (default: forever); see
+            ``agentdur.integrations.adk._approvals`` for what the model is told when it expires.
+        escalate: called when the timeout expires, with a new awakeable; the wait starts again.
+        ingress_url: the public ingress URL used in the notices.
         name: the plugin's name in the ADK app.
     """
 
@@ -53,11 +60,16 @@ class DurablePlugin(BasePlugin):
         *,
         run_options: RunOptions[Any] | None = None,
         tool_run_options: RunOptions[Any] | None = None,
+        notify: Notify | None = None,
+        approval_timeout: timedelta | None = None,
+        escalate: Notify | None = None,
+        ingress_url: str | None = None,
         name: str = "agentdur",
     ) -> None:
         super().__init__(name=name)
         self.run_options = run_options
         self.tool_run_options = tool_run_options
+        self.approvals = Approvals(notify, approval_timeout, escalate, ingress_url)
 
     async def before_agent_callback(
         self, *, agent: BaseAgent, callback_context: CallbackContext
@@ -72,9 +84,11 @@ class DurablePlugin(BasePlugin):
         # ADK starts each tool call's task in a copy of another task's context; asking the context
         # for this task's random generator gives the task its own place in the handler's task tree
         # before the tool starts tasks of its own (an AgentTool runs a whole nested agent run).
-        with contextlib.suppress(UserError):
+        try:
             current_context().random()
-        return None
+        except UserError:
+            return None  # not in a handler: ADK's own behaviour
+        return await confirm_call(tool, tool_args, tool_context, self.approvals)
 
     def prepare(self, agent: LlmAgent) -> None:
         """Make ``agent``'s model and tools durable (idempotent)."""
@@ -83,4 +97,7 @@ class DurablePlugin(BasePlugin):
             agent.model = DurableLlm(model, run_options=self.run_options)
         elif not isinstance(agent.model, DurableLlm):
             agent.model = model  # inherited from an ancestor that is durable already
-        agent.tools = [durable_tool(tool, run_options=self.tool_run_options) for tool in agent.tools]
+        agent.tools = [
+            durable_tool(tool, run_options=self.tool_run_options, approvals=self.approvals)
+            for tool in agent.tools
+        ]

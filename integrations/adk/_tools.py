@@ -34,6 +34,7 @@ from google.adk.tools.function_tool import FunctionTool
 from agentdur import Context, RunOptions, UserError, current_context
 
 from .._shared import ToolStepFailed, journaled_tool_call
+from ._approvals import Approvals, raise_pending, wait_for_result
 
 __all__ = ["durable_tool", "own_steps"]
 
@@ -124,9 +125,14 @@ def _apply_actions(tool_context: Any, recorded: dict[str, Any]) -> None:
 
 
 def _journaled(
-    tool: FunctionTool, func: Callable[..., Any], name: str, options: RunOptions[Any] | None
+    tool: FunctionTool,
+    func: Callable[..., Any],
+    name: str,
+    options: RunOptions[Any] | None,
+    approvals: Approvals | None = None,
 ) -> Any:
-    """``func`` with the same signature, running as the journaled step ``name`` inside a handler."""
+    """``func`` with the same signature, running as the journaled step ``name`` inside a handler;
+    with ``approvals``, a long-running tool whose final result is then awaited durably."""
 
     async def run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         result = func(*args, **kwargs)
@@ -138,6 +144,7 @@ def _journaled(
             current_context()
         except UserError:  # not in a handler: an ordinary tool
             return await run(args, kwargs)
+        raise_pending()
         tool_context = _tool_context_of(tool, kwargs)
         before = dict(tool_context.actions.state_delta) if tool_context is not None else {}
 
@@ -150,9 +157,28 @@ def _journaled(
         except ToolStepFailed as failed:
             return {"error": f"{failed.error_type}: {failed}"}
         _apply_actions(tool_context, envelope.get("actions") or {})
+        if approvals is not None:  # a long-running tool: its result comes later
+            return await wait_for_result(tool, envelope["result"], _arguments(tool, kwargs), approvals)
         return envelope["result"]
 
     return as_step
+
+
+def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` as it is, raising first what a wait for its confirmation met."""
+
+    @functools.wraps(func)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        raise_pending()
+        result = func(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    return guarded
+
+
+def _arguments(tool: FunctionTool, kwargs: dict[str, Any]) -> dict[str, Any]:
+    context = getattr(tool, "_context_param_name", "tool_context")
+    return {name: value for name, value in kwargs.items() if name not in (context, "input_stream")}
 
 
 def durable_tool(
@@ -161,6 +187,7 @@ def durable_tool(
     as_step: bool | None = None,
     step_name: str | None = None,
     run_options: RunOptions[Any] | None = None,
+    approvals: Approvals | None = None,
 ) -> Any:
     """A durable version of ``tool`` (a function or an ADK tool); the original is not modified.
 
@@ -172,6 +199,8 @@ def durable_tool(
         step_name: the step's name in the journal (default ``Tool: <tool name>``).
         run_options: retries of ordinary errors inside the step before the error goes to the model
             (default: 3 attempts, 0.5 s then 1 s apart).
+        approvals: how a long-running tool's wait for its final result is announced and bounded
+            (default: no notice, no timeout).
 
     Returns:
         A ``FunctionTool`` for functions and function tools; any other tool unchanged.
@@ -179,19 +208,23 @@ def durable_tool(
     if getattr(tool, _DURABLE, False):
         return tool
     if isinstance(tool, FunctionTool):
-        durable = _durable_function_tool(tool, as_step, step_name, run_options)
+        durable = _durable_function_tool(tool, as_step, step_name, run_options, approvals)
     elif isinstance(tool, (BaseTool, BaseToolset)) or not callable(tool):
         return tool
     else:
         context_name = context_parameter(tool)
         func = _with_context(tool, context_name) if context_name else tool
-        durable = _durable_function_tool(FunctionTool(func), as_step, step_name, run_options)
+        durable = _durable_function_tool(FunctionTool(func), as_step, step_name, run_options, approvals)
     setattr(durable, _DURABLE, True)
     return durable
 
 
 def _durable_function_tool(
-    tool: FunctionTool, as_step: bool | None, step_name: str | None, run_options: RunOptions[Any] | None
+    tool: FunctionTool,
+    as_step: bool | None,
+    step_name: str | None,
+    run_options: RunOptions[Any] | None,
+    approvals: Approvals | None,
 ) -> FunctionTool:
     func = tool.func
     durable = copy.copy(tool)
@@ -209,5 +242,9 @@ def _durable_function_tool(
         or inspect.isgeneratorfunction(func)
     )
     if as_step if as_step is not None else not own:
-        durable.func = _journaled(durable, func, step_name or f"Tool: {tool.name}", run_options)
+        waits = approvals or Approvals() if tool.is_long_running else None
+        durable.func = _journaled(durable, func, step_name or f"Tool: {tool.name}", run_options, waits)
+        durable.is_long_running = False  # the final result is awaited durably: the turn goes on
+    else:
+        durable.func = _guarded(func)
     return durable

@@ -181,7 +181,10 @@ def test_the_session_service_contract(engine: EngineUnderTest) -> None:
         "loaded_texts": ["one", "more 0", "more 1", "more 2"],  # the partial event was not stored
         "recent": 2,
         "after": [13.0, 14.0],
-        "listed": [[True, 0, "y"], [False, 0, "y"]],  # without events, least recently updated first (s1: 14.0)
+        "listed": [
+            [True, 0, "y"],
+            [False, 0, "y"],
+        ],  # without events, least recently updated first (s1: 14.0)
         "user_state": {"pref": "y"},
         "other_user": 400,
         "deleted": True,
