@@ -9,7 +9,9 @@ entries of that object key:
 - ``adk:app:<app>``: the ``app:`` state (per object key too: objects share nothing).
 
 Every change is a state write committed atomically with the handler's journal, so a replayed turn
-neither loses nor doubles events; exclusive handlers of one key run one at a time, so concurrent
+neither loses nor doubles events. Each stored event is journaled first (the step ``ADK event:
+<author>``): ADK gives events random ids and timestamps, and a replay must write the same state as
+the first execution (Restate checks that it does); exclusive handlers of one key run one at a time, so concurrent
 messages to one user are answered in order. Reads work in shared handlers too.
 
 ADK's semantics are kept: partial events are not stored, ``temp:`` state lives only for the
@@ -37,6 +39,7 @@ from agentdur import (
     NotFoundError,
     ObjectContext,
     ObjectSharedContext,
+    RunOptions,
     UserError,
     current_context,
 )
@@ -221,13 +224,28 @@ class DurableSessionService(BaseSessionService):
         if event.partial:
             return event
         ctx = self._writable(session.user_id)
-        if await self._load(ctx, session.app_name, session.id) is None:
+        key = _session_key(session.app_name, session.id)
+        stored = await self._get(ctx, key)
+        if stored is None:
             raise NotFoundError(f"ADK session {session.id!r} of {session.user_id!r} not found")
-        delta = dict(event.actions.state_delta) if event.actions and event.actions.state_delta else {}
         event = await super().append_event(session, event)
         session.last_update_time = event.timestamp
+        # ADK gives events random ids and the time they happened: what is stored is the event as the
+        # journal recorded it the first time, so a replay writes the same state again.
+        recorded: dict[str, Any] = await ctx.run_typed(
+            f"ADK event: {event.author}",
+            lambda: event.model_dump(mode="json", exclude_none=True),
+            RunOptions(type_hint=dict[str, Any]),
+        )
+        delta: dict[str, Any] = recorded.get("actions", {}).get("state_delta", {})
+        updated = {
+            **stored,
+            "events": [*stored.get("events", []), recorded],
+            "state": {**stored.get("state", {}), **_own_state(delta)},
+            "last_update_time": recorded.get("timestamp", stored.get("last_update_time")),
+        }
         await self._update_scoped(ctx, session.app_name, delta)
-        self._store(ctx, session)
+        self._set(ctx, key, updated)
         return event
 
 

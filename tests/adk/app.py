@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from agentdur.integrations.adk import DurablePlugin, DurableSessionService
+from agentdur.patterns.approval import ApprovalNotice
 from google.adk.agents import LlmAgent
 from google.adk.apps import App
 from google.adk.events.event import Event
@@ -19,6 +20,7 @@ from google.adk.events.event_actions import EventActions
 from google.adk.models import Gemini
 from google.adk.runners import Runner
 from google.adk.sessions.base_session_service import GetSessionConfig
+from google.adk.tools import FunctionTool
 from google.genai import types
 from pydantic import BaseModel
 
@@ -101,7 +103,39 @@ async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str,
     return final
 
 
+def pay_claim(label: str, amount: int) -> str:
+    """Pay out the claim."""
+    record(f"paid {label}")
+    return f"paid {amount}"
+
+
+async def publish(notice: ApprovalNotice) -> None:
+    label = notice.description.split("label='")[1].split("'")[0]
+    record(f"awakeable {label} {notice.awakeable_id}")
+
+
 agents = agentdur.VirtualObject("Agents")
+
+
+@agents.handler()
+async def claim(ctx: agentdur.ObjectContext, label: str) -> str:
+    agent = LlmAgent(
+        name="claims",
+        model=gemini(),
+        instruction="Pay claims.",
+        tools=[FunctionTool(pay_claim, require_confirmation=lambda label, amount: amount > 50)],
+    )
+    adk_app = App(name="tests", root_agent=agent, plugins=[DurablePlugin(notify=publish)])
+    runner = Runner(app=adk_app, session_service=DurableSessionService(), auto_create_session=True)
+    final = ""
+    async for event in runner.run_async(
+        user_id=ctx.key(),
+        session_id="claim",
+        new_message=types.Content(role="user", parts=[types.Part(text=f"[{label}] pay")]),
+    ):
+        if event.is_final_response() and event.content and event.content.parts:
+            final = "".join(part.text or "" for part in event.content.parts)
+    return final
 
 
 @agents.handler()

@@ -50,7 +50,11 @@ def steer(request: ModelRequest) -> ModelReply | None:
     for group in PARALLEL:
         if offered >= set(group) and not set(done) & set(group):
             return ModelReply(tool_calls=tuple(ModelToolCall(name, {"label": label}) for name in group))
-    plan = [("get_weather", {"city": "Paris", "label": label}), ("hold", {"label": label})]
+    plan = [
+        ("get_weather", {"city": "Paris", "label": label}),
+        ("hold", {"label": label}),
+        ("pay_claim", {"label": label, "amount": 100}),
+    ]
     for name, arguments in plan:
         if name in offered and name not in done:
             return ModelReply(tool_calls=(ModelToolCall(name, arguments),))

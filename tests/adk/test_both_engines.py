@@ -13,11 +13,10 @@ from ..harness import EngineUnderTest, wait_for
 from .conftest import label_of
 
 LLM_CALL = "LLM call: gemini-2.5-flash"
-# ADK awaits durable steps from several tasks at once (a model call in its agent's task, each tool
-# call in a task of its own); agentdur's Restate adapter refuses that until it multiplexes the awaits.
+# ADK runs the function calls of one response in a task each, so their steps are awaited from several
+# tasks at once; agentdur's Restate adapter refuses that until it multiplexes the awaits.
 CONCURRENT_AWAITS = "Restate adapter: durable futures awaited from several asyncio tasks at once"
 CONCURRENT_TESTS = {
-    "test_sigkill_after_the_second_of_three_model_calls",
     "test_sigkill_with_two_of_three_parallel_tools_done",
     "test_parallel_tool_calls_run_concurrently",
 }
@@ -193,3 +192,20 @@ def test_the_session_service_contract(engine: EngineUnderTest) -> None:
     }
     shared = engine.client.get(f"{engine.ingress_url}/Sessions/{key}/count")
     assert shared.status_code == 200 and shared.json() == 1  # readable from a shared handler
+
+
+def test_a_confirmation_waits_across_a_restart_and_the_call_runs_once(
+    engine: EngineUnderTest, shared_model_server: ScriptedModelServer
+) -> None:
+    run = label()
+    invocation = engine.send(f"/Agents/{run}/claim", run)
+    awakeable = engine.awakeable(run)
+    assert engine.count(f"paid {run}") == 0
+    engine.restart_engine()
+    assert engine.resolve(awakeable, {"approved": True, "by": "ann"}).status_code in (200, 202)
+    result = engine.attach(invocation)
+    assert result.status_code == 200, result.text
+    assert result.json() == f"done {run}: paid 100"
+    assert engine.count(f"paid {run}") == 1
+    sent = conversations(shared_model_server, run)
+    assert len(sent) == 2 and len(set(sent)) == 2
