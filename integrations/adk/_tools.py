@@ -236,11 +236,9 @@ def _durable_function_tool(
         durable.is_long_running = tool.is_long_running
         durable.description = tool.description
         func = durable.func
-    own = (
-        getattr(func, _OWN_STEPS, False)
-        or inspect.isasyncgenfunction(func)
-        or inspect.isgeneratorfunction(func)
-    )
+    if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
+        return durable  # a streaming tool: ADK runs it as a node of its own; not journaled
+    own = getattr(func, _OWN_STEPS, False)
     if as_step if as_step is not None else not own:
         waits = approvals or Approvals() if tool.is_long_running else None
         durable.func = _journaled(durable, func, step_name or f"Tool: {tool.name}", run_options, waits)
