@@ -85,9 +85,10 @@ class DurablePlugin(BasePlugin):
         # for this task's random generator gives the task its own place in the handler's task tree
         # before the tool starts tasks of its own (an AgentTool runs a whole nested agent run).
         try:
-            current_context().random()
+            ctx = current_context()
         except UserError:
             return None  # not in a handler: ADK's own behaviour
+        ctx.random()
         return await confirm_call(tool, tool_args, tool_context, self.approvals)
 
     def prepare(self, agent: LlmAgent) -> None:

@@ -8,6 +8,10 @@ same file, which replays the journal.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is first imported
+
 import asyncio
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +22,7 @@ from agentdur.integrations.adk import (
     DurableLlm,
     DurablePlugin,
     DurableSessionService,
+    durable_tool,
     own_steps,
     responses_from_json,
     responses_to_json,
@@ -26,7 +31,8 @@ from google.adk.agents import BaseAgent, LlmAgent, LoopAgent, ParallelAgent, Seq
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.run_config import RunConfig, StreamingMode
 from google.adk.apps import App
-from google.adk.models import Gemini
+from google.adk.models import BaseLlm, Gemini
+from google.adk.models.lite_llm import LiteLlm
 from google.adk.models.llm_response import LlmResponse
 from google.adk.runners import Runner
 from google.adk.tools import AgentTool, FunctionTool, ToolContext
@@ -50,6 +56,12 @@ def gemini() -> Gemini:
     return Gemini(model=MODEL, base_url=server_url["url"], client_kwargs={"api_key": "test"})
 
 
+def model_of(kind: str) -> BaseLlm:
+    if kind == "litellm":
+        return LiteLlm(model="openai/gpt-4o", api_base=server_url["openai"], api_key="test")
+    return gemini()
+
+
 async def record_response(callback_context: CallbackContext, llm_response: LlmResponse) -> None:
     responses.append(llm_response.model_copy(deep=True))
 
@@ -58,6 +70,12 @@ async def gate(ctx: agentdur.Context, name: str) -> None:
     gate_id, opened = ctx.awakeable()
     await ctx.run_typed("publish gate", gates.__setitem__, agentdur.RunOptions(), name, gate_id)
     await opened
+
+
+def not_journaled(city: str) -> str:
+    """Look the city up on the map (opted out of journaling)."""
+    effects.append(f"map {city}")
+    return f"{city} is on the map"
 
 
 def get_weather(city: str) -> str:
@@ -84,6 +102,7 @@ ANALYSES = [analysis(name) for name in ("eligibility", "cost", "fraud")]
 class Message(BaseModel):
     text: str
     session: str = "s1"
+    model: str = "gemini"
 
 
 async def run_agent(
@@ -109,9 +128,9 @@ users = agentdur.VirtualObject("Users")
 async def weather(ctx: agentdur.ObjectContext, msg: Message) -> str:
     agent = LlmAgent(
         name="weather",
-        model=gemini(),
+        model=model_of(msg.model),
         instruction="Weather.",
-        tools=[get_weather],
+        tools=[get_weather, durable_tool(not_journaled, as_step=False)],
         after_model_callback=record_response,
     )
     output = await run_agent(ctx, agent, msg)
@@ -247,6 +266,7 @@ APP = agentdur.App([users])
 @pytest.fixture(autouse=True)
 def point_at(model_server: ScriptedModelServer) -> None:
     server_url["url"] = model_server.gemini_base_url
+    server_url["openai"] = model_server.openai_base_url
     for kept in (gates, responses, effects, delays):
         kept.clear()
 
@@ -262,18 +282,19 @@ async def run_and_replay(db: Path, handler: str, arg: Any, gate_name: str) -> tu
         return await engine.attach(inv), inv, first_execution
 
 
+@pytest.mark.parametrize("model", ["gemini", "litellm"])
 async def test_replay_rebuilds_equal_responses_without_requests(
-    tmp_path: Path, model_server: ScriptedModelServer
+    tmp_path: Path, model_server: ScriptedModelServer, model: str
 ) -> None:
     result, _, _ = await run_and_replay(
-        tmp_path / "r.db", "weather", {"text": "What is the weather in Paris?"}, "weather"
+        tmp_path / "r.db", "weather", {"text": "What is the weather in Paris?", "model": model}, "weather"
     )
     assert result == "Based on get_weather: sunny in Paris"
     assert model_server.count() == 2 and effects == ["weather Paris"]  # replay: no request, no tool run
     first, replayed = responses[:2], responses[2:]
     assert replayed == first
     (call,) = first[0].content.parts  # type: ignore[union-attr]
-    assert call.function_call is not None and call.function_call.id.startswith("adk-")  # type: ignore[union-attr]
+    assert call.function_call is not None and call.function_call.id  # journaled, the same on replay
     assert responses_from_json(responses_to_json(first)) == first
 
 
@@ -412,3 +433,14 @@ async def test_every_model_call_of_composed_agents_is_journaled(
     async with agentdur.Engine(APP, path=tmp_path / "c.db") as engine:
         names = [e.name for e in (await engine.invocation(inv)).journal]
     assert names.count(f"LLM call: {MODEL}") == first and names.count("Tool: get_weather") == 1
+
+
+async def test_a_tool_opted_out_runs_again_on_replay(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    model_server.script.tool_call("not_journaled", {"city": "Oslo"})
+    result, _, _ = await run_and_replay(
+        tmp_path / "o.db", "weather", {"text": "Is Oslo on the map?"}, "weather"
+    )
+    assert result == "Based on not_journaled: Oslo is on the map"
+    assert effects == ["map Oslo", "map Oslo"] and model_server.count() == 2  # ran again, model replayed
