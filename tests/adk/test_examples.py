@@ -60,9 +60,12 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
 
 
 def awakeable_of(tour: EngineUnderTest, invocation: str) -> str:
+    """The awakeable ``invocation`` waits on, or else the newest one (a workflow it called waits)."""
+
     def pending() -> list[str]:
         listed = tour.client.get(f"{tour.admin_url}/awakeables").json()["awakeables"]
-        return [a["id"] for a in listed if a["invocation_id"] == invocation]
+        own = [a["id"] for a in listed if a["invocation_id"] == invocation]
+        return own or [a["id"] for a in sorted(listed, key=lambda a: a["created_at"], reverse=True)]
 
     return str(wait_for(pending, what=f"{invocation} waiting for an approval")[0])
 
