@@ -52,7 +52,7 @@ async def run_agent(
     """Run ``agent`` on ``message`` in the session ``session_id`` of the user ``ctx.key()``; the
     text of the final response (the Restate tour's way, with agentdur's plugin and session service)."""
     app = App(name="agents", root_agent=agent, plugins=[plugin or DurablePlugin()])
-    runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
+    runner = Runner(app=app, session_service=DurableSessionService())
     final = ""
     async for event in runner.run_async(
         user_id=ctx.key(),

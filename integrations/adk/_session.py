@@ -62,9 +62,16 @@ class DurableSessionService(BaseSessionService):
 
     Use one instance for any number of handlers and keys; it holds no state of its own beyond a
     per-invocation cache of what it read.
+
+    Args:
+        create_missing: ``get_session`` of a session that does not exist returns a new, empty one,
+            stored with its first event, so ``Runner(app=app, session_service=DurableSessionService())``
+            runs a new session id without ``auto_create_session``, as in Restate's tour. ``False``
+            keeps ADK's contract: ``None``, and an event for a missing session is a 404.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, create_missing: bool = True) -> None:
+        self.create_missing = create_missing
         self._cache: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
     # -------------------------------------------------------------------- the object's state
@@ -181,11 +188,15 @@ class DurableSessionService(BaseSessionService):
         session_id: str,
         config: GetSessionConfig | None = None,
     ) -> Session | None:
-        """The session with its events (limited by ``config``), or ``None``."""
+        """The session with its events (limited by ``config``); when there is none, a new empty one
+        (stored with its first event), or ``None`` without ``create_missing``."""
         ctx = self._context(user_id)
         session = await self._load(ctx, app_name, session_id.strip())
         if session is None:
-            return None
+            if not self.create_missing:
+                return None
+            # A new, empty session; it is stored with its first event (shared handlers read it too).
+            session = Session(app_name=app_name, user_id=user_id, id=session_id.strip(), last_update_time=0.0)
         if config is not None:
             session.events = _filtered(session.events, config)
         return await self._merged(ctx, session)
@@ -219,7 +230,8 @@ class DurableSessionService(BaseSessionService):
         """Append ``event`` as ADK does, and store the session in the object's state.
 
         Raises:
-            NotFoundError: the session does not exist (it was deleted, or never created).
+            NotFoundError: the session does not exist (it was deleted, or never created) and the
+                service does not ``create_missing``.
         """
         if event.partial:
             return event
@@ -227,7 +239,12 @@ class DurableSessionService(BaseSessionService):
         key = _session_key(session.app_name, session.id)
         stored = await self._get(ctx, key)
         if stored is None:
-            raise NotFoundError(f"ADK session {session.id!r} of {session.user_id!r} not found")
+            if not self.create_missing:
+                raise NotFoundError(f"ADK session {session.id!r} of {session.user_id!r} not found")
+            fresh = Session(
+                app_name=session.app_name, user_id=session.user_id, id=session.id, last_update_time=0.0
+            )
+            stored = fresh.model_dump(mode="json", exclude_none=True)
         event = await super().append_event(session, event)
         session.last_update_time = event.timestamp
         # ADK gives events random ids and the time they happened: what is stored is the event as the

@@ -183,9 +183,10 @@ def event(text: str, timestamp: float, delta: dict[str, Any] | None = None, part
 @sessions.handler()
 async def contract(ctx: agentdur.ObjectContext) -> dict[str, Any]:
     """ADK's session-service contract, observed step by step on this object's state."""
-    service = DurableSessionService()
+    service = DurableSessionService(create_missing=False)  # ADK's contract: None for a missing session
     user = ctx.key()
     seen: dict[str, Any] = {}
+    seen["missing"] = await service.get_session(app_name="app", user_id=user, session_id="nope")
     first = await service.create_session(
         app_name="app",
         user_id=user,
@@ -232,6 +233,10 @@ async def contract(ctx: agentdur.ObjectContext) -> dict[str, Any]:
     except agentdur.NotFoundError as error:
         seen["append_to_deleted"] = error.status_code
     seen["left"] = len((await service.list_sessions(app_name="app", user_id=user)).sessions)
+    created = await DurableSessionService().get_session(app_name="app", user_id=user, session_id="new")
+    seen["created_on_get"] = (
+        created is not None and created.id == "new" and created.state == {"app:v": 2, "user:pref": "y"}
+    )
     return seen
 
 

@@ -171,6 +171,7 @@ def test_the_session_service_contract(engine: EngineUnderTest) -> None:
     response = engine.post(f"/Sessions/{key}/contract")
     assert response.status_code == 200, response.text
     assert response.json() == {
+        "missing": None,
         "created_state": {"a": 1, "app:v": 2, "user:pref": "x"},  # temp: state is never stored
         "duplicate": 409,
         "generated_id": 36,
@@ -189,6 +190,7 @@ def test_the_session_service_contract(engine: EngineUnderTest) -> None:
         "deleted": True,
         "append_to_deleted": 404,
         "left": 1,
+        "created_on_get": True,  # the default: a missing session is a new one (the tour's way)
     }
     shared = engine.client.get(f"{engine.ingress_url}/Sessions/{key}/count")
     assert shared.status_code == 200 and shared.json() == 1  # readable from a shared handler
