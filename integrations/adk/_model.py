@@ -31,6 +31,7 @@ from pydantic import ConfigDict, Field, TypeAdapter
 from agentdur import RunOptions, UserError, current_context
 
 from .._shared import journaled_model_call
+from ._scope import options_of_request
 
 __all__ = ["FUNCTION_CALL_ID_PREFIX", "DurableLlm", "responses_from_json", "responses_to_json"]
 
@@ -71,8 +72,9 @@ class DurableLlm(BaseLlm):
 
     Args:
         wrapped: the model that really answers.
-        run_options: retries of each call (default: 5 attempts with backoff, ``retry-after``
-            honoured; authentication and bad-request errors fail at once).
+        run_options: retries of each call (default: the running ``DurablePlugin``'s, else 5
+            attempts with backoff, ``retry-after`` honoured; authentication and bad-request errors
+            fail at once).
 
     :class:`~agentdur.integrations.adk.DurablePlugin` wraps the model of every ``LlmAgent`` of a run
     for you; set ``LlmAgent(model=DurableLlm(my_model))`` yourself only to use it without the plugin.
@@ -137,7 +139,9 @@ class DurableLlm(BaseLlm):
             call,
             dump=responses_to_json,
             load=responses_from_json,
-            run_options=self.run_options,
+            run_options=self.run_options
+            if self.run_options is not None
+            else options_of_request(llm_request).run_options,
         )
 
     async def _streamed(self, llm_request: LlmRequest) -> AsyncGenerator[LlmResponse, None]:

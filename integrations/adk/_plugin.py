@@ -11,7 +11,8 @@ inside an agentdur handler. When an ``LlmAgent`` starts (the root agent, a sub-a
   journaled steps, tools that take the agentdur context make their own steps.
 
 The agent is changed in place (its ``model`` and ``tools``); used outside a handler, the wrappers call
-the model and the tools as they are. ADK runs the function calls of one model response concurrently,
+the model and the tools as they are. The wrappers keep no options of their own: each model call and
+tool call gets those of the plugin running it (an agent prepared by one app may run in another). ADK runs the function calls of one model response concurrently,
 in tasks created from the handler's task tree, so they stay concurrent and replay finds each tool's
 step again whatever order they finish in.
 """
@@ -24,6 +25,8 @@ from typing import Any
 from google.adk.agents import BaseAgent, LlmAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.models.base_llm import BaseLlm
+from google.adk.models.llm_request import LlmRequest
+from google.adk.models.llm_response import LlmResponse
 from google.adk.plugins.base_plugin import BasePlugin
 from google.adk.tools.base_tool import BaseTool
 from google.adk.tools.tool_context import ToolContext
@@ -33,6 +36,7 @@ from agentdur import RunOptions, UserError, current_context
 
 from ._approvals import Approvals, Notify, confirm_call
 from ._model import DurableLlm
+from ._scope import PluginOptions, attach_to_request, use_plugin_options
 from ._tools import durable_tool
 
 __all__ = ["DurablePlugin"]
@@ -67,9 +71,9 @@ class DurablePlugin(BasePlugin):
         name: str = "agentdur",
     ) -> None:
         super().__init__(name=name)
-        self.run_options = run_options
-        self.tool_run_options = tool_run_options
-        self.approvals = Approvals(notify, approval_timeout, escalate, ingress_url)
+        self.options = PluginOptions(
+            run_options, tool_run_options, Approvals(notify, approval_timeout, escalate, ingress_url)
+        )
 
     async def before_agent_callback(
         self, *, agent: BaseAgent, callback_context: CallbackContext
@@ -89,16 +93,20 @@ class DurablePlugin(BasePlugin):
         except UserError:
             return None  # not in a handler: ADK's own behaviour
         ctx.random()
-        return await confirm_call(tool, tool_args, tool_context, self.approvals)
+        use_plugin_options(self.options)
+        return await confirm_call(tool, tool_args, tool_context, self.options.approvals)
+
+    async def before_model_callback(
+        self, *, callback_context: CallbackContext, llm_request: LlmRequest
+    ) -> LlmResponse | None:
+        attach_to_request(llm_request, self.options)  # for the DurableLlm about to be called
+        return None
 
     def prepare(self, agent: LlmAgent) -> None:
         """Make ``agent``'s model and tools durable (idempotent)."""
         model: BaseLlm = agent.canonical_model
         if not isinstance(model, DurableLlm):
-            agent.model = DurableLlm(model, run_options=self.run_options)
+            agent.model = DurableLlm(model)
         elif not isinstance(agent.model, DurableLlm):
             agent.model = model  # inherited from an ancestor that is durable already
-        agent.tools = [
-            durable_tool(tool, run_options=self.tool_run_options, approvals=self.approvals)
-            for tool in agent.tools
-        ]
+        agent.tools = [durable_tool(tool) for tool in agent.tools]

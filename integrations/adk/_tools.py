@@ -35,6 +35,7 @@ from agentdur import Context, RunOptions, UserError, current_context
 
 from .._shared import ToolStepFailed, journaled_tool_call
 from ._approvals import Approvals, raise_pending, wait_for_result
+from ._scope import plugin_options
 
 __all__ = ["durable_tool", "own_steps"]
 
@@ -130,9 +131,12 @@ def _journaled(
     name: str,
     options: RunOptions[Any] | None,
     approvals: Approvals | None = None,
+    *,
+    long_running: bool = False,
 ) -> Any:
     """``func`` with the same signature, running as the journaled step ``name`` inside a handler;
-    with ``approvals``, a long-running tool whose final result is then awaited durably."""
+    ``long_running``: its final result is then awaited durably (per ``approvals``, or the running
+    plugin's)."""
 
     async def run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         result = func(*args, **kwargs)
@@ -153,12 +157,14 @@ def _journaled(
             return {"result": value, "actions": _actions_of(tool_context, before)}
 
         try:
-            envelope = await journaled_tool_call(name, once, run_options=options)
+            retries = options if options is not None else plugin_options().tool_run_options
+            envelope = await journaled_tool_call(name, once, run_options=retries)
         except ToolStepFailed as failed:
             return {"error": f"{failed.error_type}: {failed}"}
         _apply_actions(tool_context, envelope.get("actions") or {})
-        if approvals is not None:  # a long-running tool: its result comes later
-            return await wait_for_result(tool, envelope["result"], _arguments(tool, kwargs), approvals)
+        if long_running:  # its result comes later
+            waits = approvals if approvals is not None else plugin_options().approvals
+            return await wait_for_result(tool, envelope["result"], _arguments(tool, kwargs), waits)
         return envelope["result"]
 
     return as_step
@@ -198,9 +204,10 @@ def durable_tool(
             agentdur context or is marked with :func:`own_steps`.
         step_name: the step's name in the journal (default ``Tool: <tool name>``).
         run_options: retries of ordinary errors inside the step before the error goes to the model
-            (default: 3 attempts, 0.5 s then 1 s apart).
+            (default: the running ``DurablePlugin``'s ``tool_run_options``, else 3 attempts, 0.5 s
+            then 1 s apart).
         approvals: how a long-running tool's wait for its final result is announced and bounded
-            (default: no notice, no timeout).
+            (default: the running ``DurablePlugin``'s).
 
     Returns:
         A ``FunctionTool`` for functions and function tools; any other tool unchanged.
@@ -240,8 +247,14 @@ def _durable_function_tool(
         return durable  # a streaming tool: ADK runs it as a node of its own; not journaled
     own = getattr(func, _OWN_STEPS, False)
     if as_step if as_step is not None else not own:
-        waits = approvals or Approvals() if tool.is_long_running else None
-        durable.func = _journaled(durable, func, step_name or f"Tool: {tool.name}", run_options, waits)
+        durable.func = _journaled(
+            durable,
+            func,
+            step_name or f"Tool: {tool.name}",
+            run_options,
+            approvals,
+            long_running=tool.is_long_running,
+        )
         durable.is_long_running = False  # the final result is awaited durably: the turn goes on
     else:
         durable.func = _guarded(func)
