@@ -13,7 +13,10 @@ from . import (
     error_handling,
     human_approval,
     multi_agent,
+    parallel_agents,
     parallel_tools,
+    remote_agents,
+    sub_agents,
     sub_workflow,
     workflows,
 )
@@ -24,9 +27,12 @@ EXAMPLES = [
     sub_workflow,
     chat,
     multi_agent,
+    remote_agents,
     parallel_tools,
+    parallel_agents,
     workflows,
     error_handling,
+    sub_agents,
 ]
 
 app = agentdur.App({name: s for example in EXAMPLES for name, s in example.app.services.items()}.values())
