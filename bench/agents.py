@@ -76,13 +76,14 @@ async def _median_ms(runs: int, once: Callable[[int], Awaitable[Any]]) -> float:
 
 async def run_agents_bench(quick: bool = False) -> AgentsResult:
     """Run both agents on both systems; ``quick``: few runs (rough figures)."""
-    from agentdur.integrations.adk import DurablePlugin, DurableSessionService
     from google.adk.agents import LlmAgent
     from google.adk.apps import App
     from google.adk.models import Gemini
     from google.adk.runners import Runner
     from google.adk.sessions import InMemorySessionService
     from google.genai import types
+
+    from agentdur.integrations.adk import DurablePlugin, DurableSessionService
 
     runs = 8 if quick else 40
     message = types.Content(role="user", parts=[types.Part(text="go")])

@@ -12,10 +12,10 @@ time, in order. ``get_history`` is a shared handler: it reads while a message is
 
 from __future__ import annotations
 
-from agentdur.integrations.adk import DurableSessionService
 from google.adk.agents import LlmAgent
 
 import agentdur
+from agentdur.integrations.adk import DurableSessionService
 
 from .utils import Prompt, model, run_agent
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from agentdur.integrations.adk import DurablePlugin
 from google.adk.agents import LlmAgent
 
 import agentdur
+from agentdur.integrations.adk import DurablePlugin
 
 from .utils import Prompt, fetch_weather, model, run_agent
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from agentdur.integrations.adk import DurablePlugin
 from google.adk.agents import LlmAgent
-from google.adk.tools import FunctionTool
+from google.adk.tools.function_tool import FunctionTool
 
 import agentdur
+from agentdur.integrations.adk import DurablePlugin
 
 from .utils import Prompt, log, log_approval_request, model, run_agent
 

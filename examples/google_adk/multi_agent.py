@@ -11,7 +11,7 @@ the session the object keeps for the user, so a replay takes the same path.
 from __future__ import annotations
 
 from google.adk.agents import LlmAgent
-from google.adk.tools import AgentTool
+from google.adk.tools.agent_tool import AgentTool
 
 import agentdur
 

@@ -15,7 +15,6 @@ import logging
 import os
 from typing import Any
 
-from agentdur.integrations.adk import DurablePlugin, DurableSessionService
 from google.adk.agents import BaseAgent
 from google.adk.apps import App
 from google.adk.models import Gemini
@@ -24,6 +23,7 @@ from google.genai import types
 from pydantic import BaseModel, ConfigDict, Field
 
 import agentdur
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService
 
 from .._model import BASE_URL_ENV, DEFAULT_BASE_URL, MODEL_ENV
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.adk.tools.base_tool import BaseTool
 from google.adk.tools.function_tool import FunctionTool
@@ -31,17 +31,7 @@ from google.adk.tools.tool_confirmation import ToolConfirmation
 from google.adk.tools.tool_context import ToolContext
 
 from agentdur import TerminalError, current_context
-
-if TYPE_CHECKING:  # mypy checks patterns/ as the top-level package it is in the source tree
-    from patterns.approval import ApprovalRejected, ApprovalTimedOut, Decision, Notify, request_approval
-else:
-    from agentdur.patterns.approval import (
-        ApprovalRejected,
-        ApprovalTimedOut,
-        Decision,
-        Notify,
-        request_approval,
-    )
+from agentdur.patterns.approval import ApprovalRejected, ApprovalTimedOut, Decision, Notify, request_approval
 
 __all__ = ["Approvals", "Notify", "confirm_call", "raise_pending", "wait_for_result"]
 

@@ -11,8 +11,6 @@ import os
 import time
 from typing import Any
 
-from agentdur.integrations.adk import DurablePlugin, DurableSessionService
-from agentdur.patterns.approval import ApprovalNotice
 from google.adk.agents import LlmAgent
 from google.adk.apps import App
 from google.adk.events.event import Event
@@ -20,11 +18,13 @@ from google.adk.events.event_actions import EventActions
 from google.adk.models import Gemini
 from google.adk.runners import Runner
 from google.adk.sessions.base_session_service import GetSessionConfig
-from google.adk.tools import FunctionTool
+from google.adk.tools.function_tool import FunctionTool
 from google.genai import types
 from pydantic import BaseModel
 
 import agentdur
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService
+from agentdur.patterns.approval import ApprovalNotice
 
 from ..effects import LOG_ENV, record
 

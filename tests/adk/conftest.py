@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def steer(request: ModelRequest) -> ModelReply | None:
     for group in PARALLEL:
         if offered >= set(group) and not set(done) & set(group):
             return ModelReply(tool_calls=tuple(ModelToolCall(name, {"label": label}) for name in group))
-    plan = [
+    plan: list[tuple[str, dict[str, Any]]] = [
         ("get_weather", {"city": "Paris", "label": label}),
         ("hold", {"label": label}),
         ("pay_claim", {"label": label, "amount": 100}),

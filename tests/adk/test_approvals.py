@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agentdur.integrations.adk import DurablePlugin, DurableSessionService
-from agentdur.patterns.approval import ApprovalNotice
 from google.adk.agents import LlmAgent
 from google.adk.apps import App
 from google.adk.models import Gemini
 from google.adk.runners import Runner
-from google.adk.tools import FunctionTool, LongRunningFunctionTool
+from google.adk.tools.function_tool import FunctionTool
+from google.adk.tools.long_running_tool import LongRunningFunctionTool
 from google.genai import types
 from pydantic import BaseModel
 
 import agentdur
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService
+from agentdur.patterns.approval import ApprovalNotice
 from agentdur.testing import ScriptedModelServer
 
 from ..engine.helpers import wait_until

@@ -5,31 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
-
 from agentdur.testing import ScriptedModelServer
 
 from ..harness import EngineUnderTest, wait_for
 from .conftest import label_of
 
 LLM_CALL = "LLM call: gemini-2.5-flash"
-# ADK runs the function calls of one response in a task each, so their steps are awaited from several
-# tasks at once; agentdur's Restate adapter refuses that until it multiplexes the awaits.
-CONCURRENT_AWAITS = "Restate adapter: durable futures awaited from several asyncio tasks at once"
-CONCURRENT_TESTS = {
-    "test_sigkill_with_two_of_three_parallel_tools_done",
-    "test_parallel_tool_calls_run_concurrently",
-}
-
-
-@pytest.fixture(autouse=True)
-def known_restate_limit(request: pytest.FixtureRequest) -> None:
-    if (
-        request.node.originalname in CONCURRENT_TESTS
-        and "engine" in request.fixturenames
-        and request.getfixturevalue("engine").name == "restate"
-    ):
-        request.node.add_marker(pytest.mark.xfail(reason=CONCURRENT_AWAITS, strict=False))
 
 
 def label() -> str:
@@ -160,7 +141,7 @@ def test_thirty_concurrent_messages_to_one_user_are_answered_in_order(
     requests = [
         r.request
         for r in shared_model_server.requests
-        if r.request and r.request.last_user_message.startswith(key)
+        if r.request and (r.request.last_user_message or "").startswith(key)
     ]
     # each turn saw the whole conversation before it, and was sent once
     assert [sum(m.role == "user" for m in request.messages) for request in requests] == list(range(1, 32))

@@ -18,6 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.adk.agents import BaseAgent, LlmAgent, LoopAgent, ParallelAgent, SequentialAgent
+from google.adk.agents.callback_context import CallbackContext
+from google.adk.agents.run_config import RunConfig
+from google.adk.apps import App
+from google.adk.models import BaseLlm, Gemini
+from google.adk.models.lite_llm import LiteLlm
+from google.adk.models.llm_response import LlmResponse
+from google.adk.runners import Runner
+from google.adk.tools.agent_tool import AgentTool
+from google.adk.tools.function_tool import FunctionTool
+from google.adk.tools.tool_context import ToolContext
+from google.genai import types
+from pydantic import BaseModel
+
+import agentdur
 from agentdur.integrations.adk import (
     DurableLlm,
     DurablePlugin,
@@ -27,19 +42,6 @@ from agentdur.integrations.adk import (
     responses_from_json,
     responses_to_json,
 )
-from google.adk.agents import BaseAgent, LlmAgent, LoopAgent, ParallelAgent, SequentialAgent
-from google.adk.agents.callback_context import CallbackContext
-from google.adk.agents.run_config import RunConfig, StreamingMode
-from google.adk.apps import App
-from google.adk.models import BaseLlm, Gemini
-from google.adk.models.lite_llm import LiteLlm
-from google.adk.models.llm_response import LlmResponse
-from google.adk.runners import Runner
-from google.adk.tools import AgentTool, FunctionTool, ToolContext
-from google.genai import types
-from pydantic import BaseModel
-
-import agentdur
 from agentdur.testing import ModelReply, ModelRequest, ModelToolCall, ScriptedModelServer
 
 from ..engine.helpers import wait_until
@@ -218,7 +220,7 @@ async def stream(ctx: agentdur.ObjectContext, msg: Message) -> str:
         user_id=ctx.key(),
         session_id=msg.session,
         new_message=types.Content(role="user", parts=[types.Part(text=msg.text)]),
-        run_config=RunConfig(streaming_mode=StreamingMode.SSE),
+        run_config=RunConfig.model_validate({"streaming_mode": "sse"}),
     ):
         effects.append("partial" if event.partial else "complete")
         if event.is_final_response() and event.content and event.content.parts:
@@ -294,7 +296,9 @@ async def test_replay_rebuilds_equal_responses_without_requests(
     assert model_server.count() == 2 and effects == ["weather Paris"]  # replay: no request, no tool run
     first, replayed = responses[:2], responses[2:]
     assert replayed == first
-    (call,) = first[0].content.parts  # type: ignore[union-attr]
+    content = first[0].content
+    assert content is not None and content.parts is not None
+    (call,) = content.parts
     assert call.function_call is not None and call.function_call.id  # journaled, the same on replay
     assert responses_from_json(responses_to_json(first)) == first
 
@@ -303,7 +307,7 @@ async def test_parallel_tools_run_concurrently_and_replay_in_any_order(
     tmp_path: Path, model_server: ScriptedModelServer
 ) -> None:
     calls = [("eligibility", {"claim": "c1"}), ("cost", {"claim": "c1"}), ("fraud", {"claim": "c1"})]
-    journals = []
+    journals: list[list[tuple[str, str]]] = []
     for order in ((0.3, 0.2, 0.1), (0.1, 0.2, 0.3)):
         for (name, _), delay in zip(calls, order, strict=True):
             delays[name] = delay
