@@ -210,6 +210,19 @@ async def plain(ctx: agentdur.ObjectContext, msg: Message) -> str:
     return await run_agent(ctx, agent, msg, DurablePlugin(run_options=FAST))
 
 
+REUSED: dict[str, LlmAgent] = {}
+
+
+@users.handler()
+async def reused(ctx: agentdur.ObjectContext, msg: Message) -> str:
+    """One agent object for every call, run by plugins with different retries."""
+    agent = REUSED.setdefault("agent", LlmAgent(name="reused", model=gemini(), instruction="Answer."))
+    attempts = agentdur.RunOptions(
+        max_attempts=int(msg.session), initial_retry_interval=timedelta(milliseconds=10)
+    )
+    return await run_agent(ctx, agent, msg, DurablePlugin(run_options=attempts))
+
+
 @users.handler()
 async def stream(ctx: agentdur.ObjectContext, msg: Message) -> str:
     agent = LlmAgent(name="weather", model=gemini(), instruction="Weather.", tools=[get_weather])
@@ -449,3 +462,19 @@ async def test_a_tool_opted_out_runs_again_on_replay(
     )
     assert result == "Based on not_journaled: Oslo is on the map"
     assert effects == ["map Oslo", "map Oslo"] and model_server.count() == 2  # ran again, model replayed
+
+
+async def test_a_reused_agent_gets_the_retries_of_the_plugin_running_it(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    REUSED.clear()
+    async with agentdur.Engine(APP, path=tmp_path / "u.db") as engine:
+        model_server.faults.fail_next(1, status=503)
+        with pytest.raises(agentdur.TerminalError, match="after 1 attempt"):
+            await engine.call("Users", "reused", {"text": "hello", "session": "1"}, key="ann")
+        model_server.faults.fail_next(1, status=503)
+        assert (
+            await engine.call("Users", "reused", {"text": "hello", "session": "2"}, key="bob")
+            == "Echo: hello"
+        )
+    assert model_server.count() == 3
