@@ -37,9 +37,13 @@ from agentdur import RunOptions, UserError, current_context
 from ._approvals import Approvals, Notify, confirm_call
 from ._model import DurableLlm
 from ._scope import PluginOptions, attach_to_request, use_plugin_options
-from ._tools import durable_tool
+from ._tools import durable_tool, is_one_step
 
 __all__ = ["DurablePlugin"]
+
+
+def _started() -> None:
+    """The body of the step that marks a tool call that is not one step itself."""
 
 
 class DurablePlugin(BasePlugin):
@@ -85,14 +89,16 @@ class DurablePlugin(BasePlugin):
     async def before_tool_callback(
         self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext
     ) -> dict[str, Any] | None:
-        # ADK starts each tool call's task in a copy of another task's context; asking the context
-        # for this task's random generator gives the task its own place in the handler's task tree
-        # before the tool starts tasks of its own (an AgentTool runs a whole nested agent run).
         try:
             ctx = current_context()
         except UserError:
             return None  # not in a handler: ADK's own behaviour
-        ctx.random()
+        if not is_one_step(tool):
+            # ADK starts each tool call's task in a copy of another task's context, so the task has
+            # no place of its own in the handler's task tree until it makes a durable call; a tool
+            # that is not one step may start tasks of its own (an AgentTool runs a whole nested
+            # agent run), which must get theirs below it. This step gives it its place.
+            await ctx.run_typed(f"Tool call: {tool.name}", _started, RunOptions())
         use_plugin_options(self.options)
         return await confirm_call(tool, tool_args, tool_context, self.options.approvals)
 

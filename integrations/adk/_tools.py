@@ -43,6 +43,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _OWN_STEPS = "__agentdur_own_steps__"
 _DURABLE = "_agentdur_durable"
+_ONE_STEP = "__agentdur_one_step__"
 _ACTION_FLAGS = ("transfer_to_agent", "escalate", "skip_summarization")
 
 
@@ -167,7 +168,13 @@ def _journaled(
             return await wait_for_result(tool, envelope["result"], _arguments(tool, kwargs), waits)
         return envelope["result"]
 
+    setattr(as_step, _ONE_STEP, True)
     return as_step
+
+
+def is_one_step(tool: BaseTool) -> bool:
+    """True for a tool whose calls are journaled as one step each (see :func:`durable_tool`)."""
+    return isinstance(tool, FunctionTool) and getattr(tool.func, _ONE_STEP, False) is True
 
 
 def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,9 +1,9 @@
 """The ADK tour's examples, driven by the ``curl`` commands of their README against ``agentdur serve``.
 
 Every ``curl`` of ``examples/google_adk/README.md`` runs in order against the whole tour
-(``examples.google_adk.tour:app``) on the embedded engine, talking to the scripted model server's
+(``examples.google_adk.tour:app``) on both engines, talking to the scripted model server's
 Gemini API with its default policy; a ``# -> text`` line after a command is an answer the response
-must contain. A resolve URL with ``<awakeable-id>`` gets the awakeable the last ``/send`` waits on.
+must contain. A resolve URL with ``<awakeable-id>`` gets the awakeable the examples logged last.
 """
 
 from __future__ import annotations
@@ -46,41 +46,51 @@ def readme_commands() -> list[Command]:
     return commands
 
 
-@pytest.fixture(scope="module")
-def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
+@pytest.fixture(scope="module", params=["embedded", "restate"])
+def tour(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EngineUnderTest]:
     with ScriptedModelServer() as server:
         env = {BASE_URL_ENV: server.openai_base_url, "GOOGLE_API_KEY": "", "APPROVAL_TIMEOUT_SECONDS": "0.2"}
-        served = start_engine(
-            "embedded", tmp_path_factory.mktemp("tour"), "examples.google_adk.tour:app", env
-        )
+        workdir = tmp_path_factory.mktemp(request.param)
+        served = start_engine(request.param, workdir, "examples.google_adk.tour:app", env)
         try:
             yield served
         finally:
             served.close()
 
 
-def awakeable_of(tour: EngineUnderTest, invocation: str) -> str:
-    """The awakeable ``invocation`` waits on, or else the newest one (a workflow it called waits)."""
+AWAKEABLE = re.compile(r"(?:/restate/awakeables/|: resolve )([A-Za-z0-9_-]+)")
 
-    def pending() -> list[str]:
-        listed = tour.client.get(f"{tour.admin_url}/awakeables").json()["awakeables"]
-        own = [a["id"] for a in listed if a["invocation_id"] == invocation]
-        return own or [a["id"] for a in sorted(listed, key=lambda a: a["created_at"], reverse=True)]
 
-    return str(wait_for(pending, what=f"{invocation} waiting for an approval")[0])
+def process_log(tour: EngineUnderTest) -> str:
+    path = tour.workdir / f"{tour.name}-process.log"
+    return path.read_text() if path.exists() else ""
+
+
+def awakeable_of(tour: EngineUnderTest, seen: set[str]) -> str:
+    """The awakeable whose resolve URL the examples logged last (approvals and reviews log it)."""
+
+    def logged() -> list[str]:
+        return [found for found in AWAKEABLE.findall(process_log(tour)) if found not in seen]
+
+    found = str(wait_for(logged, what="an approval requested in the log")[-1])
+    seen.add(found)
+    return found
 
 
 def test_every_curl_of_the_readme_answers(tour: EngineUnderTest) -> None:
     commands = readme_commands()
     assert len(commands) >= 8
     sent: str | None = None
+    seen: set[str] = set(AWAKEABLE.findall(process_log(tour)))
     for command in commands:
         if command.path.endswith("/send"):
             sent = tour.send(command.path.removesuffix("/send"), command.body)
             continue
         if PLACEHOLDER in command.path:
             assert sent is not None
-            resolved = tour.post(command.path.replace(PLACEHOLDER, awakeable_of(tour, sent)), command.body)
+            resolved = tour.post(command.path.replace(PLACEHOLDER, awakeable_of(tour, seen)), command.body)
             assert resolved.status_code in (200, 202), resolved.text
             response: httpx.Response = tour.attach(sent)
         else:
@@ -92,10 +102,10 @@ def test_every_curl_of_the_readme_answers(tour: EngineUnderTest) -> None:
 
 def test_a_rejected_and_an_unanswered_reimbursement_never_run(tour: EngineUnderTest) -> None:
     message = {"message": 'Reimburse claim "c7": a hospital bill of 3000 USD.'}
+    seen = set(AWAKEABLE.findall(process_log(tour)))
     sent = tour.send("/ClaimApprovalAgent/user7/run", message)
-    assert tour.resolve(awakeable_of(tour, sent), {"approved": False, "by": "bob"}).status_code in (200, 202)
+    assert tour.resolve(awakeable_of(tour, seen), {"approved": False, "by": "bob"}).status_code in (200, 202)
     assert "This tool call is rejected." in tour.attach(sent).text
     timed_out = tour.post("/ClaimApprovalWithTimeoutAgent/user7/run_with_timeout", message)
     assert timed_out.status_code == 200 and "was not approved within 0:00:00.200000" in timed_out.text
-    log = (tour.workdir / "embedded-process.log").read_text()
-    assert "reimbursed 3000 USD for c7" not in log
+    assert "reimbursed 3000 USD for c7" not in process_log(tour)
