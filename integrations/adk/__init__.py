@@ -29,15 +29,18 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError('agentdur.integrations.adk needs Google ADK: pip install "agentdur[adk]"') from error
 
+from ._approvals import Decision, WaitNotice
 from ._model import DurableLlm, responses_from_json, responses_to_json
 from ._plugin import DurablePlugin
 from ._session import DurableSessionService
 from ._tools import durable_tool, own_steps
 
 __all__ = [
+    "Decision",
     "DurableLlm",
     "DurablePlugin",
     "DurableSessionService",
+    "WaitNotice",
     "durable_tool",
     "own_steps",
     "responses_from_json",

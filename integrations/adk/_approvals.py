@@ -3,9 +3,10 @@
 ADK pauses a run whose tool needs confirmation (``FunctionTool(func, require_confirmation=...)``) and
 expects the client to send the decision in a new message; a long-running tool
 (``LongRunningFunctionTool``) ends the turn and expects its final result the same way. Inside a
-durable run both become durable waits instead (an awakeable, see ``agentdur.patterns.approval``):
+durable run both become durable waits instead (an awakeable, the way ``agentdur.patterns.approval``
+waits, which integrations do not import):
 
-- a call that needs confirmation waits for a :class:`~agentdur.patterns.approval.Decision` before
+- a call that needs confirmation waits for a :class:`Decision` (``{"approved": true, "by": ...}``) before
   it runs: approved, the tool runs (once, journaled); rejected, the model gets ADK's rejection; no
   decision within the timeout, the model gets ``{"error": "... not approved within ..."}``;
 - a long-running tool runs its function (journaled), then waits for the final result, which the
@@ -21,6 +22,9 @@ crash between the two).
 from __future__ import annotations
 
 import contextvars
+import inspect
+import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,11 +33,54 @@ from google.adk.tools.base_tool import BaseTool
 from google.adk.tools.function_tool import FunctionTool
 from google.adk.tools.tool_confirmation import ToolConfirmation
 from google.adk.tools.tool_context import ToolContext
+from pydantic import BaseModel
 
-from agentdur import TerminalError, current_context
-from agentdur.patterns.approval import ApprovalRejected, ApprovalTimedOut, Decision, Notify, request_approval
+from agentdur import Context, InvocationCancelledError, RunOptions, TerminalError, current_context, select
 
-__all__ = ["Approvals", "Notify", "confirm_call", "raise_pending", "wait_for_result"]
+__all__ = [
+    "Approvals",
+    "Decision",
+    "Notify",
+    "WaitNotice",
+    "confirm_call",
+    "raise_pending",
+    "wait_for_result",
+]
+
+INGRESS_ENV = "AGENTDUR_INGRESS_URL"
+DEFAULT_INGRESS = "http://127.0.0.1:8080"
+
+
+class Decision(BaseModel):
+    """A human's decision on a call that needs confirmation (what its awakeable is resolved with)."""
+
+    approved: bool
+    by: str | None = None
+    comment: str | None = None
+
+
+class WaitNotice(BaseModel):
+    """What the ``notify`` hook hears of a durable wait: what is awaited and exactly how to answer."""
+
+    awakeable_id: str
+    description: str
+    resolve_url: str
+    reject_url: str
+    attempt: int  # 1 for the first notice, 2 and up for escalations
+
+
+Notify = Callable[[WaitNotice], Awaitable[None] | None]
+
+
+class _Rejected(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _TimedOut(Exception):
+    pass
+
 
 # A TerminalError met while waiting in a plugin callback, raised by the tool instead: ADK turns an
 # exception leaving a plugin callback into a RuntimeError, which would make it retryable.
@@ -87,18 +134,10 @@ async def confirm_call(
         return None
     description = f"Approve {_describe(tool, args)}?"
     try:
-        decision = await request_approval(
-            current_context(),
-            description,
-            notify=approvals.notify,
-            timeout=approvals.timeout,
-            escalate=approvals.escalate,
-            decision_type=Decision,
-            ingress_url=approvals.ingress_url,
-        )
-    except ApprovalRejected as rejected:
+        decision = Decision.model_validate(await _wait(current_context(), description, Decision, approvals))
+    except _Rejected as rejected:
         decision = Decision(approved=False, comment=rejected.message)
-    except ApprovalTimedOut:
+    except _TimedOut:
         return {
             "error": f"The call {_describe(tool, args)} was not approved within {approvals.timeout}; it did not run."
         }
@@ -115,16 +154,60 @@ async def wait_for_result(tool: BaseTool, started: Any, args: dict[str, Any], ap
     """The final result of a long-running call whose function returned ``started``."""
     description = f"Result of {_describe(tool, args)} (started: {started!r})"
     try:
-        return await request_approval(
-            current_context(),
-            description,
-            notify=approvals.notify,
-            timeout=approvals.timeout,
-            escalate=approvals.escalate,
-            decision_type=Any,
-            ingress_url=approvals.ingress_url,
-        )
-    except ApprovalRejected as rejected:
+        return await _wait(current_context(), description, Any, approvals)
+    except _Rejected as rejected:
         return {"error": f"{tool.name} failed: {rejected.message}"}
-    except ApprovalTimedOut:
+    except _TimedOut:
         return {"error": f"{tool.name} gave no result within {approvals.timeout}"}
+
+
+def _urls(awakeable_id: str, ingress_url: str | None) -> tuple[str, str]:
+    base = (ingress_url or os.environ.get(INGRESS_ENV) or DEFAULT_INGRESS).rstrip("/")
+    return (
+        f"{base}/restate/awakeables/{awakeable_id}/resolve",
+        f"{base}/restate/awakeables/{awakeable_id}/reject",
+    )
+
+
+async def _wait(ctx: Context, description: str, type_hint: Any, approvals: Approvals) -> Any:
+    """Wait on an awakeable for a value of ``type_hint``, announced by ``notify``, bounded by the timeout
+    and escalated once per ``escalate``.
+
+    Raises:
+        _Rejected: the awakeable was rejected.
+        _TimedOut: no answer within the timeout (after the escalation too).
+        InvocationCancelledError: the invocation was cancelled meanwhile.
+    """
+    hooks = [approvals.notify] + ([approvals.escalate] if approvals.escalate is not None else [])
+    for attempt, hook in enumerate(hooks, start=1):
+        label = description if attempt == 1 else f"{description} (escalation {attempt - 1})"
+        awakeable_id, answer = ctx.awakeable(type_hint, description=label)
+        if hook is not None:
+            resolve, reject = _urls(awakeable_id, approvals.ingress_url)
+            notice = WaitNotice(
+                awakeable_id=awakeable_id,
+                description=label,
+                resolve_url=resolve,
+                reject_url=reject,
+                attempt=attempt,
+            )
+            await ctx.run_typed(f"Notify ({attempt})", _notify, RunOptions(max_attempts=5), hook, notice)
+        try:
+            if approvals.timeout is None:
+                return await answer
+            match await select(
+                answer=answer, timeout=ctx.sleep(approvals.timeout, name=f"Wait timeout ({attempt})")
+            ):
+                case ["answer", value]:
+                    return value
+        except InvocationCancelledError:
+            raise
+        except TerminalError as error:  # the awakeable was rejected
+            raise _Rejected(error.message) from None
+    raise _TimedOut(description)
+
+
+async def _notify(hook: Notify, notice: WaitNotice) -> None:
+    result = hook(notice)
+    if inspect.isawaitable(result):
+        await result

@@ -30,7 +30,7 @@ from pydantic import ConfigDict, Field, TypeAdapter
 
 from agentdur import RunOptions, UserError, current_context
 
-from .._shared import journaled_model_call
+from ..kit import journaled_model_call
 from ._scope import options_of_request
 
 __all__ = ["FUNCTION_CALL_ID_PREFIX", "DurableLlm", "responses_from_json", "responses_to_json"]

@@ -33,7 +33,7 @@ from google.adk.tools.function_tool import FunctionTool
 
 from agentdur import Context, RunOptions, UserError, current_context
 
-from .._shared import ToolStepFailed, journaled_tool_call
+from ..kit import ToolStepFailed, journaled_tool_call
 from ._approvals import Approvals, raise_pending, wait_for_result
 from ._scope import plugin_options
 

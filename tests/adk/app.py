@@ -23,8 +23,7 @@ from google.genai import types
 from pydantic import BaseModel
 
 import agentdur
-from agentdur.integrations.adk import DurablePlugin, DurableSessionService
-from agentdur.patterns.approval import ApprovalNotice
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService, WaitNotice
 
 from ..effects import LOG_ENV, record
 
@@ -109,7 +108,7 @@ def pay_claim(label: str, amount: int) -> str:
     return f"paid {amount}"
 
 
-async def publish(notice: ApprovalNotice) -> None:
+async def publish(notice: WaitNotice) -> None:
     label = notice.description.split("label='")[1].split("'")[0]
     record(f"awakeable {label} {notice.awakeable_id}")
 

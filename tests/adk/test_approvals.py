@@ -18,14 +18,13 @@ from google.genai import types
 from pydantic import BaseModel
 
 import agentdur
-from agentdur.integrations.adk import DurablePlugin, DurableSessionService
-from agentdur.patterns.approval import ApprovalNotice
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService, WaitNotice
 from agentdur.testing import ScriptedModelServer
 
 from ..engine.helpers import wait_until
 
 server_url: dict[str, str] = {}
-notices: dict[str, ApprovalNotice] = {}
+notices: dict[str, WaitNotice] = {}
 effects: list[str] = []
 
 
@@ -41,7 +40,7 @@ def start_review(claim: str) -> dict[str, str]:
     return {"status": "pending", "ticket": f"T-{claim}"}
 
 
-async def publish(notice: ApprovalNotice) -> None:
+async def publish(notice: WaitNotice) -> None:
     notices[notice.description] = notice
 
 
@@ -116,7 +115,7 @@ async def decide_after_restart(db: Path, handler: str, claim: Claim, description
 async def test_an_approved_call_runs_once_after_a_restart(
     tmp_path: Path, model_server: ScriptedModelServer
 ) -> None:
-    async def approve(engine: agentdur.Engine, notice: ApprovalNotice) -> None:
+    async def approve(engine: agentdur.Engine, notice: WaitNotice) -> None:
         assert effects == []  # nothing ran before the decision
         await engine.resolve_awakeable(notice.awakeable_id, {"approved": True, "by": "ann"})
 
@@ -130,7 +129,7 @@ async def test_an_approved_call_runs_once_after_a_restart(
 async def test_a_rejected_call_never_runs(
     tmp_path: Path, model_server: ScriptedModelServer, how: str
 ) -> None:
-    async def reject(engine: agentdur.Engine, notice: ApprovalNotice) -> None:
+    async def reject(engine: agentdur.Engine, notice: WaitNotice) -> None:
         if how == "decision":
             await engine.resolve_awakeable(notice.awakeable_id, {"approved": False, "by": "bob"})
         else:
@@ -160,7 +159,7 @@ async def test_a_long_running_tool_waits_for_its_result_across_a_restart(
     model_server.script.clear()
     model_server.script.tool_call("start_review", {"claim": "c1"})
 
-    async def finish(engine: agentdur.Engine, notice: ApprovalNotice) -> None:
+    async def finish(engine: agentdur.Engine, notice: WaitNotice) -> None:
         await engine.resolve_awakeable(notice.awakeable_id, {"status": "approved", "by": "carol"})
 
     result = await decide_after_restart(
