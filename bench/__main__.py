@@ -5,6 +5,8 @@ Subcommands:
     profile  the concurrent engine workload under cProfile, per thread.
     compare  the same workloads on agentdur embedded, agentdur on Restate, plain restate-sdk, DBOS on
              SQLite and the raw SQLite commit, in one run and one table, with targets.
+    agents   a Google ADK agent (3 model calls, 2 tools) as plain ADK, in process, on the embedded
+             server and on Restate: durability overhead per agent turn and per tool call.
 """
 
 from __future__ import annotations
@@ -131,7 +133,34 @@ def _add_compare(
     return run
 
 
-SUBCOMMANDS = [_add_engine, _add_profile, _add_compare]
+def _add_agents(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "agents",
+        help="a Google ADK agent as plain ADK, in process, on the embedded server and on Restate",
+        description="Run an ADK agent with 3 model calls and 2 tool calls, and one with a single model "
+        "call, against the scripted model server, as plain ADK and with DurablePlugin in process, on "
+        "the embedded server and on Restate; print the medians and the overhead per agent turn and per "
+        "tool round.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run (rough figures)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+
+    def run(args: argparse.Namespace) -> int:
+        from .agents import agents_json, render_agents_report, run_agents_bench
+
+        result = asyncio.run(run_agents_bench(args.quick))
+        print(render_agents_report(result), flush=True)
+        if args.json:
+            _report.write_json(args.json, agents_json(result))
+            print(f"\nwrote {args.json}")
+        return 0
+
+    return run
+
+
+SUBCOMMANDS = [_add_engine, _add_profile, _add_compare, _add_agents]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

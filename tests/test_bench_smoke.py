@@ -68,3 +68,22 @@ def test_bench_compare_quick_writes_json(tmp_path: Path) -> None:
         result = data["targets"]["results"][row]
         assert isinstance(result["adapter_pass"], bool), row
         assert isinstance(result["embedded_leads"], bool), row
+
+
+def test_bench_agents_quick_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "agents.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "agents", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "per tool round" in proc.stdout
+    data = json.loads(out.read_text())
+    # restate-server comes with the test dependencies, so every column runs.
+    assert data["unavailable"] == {}
+    for kind in ("tools", "answer"):
+        for system in ("plain", "in_process", "embedded", "restate"):
+            assert _positive(data["median_ms"][kind][system]), (kind, system)

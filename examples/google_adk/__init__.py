@@ -1,0 +1,1 @@
+"""Restate's tour of agents with Google ADK, ported to ``agentdur.integrations.adk``."""

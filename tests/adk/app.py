@@ -1,0 +1,248 @@
+"""The app the Google ADK tests serve on both engines: real ADK runs with ``DurablePlugin``.
+
+Model calls go to the scripted model server whose Gemini base URL is in ``AGENTDUR_TEST_GEMINI_BASE``;
+the tests steer it with a reply function that reads the ``[label]`` in each conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from google.adk.agents import LlmAgent
+from google.adk.apps import App
+from google.adk.events.event import Event
+from google.adk.events.event_actions import EventActions
+from google.adk.models import Gemini
+from google.adk.runners import Runner
+from google.adk.sessions.base_session_service import GetSessionConfig
+from google.adk.tools.function_tool import FunctionTool
+from google.genai import types
+from pydantic import BaseModel
+
+import agentdur
+from agentdur.integrations.adk import DurablePlugin, DurableSessionService, WaitNotice
+
+from ..effects import LOG_ENV, record
+
+BASE_ENV = "AGENTDUR_TEST_GEMINI_BASE"
+MODEL = "gemini-2.5-flash"
+
+
+def gemini() -> Gemini:
+    return Gemini(
+        model=MODEL,
+        base_url=os.environ.get(BASE_ENV, "http://127.0.0.1:1/"),
+        client_kwargs={"api_key": "test"},
+    )
+
+
+# --------------------------------------------------------------------------------- tools
+
+
+def get_weather(city: str, label: str) -> str:
+    """Get the current weather for a city."""
+    record(f"weather {label}")
+    return f"sunny in {city}"
+
+
+async def hold(label: str) -> str:
+    """Wait for the operator (a crash test kills the process meanwhile)."""
+    record(f"hold {label}")
+    release = os.environ.get(LOG_ENV, "") + f".release-{label}"
+    while not os.path.exists(release):  # noqa: ASYNC110, ASYNC240 - a file written by another process
+        await asyncio.sleep(0.01)
+    return f"released {label}"
+
+
+def slow_tool(name: str, seconds: float) -> Any:
+    async def slow(label: str) -> str:
+        record(f"start {name} {label} {time.time()}")
+        await asyncio.sleep(seconds)
+        record(f"end {name} {label} {time.time()}")
+        return f"{name} done"
+
+    slow.__name__ = name
+    slow.__doc__ = f"The {name} analysis."
+    return slow
+
+
+SLOW = [slow_tool("slow_a", 1.0), slow_tool("slow_b", 1.0), slow_tool("slow_c", 1.0)]
+TWO_DONE = [slow_tool("quick_a", 0.0), slow_tool("quick_b", 0.0), hold]
+
+
+def agent_for(kind: str) -> LlmAgent:
+    if kind == "weather":
+        return LlmAgent(name="weather", model=gemini(), instruction="Weather.", tools=[get_weather, hold])
+    if kind == "parallel":
+        return LlmAgent(name="parallel", model=gemini(), instruction="Analyze.", tools=SLOW)
+    if kind == "two_done":
+        return LlmAgent(name="parallel", model=gemini(), instruction="Analyze.", tools=TWO_DONE)
+    raise agentdur.TerminalError(f"unknown kind {kind}", 400)
+
+
+class RunRequest(BaseModel):
+    kind: str
+    label: str
+
+
+async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str, text: str) -> str:
+    app = App(name="tests", root_agent=agent, plugins=[DurablePlugin()])
+    runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
+    final = ""
+    async for event in runner.run_async(
+        user_id=ctx.key(),
+        session_id=session_id,
+        new_message=types.Content(role="user", parts=[types.Part(text=text)]),
+    ):
+        if event.is_final_response() and event.content and event.content.parts:
+            final = "".join(part.text or "" for part in event.content.parts)
+    return final
+
+
+def pay_claim(label: str, amount: int) -> str:
+    """Pay out the claim."""
+    record(f"paid {label}")
+    return f"paid {amount}"
+
+
+async def publish(notice: WaitNotice) -> None:
+    label = notice.description.split("label='")[1].split("'")[0]
+    record(f"awakeable {label} {notice.awakeable_id}")
+
+
+agents = agentdur.VirtualObject("Agents")
+
+
+@agents.handler()
+async def claim(ctx: agentdur.ObjectContext, label: str) -> str:
+    agent = LlmAgent(
+        name="claims",
+        model=gemini(),
+        instruction="Pay claims.",
+        tools=[FunctionTool(pay_claim, require_confirmation=lambda label, amount: amount > 50)],
+    )
+    adk_app = App(name="tests", root_agent=agent, plugins=[DurablePlugin(notify=publish)])
+    runner = Runner(app=adk_app, session_service=DurableSessionService(), auto_create_session=True)
+    final = ""
+    async for event in runner.run_async(
+        user_id=ctx.key(),
+        session_id="claim",
+        new_message=types.Content(role="user", parts=[types.Part(text=f"[{label}] pay")]),
+    ):
+        if event.is_final_response() and event.content and event.content.parts:
+            final = "".join(part.text or "" for part in event.content.parts)
+    return final
+
+
+@agents.handler()
+async def run(ctx: agentdur.ObjectContext, req: RunRequest) -> str:
+    return await run_adk(ctx, agent_for(req.kind), "main", f"[{req.label}] How is the weather?")
+
+
+chat = agentdur.VirtualObject("Chat")
+
+
+@chat.handler()
+async def message(ctx: agentdur.ObjectContext, text: str) -> str:
+    assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
+    return await run_adk(ctx, assistant, "chat", text)
+
+
+@chat.handler(kind="shared")
+async def get_history(ctx: agentdur.ObjectSharedContext) -> list[str]:
+    session = await DurableSessionService().get_session(
+        app_name="tests", user_id=ctx.key(), session_id="chat"
+    )
+    if session is None:
+        return []
+    return [
+        f"{event.author}: {''.join(part.text or '' for part in event.content.parts)}"
+        for event in session.events
+        if event.content and event.content.parts
+    ]
+
+
+sessions = agentdur.VirtualObject("Sessions")
+
+
+def event(text: str, timestamp: float, delta: dict[str, Any] | None = None, partial: bool = False) -> Event:
+    return Event(
+        author="user",
+        invocation_id="i1",
+        content=types.Content(role="user", parts=[types.Part(text=text)]),
+        actions=EventActions(state_delta=delta or {}),
+        timestamp=timestamp,
+        partial=partial,
+    )
+
+
+@sessions.handler()
+async def contract(ctx: agentdur.ObjectContext) -> dict[str, Any]:
+    """ADK's session-service contract, observed step by step on this object's state."""
+    service = DurableSessionService(create_missing=False)  # ADK's contract: None for a missing session
+    user = ctx.key()
+    seen: dict[str, Any] = {}
+    seen["missing"] = await service.get_session(app_name="app", user_id=user, session_id="nope")
+    first = await service.create_session(
+        app_name="app",
+        user_id=user,
+        session_id="s1",
+        state={"a": 1, "user:pref": "x", "app:v": 2, "temp:t": 9},
+    )
+    seen["created_state"] = dict(first.state)
+    try:
+        await service.create_session(app_name="app", user_id=user, session_id="s1")
+    except agentdur.ConflictError as error:
+        seen["duplicate"] = error.status_code
+    second = await service.create_session(app_name="app", user_id=user)
+    seen["generated_id"] = len(second.id)
+    appended = await service.append_event(first, event("one", 10.0, {"b": 2, "temp:x": 1, "user:pref": "y"}))
+    seen["in_memory_temp"] = first.state.get("temp:x")
+    seen["stored_delta"] = appended.actions.state_delta
+    await service.append_event(first, event("partial", 11.0, {"c": 3}, partial=True))
+    for i, timestamp in enumerate((12.0, 13.0, 14.0)):
+        await service.append_event(first, event(f"more {i}", timestamp))
+    loaded = await service.get_session(app_name="app", user_id=user, session_id="s1")
+    assert loaded is not None
+    seen["loaded_state"] = loaded.state
+    seen["loaded_texts"] = [e.content.parts[0].text for e in loaded.events if e.content and e.content.parts]
+    recent = await service.get_session(
+        app_name="app", user_id=user, session_id="s1", config=GetSessionConfig(num_recent_events=2)
+    )
+    after = await service.get_session(
+        app_name="app", user_id=user, session_id="s1", config=GetSessionConfig(after_timestamp=13.0)
+    )
+    assert recent is not None and after is not None
+    seen["recent"] = len(recent.events)
+    seen["after"] = [e.timestamp for e in after.events]
+    listed = await service.list_sessions(app_name="app", user_id=user)
+    seen["listed"] = [(s.id == "s1", len(s.events), s.state.get("user:pref")) for s in listed.sessions]
+    seen["user_state"] = await service.get_user_state(app_name="app", user_id=user)
+    try:
+        await service.get_session(app_name="app", user_id="someone else", session_id="s1")
+    except agentdur.InvalidInputError as error:
+        seen["other_user"] = error.status_code
+    await service.delete_session(app_name="app", user_id=user, session_id="s1")
+    seen["deleted"] = await service.get_session(app_name="app", user_id=user, session_id="s1") is None
+    try:
+        await service.append_event(first, event("late", 20.0))
+    except agentdur.NotFoundError as error:
+        seen["append_to_deleted"] = error.status_code
+    seen["left"] = len((await service.list_sessions(app_name="app", user_id=user)).sessions)
+    created = await DurableSessionService().get_session(app_name="app", user_id=user, session_id="new")
+    seen["created_on_get"] = (
+        created is not None and created.id == "new" and created.state == {"app:v": 2, "user:pref": "y"}
+    )
+    return seen
+
+
+@sessions.handler(kind="shared")
+async def count(ctx: agentdur.ObjectSharedContext) -> int:
+    service = DurableSessionService()
+    return len((await service.list_sessions(app_name="app", user_id=ctx.key())).sessions)
+
+
+app = agentdur.App([agents, chat, sessions])
