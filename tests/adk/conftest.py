@@ -9,14 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentdur.testing import (  # noqa: F401 - fixtures
-    ModelReply,
-    ModelRequest,
-    ModelToolCall,
-    ScriptedModelServer,
-    model_server,
-    model_server_env,
-)
+from agentdur.testing import ModelReply, ModelRequest, ModelToolCall, ScriptedModelServer
 
 from ..harness import engine_fixture
 from .app import BASE_ENV
