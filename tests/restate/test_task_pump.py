@@ -118,6 +118,12 @@ def test_a_cancellation_reaches_one_task_which_compensates(fan: EngineUnderTest)
     label = uuid.uuid4().hex[:8]
     inv = fan.send(f"/Spread/{label}/cancel_fan", label)
     wait_for(lambda: fan.count(f"started {label}") == 1, what="tasks started")
+
+    def sleeping() -> int:  # both branches are waiting on their timers: the cancellation reaches one
+        return sum(kind == "Command: Sleep" for kind, _ in journal(fan, inv))
+
+    # the publishing step logs before it is journaled: cancel only once both timers are
+    wait_for(lambda: sleeping() == 2, what="both branches sleeping")
     assert fan.cancel(inv).status_code in (200, 202)
     answer = fan.attach(inv)
     assert answer.status_code == 409, answer.text
