@@ -100,6 +100,8 @@ class InvocationRunner(FutureOwner):
         except (SuspendInvocation, asyncio.CancelledError, _Interrupt):
             if not self.suspending:
                 raise
+        except BaseExceptionGroup as group:  # a TaskGroup's failure: decide by what its tasks raised
+            await self._failed_group(group)
         except Exception as error:
             await self.runtime.retry_later(self, error)
         else:
@@ -107,6 +109,27 @@ class InvocationRunner(FutureOwner):
         finally:
             self.closed = True
             self._disarm()
+
+    async def _failed_group(self, group: BaseExceptionGroup[BaseException]) -> None:
+        """End an attempt whose handler raised an exception group (``asyncio.TaskGroup``) as its
+        leaves say: a journal mismatch pauses, a suspension ends quietly, terminal errors alone end
+        the invocation with the first of them, anything else is retried."""
+        leaves = _leaves(group)
+        if any(isinstance(leaf, _Abort) for leaf in leaves):
+            await self.runtime.pause(self, str(self.abort_error), error=group)
+        elif any(
+            isinstance(leaf, SuspendInvocation | asyncio.CancelledError | _Interrupt) for leaf in leaves
+        ):
+            if not self.suspending:
+                raise group
+        elif leaves and all(isinstance(leaf, TerminalError) for leaf in leaves):
+            first = leaves[0]
+            assert isinstance(first, TerminalError)
+            await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(first)), first)
+        elif isinstance(group, Exception):
+            await self.runtime.retry_later(self, group)
+        else:
+            raise group
 
     def drain(self) -> None:
         """Start no new operation: the handler unwinds at its next one; running steps may finish."""
@@ -507,3 +530,11 @@ def _own(runner: InvocationRunner, futures: Sequence[DurableFuture[Any]]) -> lis
             raise UserError("combinators take futures created by the same handler invocation")
         out.append(fut)
     return out
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    """The exceptions of a (nested) exception group, in order."""
+    found: list[BaseException] = []
+    for error in group.exceptions:
+        found.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return found

@@ -99,6 +99,12 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
         except TerminalError as error:
             context.pump.raise_fatal()
             raise to_restate(error) from error
+        except BaseExceptionGroup as group:  # a TaskGroup's failure: terminal when all its errors are
+            context.pump.raise_fatal()
+            terminal = _only_terminal(group)
+            if terminal is None:
+                raise
+            raise to_restate(terminal) from group
         except BaseException:
             # a suspension or a lost connection ends the attempt whatever the handler made of it
             # (a TaskGroup wraps it in an exception group that restate-sdk would not recognize)
@@ -119,6 +125,22 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
     entry.__annotations__ = {"ctx": Any, "raw": bytes, "return": Any}
     entry.__name__ = spec.name
     return entry
+
+
+def _only_terminal(group: BaseExceptionGroup[BaseException]) -> TerminalError | None:
+    """The first error of a (nested) exception group when every one of them is terminal."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        error = pending.pop(0)
+        if isinstance(error, BaseExceptionGroup):
+            pending[:0] = list(error.exceptions)
+        else:
+            leaves.append(error)
+    if leaves and all(isinstance(leaf, TerminalError) for leaf in leaves):
+        first = leaves[0]
+        return first if isinstance(first, TerminalError) else None
+    return None
 
 
 def _reset(token: Any) -> None:

@@ -78,3 +78,20 @@ async def run(ctx: agentdur.Context, req: FanRequest) -> list[str]:
     )
     assert joined is None
     return results
+
+
+@fan.handler()
+async def group_failure(ctx: agentdur.Context, label: str) -> str:
+    """A TaskGroup one of whose tasks fails terminally: the invocation fails with that error."""
+
+    async def fine() -> None:
+        await ctx.run_typed("fine", record, agentdur.RunOptions(), f"group {label} fine")
+
+    async def refuse() -> None:
+        await ctx.run_typed("refuse", record, agentdur.RunOptions(), f"group {label} refused")
+        raise agentdur.TerminalError("out of stock", 422)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(fine())
+        group.create_task(refuse())
+    return "no error"

@@ -109,3 +109,11 @@ def test_fan_out_replays_after_sigkill_and_suspension(engine: EngineUnderTest, m
     assert Counter(entries) == Counter(journal(engine, reference))
     steps = [name for kind, name in entries if name.startswith("t")]
     assert sorted(steps) == sorted(f"t{i} {which}" for i in range(3) for which in ("first", "second"))
+
+
+def test_a_terminal_error_in_a_task_group_fails_the_invocation_at_once(engine: EngineUnderTest) -> None:
+    label = f"group-{engine.name}"
+    answer = engine.post("/Fan/group_failure", label)
+    assert answer.status_code == 422, answer.text  # not wrapped, not retried as an exception group
+    assert answer.json()["message"] == "out of stock"
+    assert engine.count(f"group {label} refused") == 1
