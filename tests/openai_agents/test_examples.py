@@ -25,8 +25,10 @@ from ..effects import intervals, overlap
 from ..harness import EngineUnderTest, start_engine, wait_for
 
 README = Path(__file__).resolve().parents[2] / "examples" / "openai_agents" / "README.md"
-CURL = re.compile(r"curl localhost:8080(?P<path>\S+)(?: --json '(?P<body>.*)')?$")
 PLACEHOLDER = "<id from the log>"
+CURL = re.compile(
+    rf"curl localhost:8080(?P<path>(?:{re.escape(PLACEHOLDER)}|\S)+)(?: --json '(?P<body>.*)')?$"
+)
 
 
 @dataclass
@@ -42,7 +44,9 @@ def readme_commands() -> list[Command]:
         for line in block.splitlines():
             if line.startswith("# -> "):
                 commands[-1].expected.append(line.removeprefix("# -> "))
-            elif found := CURL.match(line):
+            elif line.startswith("curl "):
+                found = CURL.match(line)
+                assert found is not None, f"a README command this test cannot run: {line}"
                 body = json.loads(found["body"]) if found["body"] is not None else None
                 commands.append(Command(found["path"], body, []))
     return commands
@@ -63,16 +67,26 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineUnderTest]:
 
 
 def awakeable_of(tour: EngineUnderTest, invocation: str) -> str:
+    """The approval ``invocation`` waits for: its own awakeable, or one of an invocation it called
+    (the sub-workflow example waits on a child's approval)."""
+
     def pending() -> list[str]:
         listed = tour.client.get(f"{tour.admin_url}/awakeables").json()["awakeables"]
-        return [a["id"] for a in listed if a["invocation_id"] == invocation]
+        own = [a["id"] for a in listed if a["invocation_id"] == invocation]
+        return own or [a["id"] for a in listed if a["invocation_id"] in children(tour, invocation)]
 
     return str(wait_for(pending, what=f"{invocation} waiting for an approval")[0])
+
+
+def children(tour: EngineUnderTest, invocation: str) -> set[str]:
+    journal = tour.client.get(f"{tour.admin_url}/invocations/{invocation}").json()["journal"]
+    return {str(e["target"]) for e in journal if e["kind"] == "call" and e["target"]}
 
 
 def test_every_curl_of_the_readme_answers(tour: EngineUnderTest) -> None:
     commands = readme_commands()
     assert len(commands) >= 13
+    assert sum(PLACEHOLDER in command.path for command in commands) >= 2  # approvals are resolved too
     sent: str | None = None
     for command in commands:
         logged = len(tour.lines())
