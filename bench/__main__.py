@@ -5,8 +5,9 @@ Subcommands:
     profile  the concurrent engine workload under cProfile, per thread.
     compare  the same workloads on agentdur embedded, agentdur on Restate, plain restate-sdk, DBOS on
              SQLite and the raw SQLite commit, in one run and one table, with targets.
-    agents   a Google ADK agent (3 model calls, 2 tools) as plain ADK, in process, on the embedded
-             server and on Restate: durability overhead per agent turn and per tool call.
+    agents   a Google ADK agent (3 model calls, 2 tools) as plain ADK, with agentdur in process, on the
+             embedded server and on Restate, with dbos-google-adk and with restate-sdk's restate.ext.adk:
+             durability overhead per agent turn and per tool call.
 """
 
 from __future__ import annotations
@@ -138,19 +139,25 @@ def _add_agents(
 ) -> Callable[[argparse.Namespace], int]:
     parser = sub.add_parser(
         "agents",
-        help="a Google ADK agent as plain ADK, in process, on the embedded server and on Restate",
+        help="a Google ADK agent as plain ADK, with agentdur, dbos-google-adk and restate.ext.adk",
         description="Run an ADK agent with 3 model calls and 2 tool calls, and one with a single model "
-        "call, against the scripted model server, as plain ADK and with DurablePlugin in process, on "
-        "the embedded server and on Restate; print the medians and the overhead per agent turn and per "
-        "tool round.",
+        "call, against the scripted model server, as plain ADK, with DurablePlugin in process, on the "
+        "embedded server and on Restate, with dbos-google-adk (bench extra) and with restate-sdk's "
+        "restate.ext.adk on the same restate-server; print the medians and the overhead per agent turn "
+        "and per tool round.",
     )
     parser.add_argument("--quick", action="store_true", help="a short run (rough figures)")
+    parser.add_argument(
+        "--runs", type=int, metavar="N", help="runs per agent and column (default 40; --quick: 8)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
 
     def run(args: argparse.Namespace) -> int:
         from .agents import agents_json, render_agents_report, run_agents_bench
 
-        result = asyncio.run(run_agents_bench(args.quick))
+        if args.runs is not None and args.runs < 1:
+            parser.error("--runs must be at least 1")
+        result = asyncio.run(run_agents_bench(args.quick, args.runs))
         print(render_agents_report(result), flush=True)
         if args.json:
             _report.write_json(args.json, agents_json(result))

@@ -1,8 +1,9 @@
-"""A Restate deployment in its own process: ``python -m bench._deployment {agentdur|plain} --port N``.
+"""A Restate deployment in its own process: ``python -m bench._deployment {agentdur|plain|restate_adk} --port N``.
 
 ``agentdur`` serves :data:`bench._chat.compare_app` exactly as ``agentdur serve --backend restate``
 does (:func:`agentdur.restate._serve.serve`: hypercorn, HTTP/2 over cleartext); ``plain`` serves the
-hand-written restate-sdk services of :mod:`bench._plain_restate` with the same hypercorn settings.
+hand-written restate-sdk services of :mod:`bench._plain_restate` with the same hypercorn settings, and
+``restate_adk`` the ``restate.ext.adk`` agent of :mod:`bench._restate_adk` (for ``bench agents``) too.
 SIGTERM stops the server; with ``--profile PATH`` the process runs under cProfile and writes its
 stats to PATH when it stops.
 """
@@ -16,23 +17,34 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-KINDS = ("agentdur", "plain")
+KINDS = ("agentdur", "plain", "restate_adk")
 
 
 async def _serve_plain(host: str, port: int, stop: asyncio.Event) -> None:
+    from ._plain_restate import plain_app
+
+    await _serve_asgi(plain_app(), host, port, stop)
+
+
+async def _serve_restate_adk(host: str, port: int, stop: asyncio.Event) -> None:
+    from ._restate_adk import restate_adk_app
+
+    await _serve_asgi(restate_adk_app(), host, port, stop)
+
+
+async def _serve_asgi(app: Any, host: str, port: int, stop: asyncio.Event) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     from agentdur.restate._serve import _with_lifespan
 
-    from ._plain_restate import plain_app
-
     config = Config()  # the settings of agentdur.restate._serve.serve
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
-    await serve(_with_lifespan(plain_app()), config, shutdown_trigger=stop.wait, mode="asgi")
+    await serve(_with_lifespan(app), config, shutdown_trigger=stop.wait, mode="asgi")
 
 
 async def _serve_agentdur(host: str, port: int, stop: asyncio.Event) -> None:
@@ -52,7 +64,7 @@ async def _main(kind: str, host: str, port: int) -> None:
     # handler per signal); its hook registry keeps ours alongside.
     install_shutdown_hook(loop, stop.set, signal.SIGTERM)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    serve = _serve_agentdur if kind == "agentdur" else _serve_plain
+    serve = {"agentdur": _serve_agentdur, "plain": _serve_plain, "restate_adk": _serve_restate_adk}[kind]
     await serve(host, port, stop)
 
 

@@ -17,13 +17,14 @@ Not measured yet: restate-sdk's own ADK plugin and DBOS's (see docs/google-adk.m
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from agentdur.testing import (
     ModelReply,
     ModelRequest,
     ModelToolCall,
+    RestateDeployment,
     RestateServer,
     ScriptedModelServer,
     find_restate_server,
@@ -46,9 +48,18 @@ __all__ = ["AgentsResult", "agents_json", "app", "render_agents_report", "run_ag
 
 TOOLS = ("tool_a", "tool_b")
 KINDS = ("tools", "answer")
-SYSTEMS = ("plain", "in_process", "embedded", "restate")
-HEADERS = {"plain": "plain ADK", "in_process": "in process", "embedded": "embedded", "restate": "restate"}
+SYSTEMS = ("plain", "in_process", "dbos", "embedded", "restate", "restate_adk")
+HEADERS = {
+    "plain": "plain ADK",
+    "in_process": "in process",
+    "dbos": "DBOS ADK",
+    "embedded": "embedded",
+    "restate": "restate",
+    "restate_adk": "restate ADK",
+}
 BASE_ENV = "AGENTDUR_BENCH_GEMINI_BASE"
+# restate-sdk's ADK object (bench/_restate_adk.py); restate-server reserves names starting with "restate".
+RESTATE_ADK_OBJECT = "SdkAdkUsers"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -92,13 +103,14 @@ def _steer(request: ModelRequest) -> ModelReply:
     return ModelReply(text="done")
 
 
-def _agent(kind: str, base_url: str) -> Any:
+def bench_agent(kind: str, base_url: str, tools: Sequence[Callable[..., Any]] = (tool_a, tool_b)) -> Any:
+    """The bench agent ``kind`` (``tools`` or ``answer``), its Gemini model on the scripted server."""
     from google.adk.agents import LlmAgent
     from google.adk.models import Gemini
 
     model = Gemini(model="gemini-2.5-flash", base_url=base_url, client_kwargs={"api_key": "x"})
-    tools: list[Any] = [tool_a, tool_b] if kind == "tools" else []
-    return LlmAgent(name=f"bench_{kind}", model=model, instruction="Benchmark.", tools=tools)
+    agent_tools: list[Any] = list(tools) if kind == "tools" else []
+    return LlmAgent(name=f"bench_{kind}", model=model, instruction="Benchmark.", tools=agent_tools)
 
 
 # The served app: ``agentdur serve bench.agents:app`` with the model server's URL in AGENTDUR_BENCH_GEMINI_BASE.
@@ -115,7 +127,7 @@ async def run(ctx: agentdur.ObjectContext, kind: str) -> str:
     from agentdur.integrations.adk import DurablePlugin, DurableSessionService
 
     if kind not in _durable_agents:
-        _durable_agents[kind] = _agent(kind, os.environ.get(BASE_ENV, "http://127.0.0.1:1/"))
+        _durable_agents[kind] = bench_agent(kind, os.environ.get(BASE_ENV, "http://127.0.0.1:1/"))
     app_ = App(name="bench", root_agent=_durable_agents[kind], plugins=[DurablePlugin()])
     runner = Runner(app=app_, session_service=DurableSessionService())
     message = types.Content(role="user", parts=[types.Part(text="go")])
@@ -154,22 +166,27 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def _served(system: str, workdir: Path, base_url: str) -> Iterator[str]:
-    """``app`` served on ``system``; yields its ingress URL."""
+def _served(system: str, workdir: Path, base_url: str) -> Iterator[dict[str, str]]:
+    """``app`` served on ``system``; yields the ingress URL of each column it serves.
+
+    ``restate`` also registers restate-sdk's ADK deployment (:mod:`bench._restate_adk`) with the same
+    restate-server, so the ``restate`` and ``restate_adk`` columns share the server and the client.
+    """
     env = {**os.environ, BASE_ENV: base_url, "PYTHONPATH": str(ROOT)}
     log = open(workdir / f"{system}.log", "ab")  # noqa: SIM115 - closed below
     server: RestateServer | None = None
+    restate_adk: RestateDeployment | None = None
     try:
         port = free_port()
         args = [sys.executable, "-m", "agentdur", "serve", "bench.agents:app", "--port", str(port)]
         if system == "embedded":
             admin = free_port()
             args += ["--admin-port", str(admin), "--db", str(workdir / "bench.db")]
-            ingress, ready = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}/health"
+            ingress, ready = {"embedded": f"http://127.0.0.1:{port}"}, f"http://127.0.0.1:{admin}/health"
         else:
             server = RestateServer(base_dir=workdir / "restate").start()
             args += ["--backend", "restate", "--register", server.admin_url]
-            ingress, ready = server.ingress_url, f"{server.admin_url}/deployments"
+            ingress, ready = {"restate": server.ingress_url, "restate_adk": server.ingress_url}, ""
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             if server is not None:
@@ -180,6 +197,23 @@ def _served(system: str, workdir: Path, base_url: str) -> Iterator[str]:
                     ),
                     "deployment registered",
                 )
+                restate_adk = RestateDeployment(
+                    workdir=workdir,
+                    server=server,
+                    command=lambda p: [
+                        sys.executable,
+                        "-m",
+                        "bench._deployment",
+                        "restate_adk",
+                        "--port",
+                        str(p),
+                    ],
+                    env={BASE_ENV: base_url},
+                    cwd=ROOT,
+                    startup_within=60.0,
+                    log_path=workdir / "restate_adk.log",
+                )
+                restate_adk.start()
             else:
                 _wait(lambda: _answers(ready), "embedded server healthy")
             yield ingress
@@ -189,6 +223,8 @@ def _served(system: str, workdir: Path, base_url: str) -> Iterator[str]:
     finally:
         if server is not None:
             server.close()
+        if restate_adk is not None:
+            restate_adk.close()
         log.close()
 
 
@@ -198,7 +234,7 @@ async def _plain_median(runs: int, kind: str, base_url: str) -> float:
     from google.adk.sessions import InMemorySessionService
     from google.genai import types
 
-    agent = _agent(kind, base_url)
+    agent = bench_agent(kind, base_url)
     message = types.Content(role="user", parts=[types.Part(text="go")])
 
     async def once(i: int) -> None:
@@ -213,15 +249,38 @@ async def _plain_median(runs: int, kind: str, base_url: str) -> float:
     return await _median_ms(runs, once)
 
 
-async def run_agents_bench(quick: bool = False) -> AgentsResult:
-    """Run both agents on every system; ``quick``: few runs (rough figures)."""
-    runs = 8 if quick else 40
+async def _dbos_median(runs: int, kind: str) -> float:
+    from . import _dbos_adk
+
+    async def once(i: int) -> None:
+        await _dbos_adk.run_agent(kind, f"{kind}{i}")
+
+    return await _median_ms(runs, once)
+
+
+def _dbos_unavailable() -> str | None:
+    """Why the ``dbos`` column cannot run here, or ``None``."""
+    if importlib.util.find_spec("dbos_google_adk") is None:
+        return 'not installed; pip install -e ".[bench]"'
+    return None
+
+
+async def run_agents_bench(quick: bool = False, runs: int | None = None) -> AgentsResult:
+    """Run both agents on every system.
+
+    Args:
+        quick: few runs (rough figures).
+        runs: runs per agent and system (after 3 warm-up runs); overrides ``quick``.
+    """
+    runs = runs if runs is not None else 8 if quick else 40
     median: dict[str, dict[str, float | None]] = {kind: dict.fromkeys(SYSTEMS) for kind in KINDS}
     unavailable: dict[str, str] = {}
     try:
         find_restate_server()
     except agentdur.UserError as error:
-        unavailable["restate"] = str(error)
+        unavailable["restate"] = unavailable["restate_adk"] = str(error)
+    if (reason := _dbos_unavailable()) is not None:
+        unavailable["dbos"] = reason
     with ScriptedModelServer() as model_server, tempfile.TemporaryDirectory() as directory:
         model_server.script.respond_with(_steer)
         for kind in KINDS:
@@ -234,46 +293,65 @@ async def run_agents_bench(quick: bool = False) -> AgentsResult:
                     await engine.call("BenchUsers", "run", kind, key=f"{kind}{i}")
 
                 median[kind]["in_process"] = await _median_ms(runs, in_process)
+        if "dbos" not in unavailable:
+            from . import _dbos_adk
+            from ._dbos import dbos_launched
+
+            _dbos_adk.configure(model_server.gemini_base_url)
+            async with dbos_launched("adk"):
+                for kind in KINDS:
+                    median[kind]["dbos"] = await _dbos_median(runs, kind)
         for system in ("embedded", "restate"):
             if system in unavailable:
                 continue
             workdir = Path(directory) / system
             workdir.mkdir()
-            with _served(system, workdir, model_server.gemini_base_url) as ingress:
+            with _served(system, workdir, model_server.gemini_base_url) as ingresses:
                 async with httpx.AsyncClient(timeout=60) as client:
-                    for kind in KINDS:
+                    for column, ingress in ingresses.items():
+                        for kind in KINDS:
 
-                        async def once(i: int, kind: str = kind) -> None:
-                            response = await client.post(f"{ingress}/BenchUsers/{kind}{i}/run", json=kind)
-                            response.raise_for_status()
+                            async def once(
+                                i: int, kind: str = kind, url: str = _url(column, ingress)
+                            ) -> None:
+                                response = await client.post(f"{url}/{kind}{i}/run", json=kind)
+                                response.raise_for_status()
 
-                        median[kind][system] = await _median_ms(runs, once)
+                            median[kind][column] = await _median_ms(runs, once)
     return AgentsResult(runs, median, unavailable)
 
 
-def _cell(value: float | None) -> str:
-    return f"{value:>12.1f}" if value is not None else f"{'-':>12}"
+def _url(column: str, ingress: str) -> str:
+    """The URL of the bench object of ``column`` (its key and handler follow)."""
+    return f"{ingress}/{RESTATE_ADK_OBJECT if column == 'restate_adk' else 'BenchUsers'}"
+
+
+def _cell(value: float | None, missing: str = "-") -> str:
+    return f"{value:>12.1f}" if value is not None else f"{missing:>12}"
 
 
 def render_agents_report(result: AgentsResult) -> str:
     lines = [
-        f"Google ADK agent, scripted Gemini API, median of {result.runs} runs (ms; embedded and restate over HTTP)",
+        f"Google ADK agent, scripted Gemini API, median of {result.runs} runs (ms; embedded, restate and "
+        "restate ADK over HTTP)",
         "",
         f"{'agent':<32}" + "".join(f"{HEADERS[s]:>12}" for s in SYSTEMS),
     ]
     labels = {"tools": "3 model calls, 2 tool calls", "answer": "1 model call"}
+    na = {s: "n/a" if s in result.unavailable else "-" for s in SYSTEMS}
     for kind, label in labels.items():
-        lines.append(f"{label:<32}" + "".join(_cell(result.median_ms[kind][s]) for s in SYSTEMS))
+        lines.append(f"{label:<32}" + "".join(_cell(result.median_ms[kind][s], na[s]) for s in SYSTEMS))
     lines += ["", f"{'durability overhead':<32}{'':>12}" + "".join(f"{HEADERS[s]:>12}" for s in SYSTEMS[1:])]
     lines.append(
-        f"{'per agent turn':<32}{'':>12}" + "".join(_cell(result.overhead_turn_ms(s)) for s in SYSTEMS[1:])
+        f"{'per agent turn':<32}{'':>12}"
+        + "".join(_cell(result.overhead_turn_ms(s), na[s]) for s in SYSTEMS[1:])
     )
     lines.append(
         f"{'per tool round (call + tool)':<32}{'':>12}"
-        + "".join(_cell(result.overhead_tool_round_ms(s)) for s in SYSTEMS[1:])
+        + "".join(_cell(result.overhead_tool_round_ms(s), na[s]) for s in SYSTEMS[1:])
     )
     for system, reason in result.unavailable.items():
-        lines.append(f"\n{system}: not run ({reason})")
+        lines.append(f"\n{HEADERS[system]}: n/a ({reason})")
     return "\n".join(lines)
 
 

@@ -73,7 +73,7 @@ def test_bench_compare_quick_writes_json(tmp_path: Path) -> None:
 def test_bench_agents_quick_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "agents.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "agents", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "bench", "agents", "--runs", "2", "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -81,9 +81,20 @@ def test_bench_agents_quick_writes_json(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "per tool round" in proc.stdout
+    assert "restate ADK" in proc.stdout
     data = json.loads(out.read_text())
-    # restate-server comes with the test dependencies, so every column runs.
-    assert data["unavailable"] == {}
+    assert data["runs"] == 2
+    systems = ["plain", "in_process", "embedded", "restate", "restate_adk"]
+    # restate-server comes with the test dependencies; dbos-google-adk only with the bench extra.
+    if importlib.util.find_spec("dbos_google_adk") is not None:
+        systems.append("dbos")
+        assert data["unavailable"] == {}
+    else:
+        assert set(data["unavailable"]) == {"dbos"}, data["unavailable"]
+        assert "DBOS ADK: n/a (not installed" in proc.stdout
     for kind in ("tools", "answer"):
-        for system in ("plain", "in_process", "embedded", "restate"):
+        for system in systems:
             assert _positive(data["median_ms"][kind][system]), (kind, system)
+    for system in systems[1:]:
+        assert isinstance(data["overhead_turn_ms"][system], float), system
+        assert isinstance(data["overhead_tool_round_ms"][system], float), system
