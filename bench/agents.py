@@ -7,12 +7,17 @@ call. Each runs
 - as plain ADK in this process (``Runner`` + ``InMemorySessionService``, no durability);
 - with ``DurablePlugin`` + ``DurableSessionService`` in a virtual-object handler: called in process on
   an embedded ``Engine`` (a SQLite file), served over HTTP by ``agentdur serve`` on the embedded
-  engine, and by ``agentdur serve --backend restate`` behind a restate-server (when one is installed).
+  engine, and by ``agentdur serve --backend restate`` behind a restate-server (when one is installed);
+- with ``dbos-google-adk``'s ``DBOSPlugin`` in a ``@DBOS.workflow()``, called in this process on a
+  SQLite system database (:mod:`bench._dbos_adk`; needs the bench extra, else the column is n/a);
+- with restate-sdk's ``restate.ext.adk`` (``RestatePlugin`` + ``RestateSessionService``) in a
+  restate-sdk virtual object served by hypercorn and registered with the same restate-server
+  (:mod:`bench._restate_adk`, :mod:`bench._deployment`), over HTTP through the same ingress.
 
-The overhead of a turn is ``durable - plain`` for **answer** (HTTP included); the overhead of a tool
-round (a model call that asks for a tool, and the tool) is half the rest of the **tools** overhead.
-
-Not measured yet: restate-sdk's own ADK plugin and DBOS's (see docs/google-adk.md).
+Every durable column journals each model call and each tool call; agentdur's and restate-sdk's also
+keep the session in the object's state, DBOS's keeps it in memory. The overhead of a turn is
+``durable - plain`` for **answer** (HTTP included); the overhead of a tool round (a model call that
+asks for a tool, and the tool) is half the rest of the **tools** overhead.
 """
 
 from __future__ import annotations
