@@ -8,10 +8,8 @@ must contain. A resolve URL with ``<awakeable-id>`` gets the awakeable the examp
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,29 +19,10 @@ from agentdur.testing import ScriptedModelServer
 from examples._model import BASE_URL_ENV
 
 from ..harness import EngineUnderTest, start_engine, wait_for
+from ..readme_curls import readme_commands
 
 README = Path(__file__).resolve().parents[2] / "examples" / "google_adk" / "README.md"
-CURL = re.compile(r"curl localhost:8080(?P<path>\S+)(?: --json '(?P<body>.*)')?$")
 PLACEHOLDER = "<awakeable-id>"
-
-
-@dataclass
-class Command:
-    path: str
-    body: object | None
-    expected: list[str]
-
-
-def readme_commands() -> list[Command]:
-    commands: list[Command] = []
-    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.DOTALL):
-        for line in block.splitlines():
-            if line.startswith("# -> "):
-                commands[-1].expected.append(line.removeprefix("# -> "))
-            elif found := CURL.match(line):
-                body = json.loads(found["body"]) if found["body"] is not None else None
-                commands.append(Command(found["path"], body, []))
-    return commands
 
 
 @pytest.fixture(scope="module", params=["embedded", "restate"])
@@ -80,7 +59,7 @@ def awakeable_of(tour: EngineUnderTest, seen: set[str]) -> str:
 
 
 def test_every_curl_of_the_readme_answers(tour: EngineUnderTest) -> None:
-    commands = readme_commands()
+    commands = readme_commands(README, PLACEHOLDER)
     assert len(commands) >= 8
     sent: str | None = None
     seen: set[str] = set(AWAKEABLE.findall(process_log(tour)))

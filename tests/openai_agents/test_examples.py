@@ -9,10 +9,7 @@ awakeable the last ``/send`` invocation waits on.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,33 +20,10 @@ from examples._model import BASE_URL_ENV
 
 from ..effects import intervals, overlap
 from ..harness import EngineUnderTest, start_engine, wait_for
+from ..readme_curls import readme_commands
 
 README = Path(__file__).resolve().parents[2] / "examples" / "openai_agents" / "README.md"
 PLACEHOLDER = "<id from the log>"
-CURL = re.compile(
-    rf"curl localhost:8080(?P<path>(?:{re.escape(PLACEHOLDER)}|\S)+)(?: --json '(?P<body>.*)')?$"
-)
-
-
-@dataclass
-class Command:
-    path: str
-    body: object | None
-    expected: list[str]
-
-
-def readme_commands() -> list[Command]:
-    commands: list[Command] = []
-    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), re.DOTALL):
-        for line in block.splitlines():
-            if line.startswith("# -> "):
-                commands[-1].expected.append(line.removeprefix("# -> "))
-            elif line.startswith("curl "):
-                found = CURL.match(line)
-                assert found is not None, f"a README command this test cannot run: {line}"
-                body = json.loads(found["body"]) if found["body"] is not None else None
-                commands.append(Command(found["path"], body, []))
-    return commands
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +58,7 @@ def children(tour: EngineUnderTest, invocation: str) -> set[str]:
 
 
 def test_every_curl_of_the_readme_answers(tour: EngineUnderTest) -> None:
-    commands = readme_commands()
+    commands = readme_commands(README, PLACEHOLDER)
     assert len(commands) >= 13
     assert sum(PLACEHOLDER in command.path for command in commands) >= 2  # approvals are resolved too
     sent: str | None = None
