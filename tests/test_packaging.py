@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a build needs from the checkout; agentdur/integrations and agentdur/patterns are symlinks.
-BUILD_INPUTS = ["pyproject.toml", "README.md", "agentdur", "integrations", "patterns"]
+BUILD_INPUTS = ["pyproject.toml", "README.md", "LICENSE", "agentdur", "integrations", "patterns"]
 PUBLIC = [
     "agentdur",
     "agentdur.engine",
@@ -100,6 +100,7 @@ def test_wheel_ships_every_module_under_agentdur_only(wheel: Path) -> None:
     tops = {n.split("/")[0] for n in names if ".dist-info/" not in n}
     assert tops == {"agentdur"}, f"unexpected top-level entries in the wheel: {sorted(tops - {'agentdur'})}"
     assert "agentdur/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "the wheel lost the LICENSE file"
 
 
 def test_every_module_imports_from_the_installed_wheel(venv: Path, tmp_path: Path) -> None:
