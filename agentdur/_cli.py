@@ -34,6 +34,9 @@ from ._http import (
 from .client import Client, error_from_response
 
 TOKEN_ENV = "AGENTDUR_TOKEN"
+ADMIN_URL_ENV = "AGENTDUR_ADMIN_URL"
+INGRESS_URL_ENV = "AGENTDUR_INGRESS_URL"
+LOG_LEVEL_ENV = "AGENTDUR_LOG_LEVEL"
 SUSPEND_AFTER_ENV = "AGENTDUR_SUSPEND_AFTER"
 
 
@@ -270,7 +273,7 @@ def _print_journal(out: TextIO, info: dict[str, Any]) -> None:
 def duration_text(seconds: float | None, status: str) -> str | None:
     """A step's duration: ``12ms``, ``3.2s``, ``4m05s``; ``running`` for a step executing now."""
     if seconds is None:
-        return status if status in ("running", "pending") else None
+        return status if status in ("running", "pending", "abandoned") else None
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 60:
@@ -282,7 +285,7 @@ def duration_text(seconds: float | None, status: str) -> str | None:
 def _entry_outcome(entry: dict[str, Any]) -> str | None:
     if entry["failure"]:
         return f"[{entry['failure']['code']}] {entry['failure']['message']}"
-    if entry["status"] in ("pending", "running"):
+    if entry["status"] in ("pending", "running", "abandoned"):
         return None if entry["target"] is None else str(entry["target"])
     return compact(entry["value"])
 
@@ -443,11 +446,22 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``agentdur`` argument parser."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="agentdur", description="Durable AI agents: serve and operate.")
+    parser.add_argument("--version", action="version", version=f"agentdur {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     client = argparse.ArgumentParser(add_help=False)
-    client.add_argument("--admin-url", default=os.environ.get("AGENTDUR_ADMIN_URL", DEFAULT_ADMIN_URL))
-    client.add_argument("--ingress-url", default=os.environ.get("AGENTDUR_INGRESS_URL", DEFAULT_INGRESS_URL))
+    client.add_argument(
+        "--admin-url",
+        default=os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL),
+        help=f"the server's admin API (default {DEFAULT_ADMIN_URL}; ${ADMIN_URL_ENV})",
+    )
+    client.add_argument(
+        "--ingress-url",
+        default=os.environ.get(INGRESS_URL_ENV, DEFAULT_INGRESS_URL),
+        help=f"the server's ingress, for resolve and reject (default {DEFAULT_INGRESS_URL}; ${INGRESS_URL_ENV})",
+    )
     client.add_argument(
         "--token", default=os.environ.get(TOKEN_ENV), help=f"bearer token (default ${TOKEN_ENV})"
     )
@@ -473,9 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
         "outcome: succeeded, failed (also matches paused ones), cancelled, killed",
     )
     listing.add_argument("--outcome", help="succeeded, failed (also matches paused ones), cancelled, killed")
-    listing.add_argument("--service")
-    listing.add_argument("--key", help="object key")
-    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--service", help="only this service's invocations")
+    listing.add_argument("--key", help="only this object key's invocations")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     add("journal", cmd_journal, "show an invocation and its journal, with step durations").add_argument("id")
     add(
         "invocation",
@@ -520,7 +534,9 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument(
         "--grace", type=float, help="seconds running steps get to finish at shutdown (default 10)"
     )
-    serve.add_argument("--max-attempts", type=int, help="handler attempts before an invocation is paused")
+    serve.add_argument(
+        "--max-attempts", type=int, help="handler attempts before an invocation is paused (default 10)"
+    )
     serve.add_argument(
         "--suspend-after",
         type=float,
@@ -529,7 +545,12 @@ def _add_serve(commands: Any) -> None:
         help="seconds an invocation that only waits (timer, approval, call) stays in memory before it is "
         f"released and later resumed by replay (default 10; ${SUSPEND_AFTER_ENV})",
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default=os.environ.get(LOG_LEVEL_ENV, "info").lower(),
+        choices=["debug", "info", "warning", "error"],
+        help=f"how much the server logs (default info; ${LOG_LEVEL_ENV})",
+    )
     serve.add_argument(
         "--backend",
         choices=["embedded", "restate"],

@@ -36,10 +36,24 @@ def load_app(target: str) -> App:
         module = _main_file() if module_name == "__main__" else importlib.import_module(module_name)
     except ImportError as error:
         raise UserError(f"cannot import {module_name!r}: {error}") from error
-    app = getattr(module, attribute, None)
+    if not hasattr(module, attribute):
+        raise UserError(
+            f"module {module_name!r} has no attribute {attribute!r}{_apps_hint(module, module_name)}"
+        )
+    app = getattr(module, attribute)
     if not isinstance(app, App):
-        raise UserError(f"{target!r} is not an agentdur.App (found {type(app).__name__})")
+        raise UserError(
+            f"{target!r} is a {type(app).__name__}, not an agentdur.App{_apps_hint(module, module_name)}"
+        )
     return app
+
+
+def _apps_hint(module: ModuleType, module_name: str) -> str:
+    """``; did you mean examples.chat:app?`` naming the Apps the module does have, if any."""
+    found = sorted(name for name, value in vars(module).items() if isinstance(value, App))
+    if not found:
+        return " (it defines no agentdur.App)"
+    return "; did you mean " + " or ".join(f"{module_name}:{name}" for name in found) + "?"
 
 
 def _main_file() -> ModuleType:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -187,6 +188,9 @@ def test_failures_are_one_error_line(server: Server, tmp_path: Path) -> None:
         "serve", "no_such_module:app", "--db", str(tmp_path / "x.db")
     )
     assert "not an agentdur.App" in failed("serve", "json:dumps", "--db", str(tmp_path / "x.db"))
+    assert "module 'json' has no attribute 'app'" in failed(
+        "serve", "json:app", "--db", str(tmp_path / "x.db")
+    )
     free = ["--port", "0", "--admin-port", "0"]
     assert "cannot open the journal" in failed(
         "serve", "tests.server.app:app", *free, "--db", str(tmp_path / "no/dir/x.db")
@@ -196,3 +200,24 @@ def test_failures_are_one_error_line(server: Server, tmp_path: Path) -> None:
     usage = agentdur("frobnicate")
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
     assert agentdur("--help").returncode == 0
+
+
+def test_version_prints_the_installed_version() -> None:
+    done = agentdur("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"agentdur {importlib.metadata.version('agentdur')}\n"
+
+
+def test_every_option_says_its_default_or_environment_variable() -> None:
+    """``--admin-url``, ``--ingress-url``, ``--log-level``: what they default to and where that comes from."""
+    listing = agentdur("invocations", "--help").stdout
+    for expected in (
+        "$AGENTDUR_ADMIN_URL",
+        "http://127.0.0.1:9070",
+        "$AGENTDUR_INGRESS_URL",
+        "$AGENTDUR_TOKEN",
+    ):
+        assert expected in " ".join(listing.split()), expected
+    serve = " ".join(agentdur("serve", "--help").stdout.split())
+    for expected in ("$AGENTDUR_LOG_LEVEL", "(default info", "(default 10)", "(default agentdur.db)"):
+        assert expected in serve, expected

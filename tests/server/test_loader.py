@@ -55,8 +55,20 @@ def test_a_missing_main_file_is_a_clear_error(project: Path) -> None:
 
 def test_a_main_file_without_the_app_names_what_it_found(project: Path) -> None:
     (project / "__main__.py").write_text("app = 42\n")
-    with pytest.raises(UserError, match="is not an agentdur.App"):
+    with pytest.raises(UserError, match=r"'__main__:app' is a int, not an agentdur.App \(it defines no"):
         load_app("__main__:app")
+
+
+def test_a_missing_attribute_is_named_with_the_apps_the_module_has(project: Path) -> None:
+    (project / "shop.py").write_text(MAIN.replace("app = agentdur.App", "shop_app = agentdur.App"))
+    with pytest.raises(UserError) as raised:
+        load_app("shop:app")
+    assert str(raised.value) == "module 'shop' has no attribute 'app'; did you mean shop:shop_app?"
+    (project / "empty.py").write_text("x = 1\n")
+    with pytest.raises(
+        UserError, match=r"^module 'empty' has no attribute 'app' \(it defines no agentdur.App\)$"
+    ):
+        load_app("empty:app")
 
 
 def test_agentdur_serve_main_app_serves_the_projects_main_file(project: Path) -> None:
