@@ -6,8 +6,9 @@ Needs the ``testing`` extra (``pip install "agentdur[testing]"``) for its HTTP p
 
 from __future__ import annotations
 
+from ._main import main
 from ._script import ModelFaults, ModelScript
-from ._server import CONFLICTING_ENV, ScriptedModelServer, main
+from ._server import CONFLICTING_ENV, ScriptedModelServer
 from ._types import (
     ModelError,
     ModelMessage,

@@ -35,6 +35,7 @@ class ModelScript:
         self._lock = threading.Lock()
         self._queue: deque[ModelReply | ModelError] = deque()
         self._function: ReplyFunction | None = None
+        self._taken = 0
 
     def reply(self, text: str | None = None, *, tool_calls: Iterable[ToolCallSpec] = ()) -> ModelScript:
         """Queue an answer with ``text`` and/or ``tool_calls``."""
@@ -73,20 +74,26 @@ class ModelScript:
         with self._lock:
             self._queue.clear()
             self._function = None
+            self._taken = 0
 
     def answer(self, request: ModelRequest) -> ModelReply | ModelError:
         """The answer to ``request``; consumes a queued entry if there is one."""
+        return self.answer_with_source(request)[0]
+
+    def answer_with_source(self, request: ModelRequest) -> tuple[ModelReply | ModelError, str]:
+        """The answer to ``request`` and what gave it (``script entry 3``, ``reply function``, ...)."""
         with self._lock:
             if self._queue:
-                return self._queue.popleft()
+                self._taken += 1
+                return self._queue.popleft(), f"script entry {self._taken}"
             function = self._function
         if function is not None:
             answer = function(request)
             if isinstance(answer, str):
-                return ModelReply(text=answer)
+                return ModelReply(text=answer), "reply function"
             if answer is not None:
-                return answer
-        return default_reply(request)
+                return answer, "reply function"
+        return default_reply(request), "default policy"
 
     def _push(self, entry: ModelReply | ModelError) -> ModelScript:
         with self._lock:

@@ -7,12 +7,9 @@ run against it unmodified, with only their base URL changed. See ``docs/model-se
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import dataclasses
 import json
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +31,6 @@ from ._script import Drop, ModelFaults, ModelScript
 from ._types import Api, ModelError, ModelReply, ModelRequest, RecordedRequest
 
 DEFAULT_HOST = "127.0.0.1"
-CLI_PORT = 8765
 STARTUP_TIMEOUT = 10.0
 FAKE_API_KEY = "test"
 CONFLICTING_ENV = (
@@ -71,10 +67,18 @@ class ScriptedModelServer:
     Args:
         host: the interface to listen on.
         port: the port; 0 (the default) picks a free one.
+        on_request: called (on the server's thread) with each request's record once it is answered.
     """
 
-    def __init__(self, host: str = DEFAULT_HOST, port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        *,
+        on_request: Callable[[RecordedRequest], None] | None = None,
+    ) -> None:
         self.host = host
+        self._on_request = on_request
         self.script = ModelScript()
         self.faults = ModelFaults()
         self._requested_port = port
@@ -276,20 +280,21 @@ class ScriptedModelServer:
         if delay > 0:
             await asyncio.sleep(delay)
         if isinstance(fault, Drop):
-            self._complete(record, dropped=True)
+            self._complete(record, dropped=True, answered_by="fault")
             return None
-        answer = fault if fault is not None else self._answer(request)
+        answer, source = (fault, "fault") if fault is not None else self._answer(request)
         if isinstance(answer, ModelError):
-            self._complete(record, error=answer, status=answer.status)
+            self._complete(record, error=answer, status=answer.status, answered_by=source)
             return render_error(api, answer)
-        self._complete(record, reply=answer, status=HTTP_OK)
+        self._complete(record, reply=answer, status=HTTP_OK, answered_by=source)
         return render_reply(request, answer, http_request.query)
 
-    def _answer(self, request: ModelRequest) -> ModelReply | ModelError:
+    def _answer(self, request: ModelRequest) -> tuple[ModelReply | ModelError, str]:
         try:
-            return self.script.answer(request)
+            return self.script.answer_with_source(request)
         except Exception as error:  # a broken reply function answers 500 and names itself
-            return ModelError(HTTP_INTERNAL_ERROR, f"the scripted reply function raised {error!r}", None)
+            failure = ModelError(HTTP_INTERNAL_ERROR, f"the scripted reply function raised {error!r}", None)
+            return failure, "reply function"
 
     def _arrived(self, api: Api, http_request: HttpRequest, path: str) -> RecordedRequest:
         record = RecordedRequest(api=api, method=http_request.method, path=path, timestamp=time.time())
@@ -307,40 +312,6 @@ class ScriptedModelServer:
                     self._records[index] = updated
                     break
             self._changed.notify_all()
+        if done and self._on_request is not None:
+            self._on_request(updated)
         return updated
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``agentdur model-server``: run the scripted model server in the foreground until SIGINT/SIGTERM."""
-    parser = argparse.ArgumentParser(
-        prog="agentdur model-server",
-        description="A deterministic offline model provider (OpenAI Chat/Responses and Gemini APIs) for local runs.",
-    )
-    parser.add_argument(
-        "--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})"
-    )
-    parser.add_argument("--port", type=int, default=CLI_PORT, help=f"port to listen on (default {CLI_PORT})")
-    args = parser.parse_args(argv)
-    try:
-        asyncio.run(_serve_until_signalled(ScriptedModelServer(args.host, args.port)))
-    except OSError as error:  # the port is taken, the host is not ours, ...
-        print(f"agentdur model-server: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-async def _serve_until_signalled(server: ScriptedModelServer) -> None:
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopped.set)
-
-    def announce() -> None:
-        print(
-            f"agentdur model server on {server.url}\n"
-            f"  OpenAI (openai, LiteLLM, OpenAI Agents): base_url={server.openai_base_url}\n"
-            f"  Gemini (google-genai, ADK):              base_url={server.gemini_base_url}",
-            flush=True,
-        )
-
-    await server.serve(stopped, on_ready=announce)

@@ -175,6 +175,8 @@ class RecordedRequest:
         status: the HTTP status sent (0 while not answered yet, and when dropped).
         delay: seconds the answer was held back by an injected delay.
         done: False while the answer is still being decided or held back by a delay.
+        answered_by: what decided the answer: ``script entry N`` (1-based, in queue order),
+            ``reply function``, ``default policy``, ``fault``, or None (no model request).
     """
 
     api: Api
@@ -189,6 +191,7 @@ class RecordedRequest:
     status: int = 0
     delay: float = 0.0
     done: bool = False
+    answered_by: str | None = None
 
     @property
     def fault(self) -> ModelError | Literal["dropped"] | None:
