@@ -11,8 +11,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 import agentdur
 from agentdur._cli import parse_value
+from agentdur.testing import ServedApp, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,3 +60,27 @@ def test_the_readme_resolves_its_approval_with_a_value_of_the_right_type(tmp_pat
 
     for value in values:
         assert asyncio.run(approve_with(value)) == "paid 2500.00", value
+
+
+def test_the_served_example_prints_an_approval_command_that_works(tmp_path: Path) -> None:
+    """``agentdur serve claims:app`` on the README's program: a large claim prints how to approve it,
+    and running that command as printed (against this server) pays the claim."""
+    program = next(block for block in python_blocks() if '__name__ == "__main__"' in block)
+    (tmp_path / "claims.py").write_text(program)
+    with ServedApp("claims:app", db=tmp_path / "claims.db", cwd=tmp_path) as served:
+        sent = httpx.post(
+            f"{served.ingress_url}/Claims/process/send", json={"text": "hail", "amount": 2500}, timeout=30
+        )
+        assert sent.status_code == 202, sent.text
+        printed = wait_for(
+            lambda: re.search(r"approve with: (agentdur resolve \S+ \S+)", served.log_path.read_text()),
+            within=60,
+            what="the approval command in the server's output",
+        )
+        command = [*printed.group(1).split(), "--ingress-url", served.ingress_url]
+        done = subprocess.run(
+            [sys.executable, "-m", *command], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        with agentdur.Client(served.ingress_url) as client:
+            assert client.attach(sent.json()["invocationId"]) == "paid 2500.00"
