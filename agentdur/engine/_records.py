@@ -64,6 +64,10 @@ ENTRY_PENDING = "pending"
 ENTRY_COMPLETED = "completed"
 ENTRY_FAILED = "failed"
 ENTRY_RUNNING = "running"  # never stored: a step executing now, as the runner knows it
+# Never stored either: a timer or awakeable still pending when its invocation completed (the handler
+# stopped waiting for it, e.g. the losing timeout of a select).
+ENTRY_ABANDONED = "abandoned"
+ABANDONABLE_KINDS = frozenset({SLEEP, AWAKEABLE})
 
 
 @dataclass(slots=True)
@@ -116,13 +120,15 @@ class JournalEntry(BaseModel):
 
     ``started_at`` is when the step began (for ``run`` steps, when its body started executing),
     ``completed_at`` when its result was known; ``duration`` is the seconds between them. A step
-    executing right now has status ``running`` and no ``completed_at``.
+    executing right now has status ``running`` and no ``completed_at``. A timer or awakeable the
+    handler stopped waiting for (the losing timeout of a ``select``) is ``abandoned`` once the
+    invocation completed.
     """
 
     index: int
     kind: str
     name: str
-    status: Literal["pending", "running", "completed", "failed"]
+    status: Literal["pending", "running", "completed", "failed", "abandoned"]
     value: Any = None
     failure: Failure | None = None
     target: str | None = None
@@ -237,16 +243,19 @@ def outcome_of_failure(failure: str | None) -> str:
     return FAILED
 
 
-def journal_entry_of(row: sqlite3.Row) -> JournalEntry:
-    """The public view of a journal row."""
+def journal_entry_of(row: sqlite3.Row, *, invocation_completed: bool = False) -> JournalEntry:
+    """The public view of a journal row (of an invocation that completed, when ``invocation_completed``)."""
     created = row["created_at"]
     started = created if row["started_at"] is None else row["started_at"]
     completed = row["completed_at"]
+    status = row["status"]
+    if invocation_completed and status == ENTRY_PENDING and row["kind"] in ABANDONABLE_KINDS:
+        status = ENTRY_ABANDONED
     return JournalEntry(
         index=row["idx"],
         kind=row["kind"],
         name=row["name"],
-        status=row["status"],
+        status=status,
         value=None if row["value"] is None else json.loads(row["value"]),
         failure=failure_of(row["failure"]),
         target=row["target"],
@@ -285,7 +294,7 @@ def invocation_info_of(row: sqlite3.Row, journal: list[sqlite3.Row]) -> Invocati
         created_at=timestamp(row["created_at"]) or datetime.now(UTC),
         modified_at=timestamp(row["modified_at"]) or datetime.now(UTC),
         completed_at=timestamp(row["completed_at"]),
-        journal=[journal_entry_of(r) for r in journal],
+        journal=[journal_entry_of(r, invocation_completed=row["status"] == COMPLETED) for r in journal],
     )
 
 

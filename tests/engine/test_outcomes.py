@@ -53,6 +53,16 @@ async def slow_step(ctx: agentdur.Context, hold: float) -> str:
     return result
 
 
+@svc.handler()
+async def decides_or_times_out(ctx: agentdur.Context) -> str:
+    _, decision = ctx.awakeable(type_hint=str)
+    match await agentdur.select(decision=decision, timeout=ctx.sleep(timedelta(days=1))):
+        case ["decision", value]:
+            return str(value)
+        case _:
+            return "timed out"
+
+
 APP = agentdur.App([svc])
 QUICK = agentdur.InvocationRetryPolicy(max_attempts=2, initial_interval=timedelta(milliseconds=10))
 
@@ -245,3 +255,28 @@ async def test_a_journal_mismatch_answers_the_caller_and_keeps_where_it_happened
     assert info.status == "paused" and info.error is not None
     assert info.error.type == "JournalMismatchError" and "'download'" in info.error.message
     assert info.error.traceback is not None and "in run" in info.error.traceback
+
+
+async def test_the_losing_timer_of_a_select_is_abandoned_once_the_invocation_completed(
+    tmp_path: Path,
+) -> None:
+    """A completed invocation shows no step still ``pending``: the timeout it stopped waiting for is abandoned."""
+    async with agentdur.Engine(APP, path=tmp_path / "select.db") as engine:
+        inv_id = await engine.send("Outcomes", "decides_or_times_out")
+        pending: list[agentdur.PendingAwakeable] = []
+
+        async def awaiting() -> bool:
+            pending[:] = await engine.pending_awakeables()
+            return bool(pending)
+
+        await wait_until(awaiting, 20, "the awakeable")
+        running = await engine.invocation(inv_id)
+        assert [(e.kind, e.status) for e in running.journal] == [
+            ("awakeable", "pending"),
+            ("sleep", "pending"),
+        ]
+        await engine.resolve_awakeable(pending[0].id, "yes")
+        assert await engine.attach(inv_id) == "yes"
+        done = await engine.invocation(inv_id)
+        statuses = {e.kind: e.status for e in done.journal}
+        assert statuses["awakeable"] == "completed" and statuses["sleep"] == "abandoned"
