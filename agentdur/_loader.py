@@ -14,6 +14,7 @@ from ._service import App
 
 # The module name a ``__main__.py`` of the current directory is loaded under (see below).
 MAIN_FILE_MODULE = "__agentdur_app_main__"
+_MISSING = object()
 
 
 def load_app(target: str) -> App:
@@ -36,11 +37,13 @@ def load_app(target: str) -> App:
         module = _main_file() if module_name == "__main__" else importlib.import_module(module_name)
     except ImportError as error:
         raise UserError(f"cannot import {module_name!r}: {error}") from error
-    if not hasattr(module, attribute):
+    # One getattr: a module-level __getattr__ that imports a submodule of the same name (lazy
+    # loading) answers correctly only the first time.
+    app = getattr(module, attribute, _MISSING)
+    if app is _MISSING:
         raise UserError(
             f"module {module_name!r} has no attribute {attribute!r}{_apps_hint(module, module_name)}"
         )
-    app = getattr(module, attribute)
     if not isinstance(app, App):
         raise UserError(
             f"{target!r} is a {type(app).__name__}, not an agentdur.App{_apps_hint(module, module_name)}"
