@@ -93,3 +93,18 @@ def _healthy(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_package_that_loads_its_app_submodule_lazily(project: Path) -> None:
+    """``pkg:app`` where ``pkg.__getattr__`` imports the submodule ``pkg.app`` on first use."""
+    package = project / "lazypkg"
+    package.mkdir()
+    (package / "app.py").write_text(MAIN)
+    (package / "__init__.py").write_text(
+        "def __getattr__(name):\n"
+        "    if name == 'app':\n"
+        "        from .app import app\n"
+        "        return app\n"
+        "    raise AttributeError(name)\n"
+    )
+    assert list(load_app("lazypkg:app").services) == ["MainGreeter"]
