@@ -49,7 +49,14 @@ CONVERSATION = [
 START_WITHIN = 60.0  # importing litellm takes seconds on a busy machine
 STEP_WITHIN = 30.0
 # Variables that would send the child's model calls elsewhere or lock its HTTP API.
-STRIPPED_ENV = ("OPENAI_API_KEY", "AGENTDUR_TOKEN", "AGENTDUR_MODEL", "OPENAI_BASE_URL", "OPENAI_API_BASE")
+STRIPPED_ENV = (
+    "OPENAI_API_KEY",
+    "AGENTDUR_TOKEN",
+    "AGENTDUR_MODEL",
+    "AGENTDUR_REAL_MODELS",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+)
 
 
 def is_claim_request(request: ModelRequest) -> bool:
@@ -74,7 +81,7 @@ class Demo:
         self.ledger = workdir / LEDGER_FILE
         env = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
         env.update(
-            AGENTDUR_MODEL_BASE_URL=model.openai_base_url,
+            OPENAI_BASE_URL=model.openai_base_url,
             LITELLM_LOCAL_MODEL_COST_MAP="True",
             PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p),
             **{LEDGER_ENV: str(self.ledger)},

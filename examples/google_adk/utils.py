@@ -1,9 +1,10 @@
 """What the ADK tour's agents share: the model, one way to run an agent, types and fake services.
 
-The model: ``model()`` is Gemini. With ``GOOGLE_API_KEY`` set and ``AGENTDUR_MODEL_BASE_URL`` unset it
-is the real Gemini API (``gemini-2.5-flash``, or ``AGENTDUR_MODEL``); otherwise the scripted model
-server's Gemini API at ``AGENTDUR_MODEL_BASE_URL`` (default ``http://127.0.0.1:8765/v1``, where
-``agentdur model-server`` listens; the Gemini API is served at its root), offline and deterministic.
+The model: ``model()`` is Gemini (see ``examples._model``). Offline (the default) it is the scripted
+model server's Gemini API at ``GOOGLE_GEMINI_BASE_URL``, else the server ``OPENAI_BASE_URL`` points
+at, else ``http://127.0.0.1:8765/`` (where ``agentdur model-server`` listens). With
+``AGENTDUR_REAL_MODELS=1`` and ``GOOGLE_API_KEY`` set it is the real Gemini API
+(``gemini-2.5-flash``, or ``AGENTDUR_MODEL``).
 
 The services (weather, claim checks) are deterministic stand-ins that log what they do, so you can
 watch a crashed agent resume without repeating them.
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 import agentdur
 from agentdur.integrations.adk import DurablePlugin, DurableSessionService
 
-from .._model import BASE_URL_ENV, DEFAULT_BASE_URL, MODEL_ENV
+from .._model import MODEL_ENV, real_models_wanted, scripted_gemini_root
 
 log = logging.getLogger("examples.google_adk")
 REAL_MODEL = "gemini-2.5-flash"
@@ -33,12 +34,10 @@ REAL_MODEL = "gemini-2.5-flash"
 
 def model() -> Gemini:
     """The model of every agent: the real Gemini API or the scripted model server (see above)."""
-    base_url = os.environ.get(BASE_URL_ENV)
     name = os.environ.get(MODEL_ENV) or REAL_MODEL
-    if os.environ.get("GOOGLE_API_KEY") and not base_url:
+    if real_models_wanted(key_env="GOOGLE_API_KEY"):
         return Gemini(model=name)
-    root = (base_url or DEFAULT_BASE_URL).removesuffix("/").removesuffix("/v1") + "/"
-    return Gemini(model=name, base_url=root, client_kwargs={"api_key": "scripted"})
+    return Gemini(model=name, base_url=scripted_gemini_root(), client_kwargs={"api_key": "scripted"})
 
 
 async def run_agent(

@@ -1,10 +1,10 @@
 """What the tour's agents share: the model they talk to, their types, and the fake services they call.
 
 The model: ``run_config()`` builds the Agents SDK's ``RunConfig`` for every run, from the environment
-of the serving process (see ``examples._model``): with ``OPENAI_API_KEY`` set and
-``AGENTDUR_MODEL_BASE_URL`` unset, a real OpenAI model; otherwise the scripted model server at
-``AGENTDUR_MODEL_BASE_URL`` (default ``http://127.0.0.1:8765/v1``, where ``agentdur model-server``
-listens), offline and deterministic.
+of the serving process (see ``examples._model``): offline (the default) the scripted model server
+at ``OPENAI_BASE_URL``, else ``http://127.0.0.1:8765/v1`` (where ``agentdur model-server`` listens),
+with the SDK's tracing to OpenAI off; with ``AGENTDUR_REAL_MODELS=1`` and ``OPENAI_API_KEY`` set, a
+real OpenAI model.
 
 The services (weather, bookings, reviews) are deterministic stand-ins that log what they do, so
 you can watch a crashed agent resume without repeating them.

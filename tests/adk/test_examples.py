@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from agentdur.testing import ScriptedModelServer
-from examples._model import BASE_URL_ENV
+from examples._model import BASE_URL_ENV, GEMINI_BASE_URL_ENV
 
 from ..harness import EngineUnderTest, start_engine, wait_for
 from ..readme_curls import readme_commands
@@ -30,7 +30,12 @@ def tour(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EngineUnderTest]:
     with ScriptedModelServer() as server:
-        env = {BASE_URL_ENV: server.openai_base_url, "GOOGLE_API_KEY": "", "APPROVAL_TIMEOUT_SECONDS": "0.2"}
+        env = {
+            BASE_URL_ENV: server.openai_base_url,
+            GEMINI_BASE_URL_ENV: server.gemini_base_url,
+            "GOOGLE_API_KEY": "",
+            "APPROVAL_TIMEOUT_SECONDS": "0.2",
+        }
         workdir = tmp_path_factory.mktemp(request.param)
         served = start_engine(request.param, workdir, "examples.google_adk.tour:app", env)
         try:
