@@ -200,18 +200,34 @@ class App:
         """Look up a handler, raising :class:`NotFoundError` naming what is unknown."""
         definition = self.services.get(service)
         if definition is None:
-            raise NotFoundError(f"unknown service {service!r}")
+            raise self.unknown_service(service)
         spec = definition.handlers.get(handler)
         if spec is None:
-            raise NotFoundError(f"unknown handler {handler!r} on service {service!r}")
+            raise self.unknown_handler(service, handler)
         return spec
 
     def is_keyed(self, service: str) -> bool:
         """True when ``service`` is a virtual object."""
         definition = self.services.get(service)
         if definition is None:
-            raise NotFoundError(f"unknown service {service!r}")
+            raise self.unknown_service(service)
         return definition._keyed
+
+    def unknown_service(self, service: str) -> NotFoundError:
+        """The 404 for ``service``, listing the services that exist."""
+        return NotFoundError(f"unknown service {service!r}; this app has {_listing(self.services)}")
+
+    def unknown_handler(self, service: str, handler: str) -> NotFoundError:
+        """The 404 for ``handler`` of an existing ``service``, listing its handlers."""
+        handlers = self.services[service].handlers
+        return NotFoundError(
+            f"unknown handler {handler!r} on service {service!r}; it has {_listing(handlers)}"
+        )
+
+
+def _listing(names: Iterable[str]) -> str:
+    ordered = sorted(names)
+    return ", ".join(repr(name) for name in ordered) if ordered else "none"
 
 
 def app(services: Iterable[Service | VirtualObject]) -> App:

@@ -89,13 +89,13 @@ def _resolve_object(app: App, service: str, rest: list[str], segments: list[str]
     if len(rest) == 1:
         if rest[0] in handlers:
             raise _needs_key(handlers[rest[0]])
-        raise NotFoundError(f"unknown handler {rest[0]!r} on service {service!r}")
+        raise app.unknown_handler(service, rest[0])
     if len(rest) == 2:
         if rest[1] in handlers:
             return Target(handlers[rest[1]], rest[0])
         if rest[1] == SEND and rest[0] in handlers:
             raise _needs_key(handlers[rest[0]])
-        raise NotFoundError(f"unknown handler {rest[1]!r} on service {service!r}")
+        raise app.unknown_handler(service, rest[1])
     if len(rest) == 3 and rest[2] == SEND:
         return Target(app.handler(service, rest[1]), rest[0], send=True)
     raise no_route(segments, f"{service!r} is a virtual object: call /{service}/{{key}}/{{handler}}")

@@ -101,7 +101,9 @@ async def test_calls_sends_and_delayed_sends(tmp_path: Path) -> None:
         result = await engine.call("Orchestrator", "fan_out", 3)
         assert result["squared"] == 9 and result["count"] == 1 and result["raw"] == 16
         assert result["refused"] == "422 nope"
-        assert result["missing"] == "unknown service 'Missing'"
+        assert (
+            result["missing"] == "unknown service 'Missing'; this app has 'Ledger', 'Orchestrator', 'Worker'"
+        )
         assert await engine.attach(str(result["sent"])) == 2  # the delayed send ran afterwards
         delayed = [e for e in events if "sent later" in e]
         assert len(delayed) == 1 and float(delayed[0].rsplit("@", 1)[1]) >= started + 0.2

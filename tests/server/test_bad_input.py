@@ -61,9 +61,27 @@ def test_malformed_json_and_invalid_input_name_the_problem(server: Server) -> No
 def test_unknown_service_handler_invocation_and_awakeable_are_404(server: Server) -> None:
     ingress = server.ingress
     with writes_nothing(server):
-        assert_error(httpx.post(f"{ingress}/Nope/greet", json=1), 404, "unknown service 'Nope'")
-        assert_error(httpx.post(f"{ingress}/Greeter/nope", json=1), 404, "unknown handler 'nope'")
-        assert_error(httpx.post(f"{ingress}/Counter/k/nope", json=1), 404, "unknown handler 'nope'")
+        # each names what exists, so a typo is a one-look fix
+        assert_error(
+            httpx.post(f"{ingress}/Nope/greet", json=1),
+            404,
+            "unknown service 'Nope'; this app has",
+            "'Greeter'",
+        )
+        assert_error(
+            httpx.post(f"{ingress}/Greeter/nope", json=1),
+            404,
+            "unknown handler 'nope'",
+            "; it has ",
+            "'greet'",
+        )
+        assert_error(
+            httpx.post(f"{ingress}/Counter/k/nope", json=1),
+            404,
+            "unknown handler 'nope'",
+            "; it has ",
+            "'add'",
+        )
         assert_error(httpx.post(f"{ingress}/Greeter/nope/send", json=1), 404)
         assert_error(httpx.get(f"{ingress}/restate/invocation/inv_nope/attach"), 404, "unknown invocation")
         assert_error(httpx.get(f"{ingress}/restate/invocation/inv_nope/output"), 404, "unknown invocation")
