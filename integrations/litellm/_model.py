@@ -37,7 +37,9 @@ async def acompletion(
     """``litellm.acompletion`` as one journaled step; takes litellm's arguments unchanged.
 
     Args:
-        model, messages, **kwargs: passed to ``litellm.acompletion`` as they are.
+        model: passed to ``litellm.acompletion`` as it is.
+        messages: passed to ``litellm.acompletion`` as they are.
+        **kwargs: every other ``litellm.acompletion`` argument, passed as it is.
         name: the step's name in the journal (default ``"LLM call: <model>"``).
         run_options: retries of the call: ``max_attempts`` (default 5), the backoff intervals, and
             ``max_duration``. A ``retry-after`` from the provider is honoured; an authentication or
