@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from agentdur.testing import ScriptedModelServer, ServedApp
 
@@ -38,11 +38,16 @@ CHROMIUM_ARGS = [
 ]
 
 Serve = Callable[..., ServedApp]
+# Assertions on the page wait this long (ms) for it to get there: the machine may be busy.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
 
 
 def chromium_path() -> str:
     """The Chromium executable, or a failure saying how to get one."""
-    found = os.environ.get("AGENTDUR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = (
+        os.environ.get("AGENTDUR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not found:
         pytest.fail(
             "the console tests need Chromium: `./dev test` installs the OS package `chromium`, "
@@ -72,7 +77,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (its own sessionStorage) and page."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(WAIT_MS)
     opened = context.new_page()
     yield opened
     context.close()

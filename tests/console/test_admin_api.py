@@ -71,7 +71,12 @@ def test_approve_with_a_typed_value_is_checked_against_the_schema(served: Served
         wrong = http.post(f"{url}/resolve", json={"approved": "perhaps"})
         assert wrong.status_code == 400
         assert "approved" in wrong.json()["message"]
-        assert http.post(f"{url}/resolve", content=b"{", headers={"content-type": "application/json"}).status_code == 400
+        assert (
+            http.post(
+                f"{url}/resolve", content=b"{", headers={"content-type": "application/json"}
+            ).status_code
+            == 400
+        )
         done = http.post(f"{url}/resolve", json={"approved": True, "by": "carol"})
         assert done.status_code == 202, done.text
         again = http.post(f"{url}/resolve", json={"approved": True})

@@ -341,13 +341,14 @@ function timeline(info) {
     entries.map((entry) => {
       const from = epoch(entry.started_at);
       const to = entry.completed_at ? epoch(entry.completed_at) : now;
+      // The step's bar spans all its attempts; the failed ones are drawn over its start.
       const bars = [
+        h("div", { class: `bar kind-${entry.kind} entry-${entry.status}`, style: position(from, to), title: `${entry.kind} ${entry.name}` }),
         ...(entry.failed_attempts || []).map((attempt, i) => h("div", {
           class: "bar attempt-failed",
           style: position(epoch(attempt.started_at), epoch(attempt.completed_at)),
           title: `attempt ${i + 1} failed after ${duration(attempt.duration)}: ${attempt.error}`,
         })),
-        h("div", { class: `bar kind-${entry.kind} entry-${entry.status}`, style: position(from, to), title: `${entry.kind} ${entry.name}` }),
       ];
       return h("details", { class: "step", "data-index": entry.index, "data-kind": entry.kind, "data-status": entry.status },
         h("summary", {},
@@ -471,7 +472,7 @@ function approvalCard(item) {
   const fields = isObject
     ? Object.entries(schema.properties).filter(([name]) => !(hasApproved && name === "approved")).map(([name, prop]) => {
         const field = resolveRef(prop, root);
-        return h("label", { class: "field" }, field.title || name, fieldInput(name, field, example[name]));
+        return h("label", { class: "field" }, prop.title || field.title || name, fieldInput(name, field, example[name]));
       })
     : [h("label", { class: "field" }, "Value (JSON)",
         h("textarea", { name: "value", "data-json": "1", rows: "3" }, item.example === undefined || item.example === null ? "" : JSON.stringify(item.example)))];
