@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 import agentdur
 from agentdur import RunOptions
@@ -56,6 +58,25 @@ async def answer(ctx: agentdur.Context, question: str) -> str:
     if not decision.approved:
         return f"not sent ({decision.comment or 'rejected'})"
     return f"{text} [{draft}, {len(found['sources'])} sources, approved by {decision.by}]"
+
+
+class Budget(BaseModel):
+    """A typed approval value: the page builds its form from this schema."""
+
+    amount: int = Field(ge=1, le=1000)
+    currency: Literal["EUR", "USD"] = "EUR"
+
+
+@agent.handler()
+async def spend(ctx: agentdur.Context, purpose: str) -> str:
+    _, budget = ctx.awakeable(Budget, description=f"Budget for {purpose}")
+    granted = await budget
+    return f"{granted.amount} {granted.currency} for {purpose}"
+
+
+@agent.handler()
+async def crash(ctx: agentdur.Context, reason: str) -> str:
+    raise agentdur.TerminalError(f"refusing: {reason}", 422)
 
 
 @memory.handler()

@@ -148,3 +148,42 @@ def test_with_a_token_the_page_asks_for_it_and_shows_nothing_without_it(
 
     page.get_by_role("button", name="Sign out").click()
     expect(dialog).to_be_visible()
+
+
+def test_a_typed_approval_is_checked_against_its_schema_on_the_page(
+    page: Page, served: ServedApp, screenshots: Path
+) -> None:
+    with client(served) as http:
+        sent = http.post(f"{served.ingress_url}/Agent/spend/send", json="team lunch")
+    inv_id = sent.json()["invocationId"]
+    pending_approval(served, inv_id)
+    page.goto(f"{served.admin_url}/ui/#/approvals")
+    card = page.locator(f'article.approval[data-invocation="{inv_id}"]')
+    expect(card.locator("h2")).to_have_text("Budget for team lunch")
+    expect(card.locator('select[name="currency"]')).to_be_visible()
+    card.locator('input[name="amount"]').fill("0")
+    card.get_by_role("button", name="Resolve").click()
+    error = card.locator(".result")
+    expect(error).to_contain_text("amount")  # the server's 400 names the field
+    expect(error).to_contain_text("greater than or equal to 1")
+    page.screenshot(path=screenshots / "10-approval-refused.png", full_page=True)
+    card.locator('input[name="amount"]').fill("42")
+    card.locator('select[name="currency"]').select_option("USD")
+    card.get_by_role("button", name="Resolve").click()
+    expect(card).to_contain_text("decision recorded")
+    with client(served) as http:
+        result = http.get(f"{served.ingress_url}/restate/invocation/{inv_id}/attach").json()
+    assert result == "42 USD for team lunch"
+
+
+def test_a_failed_invocation_shows_its_traceback(page: Page, served: ServedApp, screenshots: Path) -> None:
+    with client(served) as http:
+        failed = http.post(f"{served.ingress_url}/Agent/crash", json="no reason")
+    assert failed.status_code == 422
+    inv_id = failed.headers["x-restate-id"]
+    page.goto(f"{served.admin_url}/ui/#/invocations/{inv_id}")
+    expect(page.locator("#invocation h1 [data-status]")).to_have_text("failed")
+    expect(page.locator("#failure")).to_have_text("422: refusing: no reason")
+    expect(page.locator("#traceback")).to_contain_text("Traceback (most recent call last)")
+    expect(page.locator("#traceback")).to_contain_text("TerminalError: refusing: no reason")
+    page.screenshot(path=screenshots / "11-invocation-failed.png", full_page=True)
