@@ -101,6 +101,8 @@ def test_wheel_ships_every_module_under_agentdur_only(wheel: Path) -> None:
     assert tops == {"agentdur"}, f"unexpected top-level entries in the wheel: {sorted(tops - {'agentdur'})}"
     assert "agentdur/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "the wheel lost the LICENSE file"
+    for asset in ("index.html", "console.js", "console.css"):  # the web console needs no build step
+        assert f"agentdur/server/console/{asset}" in names
 
 
 def test_every_module_imports_from_the_installed_wheel(venv: Path, tmp_path: Path) -> None:

@@ -352,13 +352,17 @@ class Engine:
         key: str | None = None,
         limit: int = 100,
         outcome: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        offset: int = 0,
     ) -> list[r.InvocationInfo]:
         """Invocations, newest first, filtered by status, outcome, service and object key (journals omitted).
 
         ``status`` also takes an outcome name (``succeeded``, ``failed``, ``cancelled``, ``killed``).
         ``failed`` matches the invocations that completed with a failure *and* the paused ones: an
         invocation pauses when its attempts failed (or its journal does not match), and waits there
-        for an operator instead of completing.
+        for an operator instead of completing. ``since`` and ``until`` (epoch seconds) bound when
+        the invocation was created; ``offset`` skips that many of the newest matches (paging).
         """
         store = self._rt.store
         await store.barrier()
@@ -379,11 +383,16 @@ class Engine:
             if value is not None:
                 where.append(f"{column}=?")
                 params.append(value)
+        for condition, bound in (("created_at>=?", since), ("created_at<?", until)):
+            if bound is not None:
+                where.append(condition)
+                params.append(bound)
         sql = "SELECT * FROM invocations"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        return [r.invocation_info_of(row, []) for row in store.read(sql, (*params, max(0, int(limit))))]
+        sql += " ORDER BY seq DESC LIMIT ? OFFSET ?"
+        rows = store.read(sql, (*params, max(0, int(limit)), max(0, int(offset))))
+        return [r.invocation_info_of(row, []) for row in rows]
 
     async def pending_awakeables(self) -> list[r.PendingAwakeable]:
         """Awakeables nobody resolved yet — the approvals inbox — oldest first."""
@@ -397,6 +406,24 @@ class Engine:
             (r.AWAKEABLE, r.ENTRY_PENDING, r.COMPLETED),
         )
         return [r.pending_awakeable_of(row) for row in rows]
+
+    async def object_keys(self, service: str, limit: int = 1000) -> list[str]:
+        """The keys of a virtual object that have state or invocations, in order.
+
+        Raises:
+            NotFoundError: ``service`` is not a virtual object of this app.
+        """
+        if not self.app.is_keyed(service):
+            raise NotFoundError(f"{service!r} is a service, not a virtual object: it has no keys")
+        store = self._rt.store
+        await store.barrier()
+        rows = store.read(
+            "SELECT obj_key FROM state WHERE service=?"
+            " UNION SELECT obj_key FROM invocations WHERE service=? AND obj_key IS NOT NULL"
+            " ORDER BY obj_key LIMIT ?",
+            (service, service, max(0, int(limit))),
+        )
+        return [str(row["obj_key"]) for row in rows]
 
     async def state(self, service: str, key: str) -> dict[str, Any]:
         """The committed state of one object key, as JSON values by name.

@@ -59,18 +59,20 @@ def insert_entry(
     task: str,
     seq: int,
     value_schema: str | None = None,
+    attempts: str | None = None,
 ) -> None:
     """Record one journal entry (the first write of an index wins).
 
     ``task`` and ``seq`` identify the operation for replay: the path of the handler task that made
     it and its number within that task (see :mod:`agentdur._tasks`). ``started_at`` is when the step
     began, for an entry written only once it completed (a ``run`` step); by default the step starts
-    when its entry is written.
+    when its entry is written. ``attempts`` lists the attempts of a step that was retried (JSON).
     """
     completed_at = None if status == r.ENTRY_PENDING else now
     conn.execute(
         "INSERT OR IGNORE INTO journal (invocation_id, idx, kind, name, status, value, failure, target, wake_at,"
-        " created_at, started_at, completed_at, task, seq, value_schema) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " created_at, started_at, completed_at, task, seq, value_schema, attempts)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             inv_id,
             idx,
@@ -87,6 +89,7 @@ def insert_entry(
             task,
             seq,
             value_schema,
+            attempts,
         ),
     )
 

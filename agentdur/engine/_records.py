@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,6 +116,35 @@ class ErrorDetail(BaseModel):
     traceback: str | None = None
 
 
+class StepAttempt(BaseModel):
+    """One failed attempt of a step that retried: when it ran and what it raised."""
+
+    started_at: float
+    completed_at: float
+    error: str
+
+    @classmethod
+    def failed(cls, started_at: float, error: BaseException) -> StepAttempt:
+        """The attempt that began at ``started_at`` and just raised ``error``."""
+        return cls(started_at=started_at, completed_at=time.time(), error=f"{type(error).__name__}: {error}")
+
+
+def attempts_text(failed: list[StepAttempt]) -> str | None:
+    """The stored form of a step's failed attempts (``None`` when its first attempt settled it)."""
+    if not failed:
+        return None
+    return json.dumps([attempt.model_dump() for attempt in failed])
+
+
+class AttemptView(BaseModel):
+    """A failed attempt of a step, as shown to operators."""
+
+    started_at: datetime
+    completed_at: datetime
+    duration: float
+    error: str
+
+
 class JournalEntry(BaseModel):
     """One step of an invocation, as shown to operators.
 
@@ -140,6 +170,10 @@ class JournalEntry(BaseModel):
     """The handler task that made it: ``""`` is the handler itself, ``"0"``, ``"0.1"``, ... the tasks it created."""
     seq: int = 0
     """Its number among that task's operations; replay finds entries by ``(task, seq)``."""
+    attempts: int = 1
+    """How many times a ``run`` step's body ran (more than 1 when it retried)."""
+    failed_attempts: list[AttemptView] = []
+    """The attempts that failed before the last one, oldest first, each with its error."""
 
 
 class InvocationInfo(BaseModel):
@@ -251,6 +285,7 @@ def journal_entry_of(row: sqlite3.Row, *, invocation_completed: bool = False) ->
     status = row["status"]
     if invocation_completed and status == ENTRY_PENDING and row["kind"] in ABANDONABLE_KINDS:
         status = ENTRY_ABANDONED
+    failed = _attempt_views(row["attempts"])
     return JournalEntry(
         index=row["idx"],
         kind=row["kind"],
@@ -265,7 +300,23 @@ def journal_entry_of(row: sqlite3.Row, *, invocation_completed: bool = False) ->
         duration=None if completed is None else max(0.0, completed - started),
         task=row["task"],
         seq=row["idx"] if row["seq"] is None else row["seq"],
+        attempts=len(failed) + 1,
+        failed_attempts=failed,
     )
+
+
+def _attempt_views(text: str | None) -> list[AttemptView]:
+    if text is None:
+        return []
+    return [
+        AttemptView(
+            started_at=timestamp(item.started_at) or datetime.now(UTC),
+            completed_at=timestamp(item.completed_at) or datetime.now(UTC),
+            duration=max(0.0, item.completed_at - item.started_at),
+            error=item.error,
+        )
+        for item in (StepAttempt.model_validate(data) for data in json.loads(text))
+    ]
 
 
 def running_entry(index: int, kind: str, name: str, started_at: float) -> JournalEntry:

@@ -293,8 +293,9 @@ class InvocationRunner(FutureOwner):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> None:
+        tries: list[r.StepAttempt] = []
         try:
-            status, text = await self._attempt_step(name, action, options, adapter, args, kwargs)
+            status, text = await self._attempt_step(name, action, options, adapter, args, kwargs, tries)
             self.step_tasks.pop(fut.index, None)
             _, started_at = self.running_steps.pop(fut.index, (name, None))
             value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
@@ -312,6 +313,7 @@ class InvocationRunner(FutureOwner):
                     task=key[0],
                     seq=key[1],
                     started_at=started_at,
+                    attempts=r.attempts_text(tries),
                 ),
                 single_statement=True,
                 on_error=self.on_write_error,
@@ -347,13 +349,16 @@ class InvocationRunner(FutureOwner):
         adapter: TypeAdapter[Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        tries: list[r.StepAttempt],
     ) -> tuple[str, str]:
+        """Run a step body until it succeeds or gives up; each failed attempt is added to ``tries``."""
         is_async = _is_async(action)
         enter_step(name)  # this task's context (and the threads it starts) now belong to the step
         attempt = 0
         started = time.monotonic()
         while True:
             attempt += 1
+            began = time.time()
             try:
                 if is_async:
                     result = await action(*args, **kwargs)
@@ -365,6 +370,7 @@ class InvocationRunner(FutureOwner):
             except Exception as error:
                 if not options.retries_in_step:
                     raise
+                tries.append(r.StepAttempt.failed(began, error))
                 delay = options.delay_after(attempt)
                 elapsed = time.monotonic() - started
                 out_of_attempts = options.max_attempts is not None and attempt >= options.max_attempts

@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS journal (
     task TEXT NOT NULL DEFAULT '',
     seq INTEGER,
     value_schema TEXT,
+    attempts TEXT,
     PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS journal_target ON journal (target) WHERE target IS NOT NULL;
@@ -113,6 +114,7 @@ ADDED_COLUMNS = [
     ("invocations", "error_detail", "TEXT"),
     ("journal", "started_at", "REAL"),
     ("journal", "value_schema", "TEXT"),  # the JSON schema a pending awakeable's value must match
+    ("journal", "attempts", "TEXT"),  # a retried step's attempts: JSON [{started_at, completed_at, error}]
 ]
 
 

@@ -5,19 +5,23 @@ Operating verbs are Restate's: ``PATCH /invocations/{id}/cancel|kill|purge|resum
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .._exceptions import InvalidInputError, NotFoundError
 from .._http import HTTP_ACCEPTED, HTTP_OK
 from .._service import App, HandlerSpec, Service, VirtualObject
 from ..engine import InvocationInfo
+from ._console import ConsoleApi
 from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
+from ._model_calls import annotate as annotate_model_calls
 from ._openapi import handler_schema, openapi_document
 from ._state import ServerState
 
@@ -26,6 +30,24 @@ OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "cancelled", "killed")
 VERBS = ("cancel", "kill", "purge", "resume")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+HALF_MICROSECOND = 0.5e-6
+INVOCATION_FILTERS = ("status", "outcome", "service", "key", "since", "until", "limit", "offset")
+
+
+def epoch_of(query: Mapping[str, str], name: str) -> float | None:
+    """A query parameter holding an ISO 8601 time (UTC when it names no zone) as epoch seconds."""
+    text = query.get(name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "+"))
+    except ValueError:
+        raise InvalidInputError(
+            f"{name}: must be an ISO 8601 time such as 2026-01-31T12:00:00Z, not {text!r}"
+        ) from None
+    # Shown times are rounded to the microsecond and stored ones are finer: half a microsecond
+    # earlier, the time an invocation was shown with matches it.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - HALF_MICROSECOND
 
 
 def describe_service(definition: Service | VirtualObject) -> dict[str, Any]:
@@ -87,10 +109,10 @@ class Admin:
 
     async def invocations(self, request: Request) -> Response:
         query = request.query_params
-        unknown = sorted(set(query) - {"status", "outcome", "service", "key", "limit"})
+        unknown = sorted(set(query) - set(INVOCATION_FILTERS))
         if unknown:
             raise InvalidInputError(
-                f"unknown query parameter {unknown[0]!r}: use status, outcome, service, key, limit"
+                f"unknown query parameter {unknown[0]!r}: use {', '.join(INVOCATION_FILTERS)}"
             )
         status, outcome = query.get("status"), query.get("outcome")
         if status is not None and status not in STATUSES + OUTCOMES:
@@ -106,20 +128,30 @@ class Admin:
             raise InvalidInputError(
                 f"limit: must be a whole number from 1 to {MAX_LIMIT}, not {limit_text!r}"
             )
+        offset_text = query.get("offset", "0")
+        if not offset_text.isdigit():
+            raise InvalidInputError(f"offset: must be a whole number, 0 or more, not {offset_text!r}")
+        limit, offset = int(limit_text), int(offset_text)
         found = await self.state.engine.invocations(
             status=status,
             outcome=outcome,
             service=query.get("service"),
             key=query.get("key"),
-            limit=int(limit_text),
+            limit=limit + 1,  # one more tells whether there is a next page
+            since=epoch_of(query, "since"),
+            until=epoch_of(query, "until"),
+            offset=offset,
         )
+        page = [info.model_dump(mode="json", exclude={"journal"}) for info in found[:limit]]
         return JSONResponse(
-            {"invocations": [info.model_dump(mode="json", exclude={"journal"}) for info in found]}
+            {"invocations": page, "next_offset": offset + limit if len(found) > limit else None}
         )
 
     async def invocation(self, request: Request) -> Response:
         info = await self.state.engine.invocation(request.path_params["id"])
-        return JSONResponse(info.model_dump(mode="json"))
+        body = info.model_dump(mode="json")
+        annotate_model_calls(body["journal"])
+        return JSONResponse(body)
 
     async def operate(self, request: Request) -> Response:
         """``PATCH /invocations/{id}/{verb}``: cancel (asynchronous: 202), kill, purge or resume."""
@@ -148,7 +180,7 @@ class Admin:
         state = await self.state.engine.state(service, key)
         return JSONResponse({"service": service, "key": key, "state": state})
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         return [
             Route("/health", self.health, methods=["GET"]),
             Route("/services", self.services, methods=["GET"]),
@@ -160,6 +192,7 @@ class Admin:
             Route("/invocations/{id}/{verb}", self.operate, methods=["PATCH"]),
             Route("/awakeables", self.awakeables, methods=["GET"]),
             Route("/state/{service}/{key:path}", self.state_of, methods=["GET"]),
+            *ConsoleApi(self.state).routes(),
         ]
 
 

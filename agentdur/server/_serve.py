@@ -28,6 +28,7 @@ from ..engine._lock import check_unlocked
 from ._admin import admin_app
 from ._auth import BearerAuth
 from ._body import DEFAULT_MAX_BODY
+from ._console import UI_PATH
 from ._ingress import ingress_app
 from ._state import ServerState
 
@@ -35,6 +36,8 @@ log = logging.getLogger("agentdur.server")
 
 DEFAULT_HOST = LOCALHOST
 DEFAULT_GRACE = 10.0
+# The console's static files are served without a token: the page asks for it (``/ui`` redirects).
+CONSOLE_FILES = (f"{UI_PATH}/",)
 # Extra time uvicorn gives open requests after the engine's grace period, before it cancels them.
 RESPONSE_GRACE = 5.0
 
@@ -88,8 +91,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _protect(app: ASGIApp, token: str | None, open_path: str) -> ASGIApp:
-    return app if token is None else BearerAuth(app, token, frozenset({open_path}))
+def _protect(
+    app: ASGIApp, token: str | None, open_paths: frozenset[str], open_prefixes: tuple[str, ...] = ()
+) -> ASGIApp:
+    return app if token is None else BearerAuth(app, token, open_paths, open_prefixes)
 
 
 async def run(app: App, options: ServeOptions) -> None:
@@ -123,15 +128,22 @@ async def run(app: App, options: ServeOptions) -> None:
     ingress_url, admin_url = (url_of(options.host, sock.getsockname()[1]) for sock in sockets)
     state = ServerState(engine, max_body=options.max_body, ingress_url=ingress_url)
     servers += [
-        _server(_protect(ingress_app(state), options.token, "/restate/health"), options),
-        _server(_protect(admin_app(state), options.token, "/health"), options),
+        _server(_protect(ingress_app(state), options.token, frozenset({"/restate/health"})), options),
+        _server(
+            _protect(admin_app(state), options.token, frozenset({"/health", UI_PATH}), CONSOLE_FILES), options
+        ),
     ]
     tasks = [
         asyncio.create_task(server.serve(sockets=[sock]))
         for server, sock in zip(servers, sockets, strict=True)
     ]
     log.info(
-        "serving %s on %s (admin %s), journal %s", ", ".join(app.services), ingress_url, admin_url, options.db
+        "serving %s on %s (admin %s, console %s/ui/), journal %s",
+        ", ".join(app.services),
+        ingress_url,
+        admin_url,
+        admin_url,
+        options.db,
     )
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
