@@ -61,13 +61,61 @@ Command = Callable[[argparse.Namespace, TextIO], int]
 
 
 def table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print rows under headers in left-aligned columns (cells cut at ``CELL_WIDTH``)."""
+    """Print rows under headers in left-aligned columns (cells cut at ``CELL_WIDTH``).
+
+    On a terminal that takes colour (and without ``NO_COLOR``) the table is drawn with rich; piped
+    or redirected, it is plain aligned text that scripts can split on whitespace.
+    """
     cells = [[_cell(value) for value in row] for row in rows]
+    if _colour(out):
+        _rich_table(out, headers, cells)
+        return
     widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
     for row in [list(headers), *cells]:
         out.write(
             "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() + "\n"
         )
+
+
+def _colour(out: TextIO) -> bool:
+    """Whether ``out`` is a terminal that takes colour (``NO_COLOR`` set: no; ``FORCE_COLOR``: yes)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def _rich_table(out: TextIO, headers: Sequence[str], cells: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    drawn = Table(*headers, header_style="bold cyan", box=None, pad_edge=False)
+    for row in cells:
+        drawn.add_row(*(_styled(value) for value in row))
+    Console(file=out, force_terminal=True, soft_wrap=True).print(drawn)
+
+
+STATUS_STYLES = {
+    "completed": "green",
+    "succeeded": "green",
+    "running": "yellow",
+    "pending": "yellow",
+    "suspended": "blue",
+    "backing-off": "magenta",
+    "paused": "bold red",
+    "failed": "red",
+    "cancelled": "red",
+    "killed": "red",
+    "abandoned": "dim",
+}
+
+
+def _styled(value: str) -> Any:
+    from rich.text import Text
+
+    return Text(value, style=STATUS_STYLES.get(value, ""))
 
 
 def _cell(value: Any) -> str:
@@ -360,6 +408,55 @@ def cmd_resolve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_invoke(args: argparse.Namespace, out: TextIO) -> int:
+    """``agentdur call|send SERVICE/HANDLER [KEY] [JSON]`` through the ingress."""
+    service, _, handler = args.target.partition("/")
+    if not service or not handler or "/" in handler:
+        raise UserError(f"expected SERVICE/HANDLER (like Greeter/greet), got {args.target!r}")
+    keyed = _is_keyed(args, service)
+    rest = list(args.args)
+    key = rest.pop(0) if keyed and rest else None
+    if keyed and key is None:
+        raise UserError(
+            f"{service} is keyed: give the key, as in agentdur {args.command} {args.target} KEY [JSON]"
+        )
+    if len(rest) > 1:
+        raise UserError(
+            f"too many arguments: {args.command} takes SERVICE/HANDLER [KEY] [JSON], got {args.args!r}"
+        )
+    value = parse_value(rest[0]) if rest else None
+    with Client(args.ingress_url, token=args.token, timeout=args.timeout) as client:
+        if args.command == "call":
+            result = client.call(service, handler, value, key=key, idempotency_key=args.idempotency_key)
+            return _emit_json(out, result)
+        delay = None if args.delay is None else parse_delay(args.delay)
+        invocation_id = client.send(
+            service, handler, value, key=key, idempotency_key=args.idempotency_key, delay=delay
+        )
+    if args.json:
+        return _emit_json(out, {"invocationId": invocation_id})
+    out.write(f"{invocation_id}\n")
+    return 0
+
+
+def _is_keyed(args: argparse.Namespace, service: str) -> bool:
+    """Whether ``service`` takes a key (a virtual object or workflow), from the admin API."""
+    return bool(admin(args, "GET", f"/services/{quote(service, safe='')}").get("ty") != "Service")
+
+
+def parse_delay(text: str) -> float:
+    """``--delay``: seconds (``30``), or a duration such as ``10s``, ``1h30m``, ``PT10S``."""
+    try:
+        return float(text)
+    except ValueError:
+        from .server._durations import parse_delay as parse_duration
+
+        try:
+            return parse_duration(text)
+        except TerminalError as error:
+            raise UserError(error.message) from None
+
+
 def cmd_state(args: argparse.Namespace, out: TextIO) -> int:
     payload = admin(args, "GET", f"/state/{quote(args.service, safe='')}/{quote(args.key, safe='')}")
     if args.json:
@@ -510,6 +607,27 @@ def build_parser() -> argparse.ArgumentParser:
     reject = add("reject", cmd_resolve, "reject an awakeable with a reason")
     reject.add_argument("id")
     reject.add_argument("message")
+    for verb, text in (
+        ("call", "call a handler and print its JSON result"),
+        ("send", "start a handler without waiting; prints the invocation id"),
+    ):
+        invoke = add(verb, cmd_invoke, text)
+        invoke.add_argument("target", metavar="SERVICE/HANDLER")
+        invoke.add_argument(
+            "args",
+            nargs="*",
+            metavar="[KEY] [JSON]",
+            help="the object key (virtual objects and workflows), then the input as JSON; text that is "
+            "not JSON is sent as a JSON string",
+        )
+        invoke.add_argument("--idempotency-key", help="the same key names the same invocation: it runs once")
+        invoke.add_argument(
+            "--timeout", type=float, default=None, help="seconds to wait for the answer (default: no limit)"
+        )
+        if verb == "send":
+            invoke.add_argument(
+                "--delay", help="start it later: seconds, or a duration like 10s, 1h30m, PT10S"
+            )
     state = add("state", cmd_state, "show the state of one virtual object key")
     state.add_argument("service")
     state.add_argument("key")

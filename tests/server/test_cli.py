@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -221,3 +222,49 @@ def test_every_option_says_its_default_or_environment_variable() -> None:
     serve = " ".join(agentdur("serve", "--help").stdout.split())
     for expected in ("$AGENTDUR_LOG_LEVEL", "(default info", "(default 10)", "(default agentdur.db)"):
         assert expected in serve, expected
+
+
+def test_call_and_send_a_service_and_an_object(server: Server) -> None:
+    assert json.loads(ok("call", "Greeter/greet", "Ada", server=server)) == "Hello, Ada!"
+    assert json.loads(ok("call", "Greeter/greet", '"Ada"', server=server)) == "Hello, Ada!"
+    key = f"cli-{uuid.uuid4().hex[:8]}"
+    assert json.loads(ok("call", "Counter/add", key, "5", server=server)) == 5
+    assert json.loads(ok("call", "Counter/get", key, server=server)) == 5
+    sent = ok("send", "Counter/add", key, "2", "--idempotency-key", "once", server=server).strip()
+    again = ok("send", "Counter/add", key, "2", "--idempotency-key", "once", server=server).strip()
+    assert sent.startswith("inv_") and again == sent  # the same idempotency key names the same invocation
+    assert httpx.get(f"{server.ingress}/restate/invocation/{sent}/attach", timeout=30).json() == 7
+    later = as_json("send", "Greeter/greet", "Bo", "--delay", "1s", server=server)["invocationId"]
+    assert httpx.get(f"{server.ingress}/restate/invocation/{later}/attach", timeout=30).json() == "Hello, Bo!"
+
+
+def test_call_and_send_say_what_is_wrong(server: Server) -> None:
+    assert "expected SERVICE/HANDLER" in failed("call", "Greeter", server=server)
+    assert "Counter is keyed: give the key" in failed("call", "Counter/get", server=server)
+    assert "too many arguments" in failed("call", "Greeter/greet", "a", "b", server=server)
+    assert "unknown handler 'nope'" in failed("call", "Greeter/nope", "x", server=server)
+    assert "invalid delay" in failed("send", "Greeter/greet", "x", "--delay", "soon", server=server)
+
+
+def test_tables_are_drawn_with_colour_on_a_terminal_and_plain_when_piped(server: Server) -> None:
+    piped = ok("services", server=server)
+    assert "\x1b[" not in piped
+    coloured = subprocess.run(
+        [sys.executable, "-m", "agentdur", "services", "--admin-url", server.admin],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "FORCE_COLOR": "1"},
+    )
+    assert coloured.returncode == 0, coloured.stderr
+    assert "\x1b[" in coloured.stdout and "Greeter" in coloured.stdout
+    plain = subprocess.run(
+        [sys.executable, "-m", "agentdur", "services", "--admin-url", server.admin],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "FORCE_COLOR": "1", "NO_COLOR": "1"},
+    )
+    assert "\x1b[" not in plain.stdout
