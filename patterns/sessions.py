@@ -12,7 +12,7 @@ Example::
     chat = chat_session("Chat", respond, max_history=40)
     app = agentdur.App([chat])
 
-    # POST /Chat/alice/message  {"text": "hi"}   ->  {"reply": "...", "turns": 2}
+    # POST /Chat/alice/message  {"message": "hi"}   ->  {"reply": "...", "turns": 2}
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from agentdur import (
     MODEL_CALL_OPTIONS,
@@ -44,9 +44,10 @@ class ChatTurn(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    """What a user sends."""
+    """What a user sends: ``{"message": "..."}``, the request shape of every chat in agentdur (the
+    OpenAI Agents and ADK examples too). ``{"text": "..."}`` is still accepted."""
 
-    text: str = Field(min_length=1)
+    message: str = Field(min_length=1, validation_alias=AliasChoices("message", "text"))
 
 
 class ChatReply(BaseModel):
@@ -90,7 +91,7 @@ def chat_session(
     @session.handler()
     async def message(ctx: ObjectContext, msg: ChatMessage) -> ChatReply:
         history: list[ChatTurn] = await ctx.get(HISTORY, type_hint=list[ChatTurn]) or []
-        history.append(ChatTurn(role="user", content=msg.text))
+        history.append(ChatTurn(role="user", content=msg.message))
         prompt = _with_system(system_prompt, history)
         if journal_model_call:
             reply = await ctx.run_typed("Model reply", respond, options, prompt)

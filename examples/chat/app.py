@@ -7,7 +7,7 @@ answered one at a time in arrival order. The model call is journaled by
 step (``journal_model_call=False``).
 
     agentdur serve examples.chat:app
-    curl localhost:8080/Chat/alice/message --json '{"text": "Hi, I am Alice"}'
+    curl localhost:8080/Chat/alice/message --json '{"message": "Hi, I am Alice"}'
 """
 
 from __future__ import annotations

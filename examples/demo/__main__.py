@@ -205,7 +205,7 @@ class Demo:
             "4. Chat sessions keyed by user (POST /Chat/{user}/message; the scripted model answers from the history):"
         )
         for user, text in CONVERSATION:
-            reply = self.ingress("POST", f"/Chat/{user}/message", {"text": text})
+            reply = self.ingress("POST", f"/Chat/{user}/message", {"message": text})
             print(f"     {user + '>':<6} {text:<26} <- {reply['reply']!r} (turns: {reply['turns']})")
         summary = []
         for user in sorted({u for u, _ in CONVERSATION}):

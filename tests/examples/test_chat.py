@@ -14,7 +14,7 @@ def test_each_user_has_their_own_durable_history(
     served: EngineUnderTest, example_model_server: ScriptedModelServer
 ) -> None:
     answers = [
-        served.post(f"/Chat/{user}/message", {"text": text}).json()
+        served.post(f"/Chat/{user}/message", {"message": text}).json()
         for user, text in [("alice", "Hi, I am Alice"), ("alice", "What did I just say?"), ("bob", "Hello")]
     ]
     assert answers == [
@@ -51,5 +51,5 @@ def test_each_user_has_their_own_durable_history(
 
 
 def test_an_empty_message_is_a_400(served: EngineUnderTest) -> None:
-    response = served.post("/Chat/carol/message", {"text": ""})
+    response = served.post("/Chat/carol/message", {"message": ""})
     assert response.status_code == 400

@@ -132,7 +132,7 @@ async def test_chain_resumes_without_repeating_model_calls(tmp_path: Path) -> No
 
 async def test_fifty_concurrent_messages_to_one_key_in_arrival_order(tmp_path: Path) -> None:
     async with agentdur.Engine(APP, path=tmp_path / "s.db") as engine:
-        ids = [await engine.send("Chat", "message", {"text": f"m{i}"}, key="alice") for i in range(50)]
+        ids = [await engine.send("Chat", "message", {"message": f"m{i}"}, key="alice") for i in range(50)]
         answers = await asyncio.gather(*(engine.attach(i) for i in ids))
         assert [a["turns"] for a in answers] == [2 * (i + 1) for i in range(50)]
         history = await engine.call("Chat", "get_history", key="alice")
@@ -146,7 +146,7 @@ async def test_twenty_keys_in_parallel_and_history_bound(tmp_path: Path) -> None
     async with agentdur.Engine(agentdur.App([bounded]), path=tmp_path / "k.db") as engine:
         answers = await asyncio.gather(
             *(
-                engine.call("Bounded", "message", {"text": f"{k}-{n}"}, key=f"user{k}")
+                engine.call("Bounded", "message", {"message": f"{k}-{n}"}, key=f"user{k}")
                 for k in range(20)
                 for n in range(3)
             )
@@ -158,8 +158,12 @@ async def test_twenty_keys_in_parallel_and_history_bound(tmp_path: Path) -> None
             assert history[-2]["content"] == f"{k}-2"
         await engine.call("Bounded", "clear", key="user0")
         assert await engine.call("Bounded", "get_history", key="user0") == []
-        with pytest.raises(agentdur.InvalidInputError, match="text"):
-            await engine.call("Bounded", "message", {"text": ""}, key="user1")
+        with pytest.raises(agentdur.InvalidInputError, match="message"):
+            await engine.call("Bounded", "message", {"message": ""}, key="user1")
+        # the request shape before the chats were unified on "message" is still accepted
+        reply = await engine.call("Bounded", "message", {"text": "legacy"}, key="user1")
+        assert (await engine.call("Bounded", "get_history", key="user1"))[-2]["content"] == "legacy"
+        assert reply["turns"] == 4
 
 
 async def test_approval_resolved_after_restart_with_notice(tmp_path: Path) -> None:
