@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._options import MODEL_CALL_OPTIONS, InvocationRetryPolicy, RunOptions
 from ._service import App, Service, VirtualObject, app
+from ._workflow import DurablePromise, Workflow, WorkflowContext, WorkflowSharedContext
 from .client import AsyncClient, Client
 from .engine import Engine, ErrorDetail, Failure, InvocationInfo, JournalEntry, PendingAwakeable
 
@@ -53,6 +54,7 @@ __all__ = [
     "Context",
     "DatabaseLockedError",
     "DurableCallFuture",
+    "DurablePromise",
     "DurableFuture",
     "Engine",
     "EngineControl",
@@ -81,6 +83,9 @@ __all__ = [
     "TerminalError",
     "UserError",
     "VirtualObject",
+    "Workflow",
+    "WorkflowContext",
+    "WorkflowSharedContext",
     "app",
     "as_completed",
     "current_context",

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import PydanticUserError, TypeAdapter
 
 from .._http import IDEMPOTENCY_KEY_HEADER
-from .._service import HandlerSpec, Service, VirtualObject
+from .._service import Definition, HandlerSpec
 
 OPENAPI_VERSION = "3.1.0"
 COMPONENTS_REF = "#/components/schemas/{model}"
@@ -45,9 +45,7 @@ def handler_schema(adapter: TypeAdapter[Any], mode: Mode) -> dict[str, Any]:
         return {"description": f"no JSON schema for this type: {error.message}"}
 
 
-def openapi_document(
-    definitions: Iterable[Service | VirtualObject], *, title: str, server_url: str
-) -> dict[str, Any]:
+def openapi_document(definitions: Iterable[Definition], *, title: str, server_url: str) -> dict[str, Any]:
     """An OpenAPI 3.1 document of the ingress routes of ``definitions``: calls, sends, their schemas."""
     definitions = list(definitions)
     specs = [spec for definition in definitions for spec in definition.handlers.values()]
