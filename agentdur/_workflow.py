@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from ._context import DurableFuture, ObjectContext, ObjectSharedContext
 from ._exceptions import UserError
-from ._service import F, Definition
+from ._service import Definition, F
 
 T = TypeVar("T")
 

@@ -16,11 +16,11 @@ from .._exceptions import TerminalError
 from .._options import InvocationRetryPolicy
 from .._serde import validate_input
 from .._service import App, Definition, HandlerSpec, VirtualObject
-from .._workflow import Workflow
 from .._tasks import adopt_current_task, reset_current_task
-from ._workflow import context_for, register_workflow_handler
+from .._workflow import Workflow
 from ._errors import to_restate
 from ._serde import AdapterSerde
+from ._workflow import context_for, register_workflow_handler
 
 
 def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> ASGIApp:

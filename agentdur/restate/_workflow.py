@@ -30,8 +30,8 @@ def register_workflow_handler(
     """restate-sdk's decorator for one handler of a workflow: ``main`` (with the workflow's
     retention) for the run handler, ``handler`` (shared) for the others."""
     if spec.kind == "workflow":
-        return target.main(**options, workflow_retention=definition.retention)  # type: ignore[no-any-return]
-    return target.handler(**options)  # type: ignore[no-any-return]
+        return target.main(**options, workflow_retention=definition.retention)
+    return target.handler(**options)
 
 
 class PromiseSerde(AdapterSerde):
