@@ -15,7 +15,7 @@ import agentdur
 
 from ..effects import LOG_ENV, count, record
 from .fan import fan
-from .workflows import signup, timed
+from .workflows import caller, signup, timed
 
 
 class Order(BaseModel):
@@ -265,7 +265,7 @@ async def pipeline(ctx: agentdur.Context, label: str) -> list[str]:
     return results
 
 
-app = agentdur.App([ops, flows, account, fan, signup, timed])
+app = agentdur.App([ops, flows, account, fan, signup, timed, caller])
 
 
 @flows.handler()

@@ -187,3 +187,10 @@ def test_url_forms(engine: EngineUnderTest) -> None:
         "/restate/attach", {"target": "workflow", "workflowName": "WfSignup", "workflowKey": key}
     )
     assert attach.status_code == 200 and attach.json()["secret"] == "v"
+
+
+def test_a_handler_calling_a_workflow_key_that_ran_gets_a_409(engine: EngineUnderTest) -> None:
+    key = label()
+    response = engine.post("/WfCaller/twice", key)
+    assert response.status_code == 200, response.text
+    assert response.json() == ['"woke"', 409, "the workflow method was already invoked"]

@@ -97,3 +97,17 @@ async def sleep_then_finish(ctx: agentdur.WorkflowContext, seconds: float) -> st
 @timed.handler("status")
 async def timed_status(ctx: agentdur.WorkflowSharedContext) -> str | None:
     return await ctx.get("status", type_hint=str)
+
+
+caller = agentdur.Service("WfCaller")
+
+
+@caller.handler()
+async def twice(ctx: agentdur.Context, key: str) -> list[object]:
+    """Calls the run of WfTimer for ``key`` twice: the second call is refused with a 409."""
+    first = await ctx.generic_call("WfTimer", "run", b"0", key=key)
+    try:
+        await ctx.generic_call("WfTimer", "run", b"0", key=key)
+    except agentdur.TerminalError as error:
+        return [first.decode(), error.status_code, error.message]
+    return [first.decode(), "called twice"]
