@@ -156,13 +156,10 @@ def test_a_workflow_timer_survives_a_restart(engine: EngineUnderTest) -> None:
     inv = engine.send(f"/WfTimer/{key}/run", 2.0)
     wait_for(lambda: status_of(engine, key, "WfTimer") == "sleeping", what="timer started")
     wait_for(lambda: journaled(engine, inv, "before"), what="before journaled")
-    started = time.monotonic()
-    engine.kill()
-    engine.start()
+    engine.restart_engine()  # the embedded server, or restate-server itself
     attached = workflow_get(engine, key, "attach", "WfTimer")
     assert attached.status_code == 200 and attached.json() == "woke", attached.text
     assert engine.count(f"wft-before {key}") == 1 and engine.count(f"wft-after {key}") == 1
-    assert time.monotonic() - started > 0  # ordering only: the run ended after the restart
 
 
 def test_url_forms(engine: EngineUnderTest) -> None:
