@@ -16,7 +16,7 @@ import pytest
 from agentdur.testing import ScriptedModelServer
 from examples._model import BASE_URL_ENV
 
-from ..harness import EngineUnderTest, wait_for
+from ..harness import EngineUnderTest, start_engine, wait_for
 from ..readme_curls import Command, readme_commands
 from ._served import start_example
 
@@ -78,7 +78,7 @@ def test_every_curl_of_the_readme_answers(served: EngineUnderTest) -> None:
             assert response.status_code < 300, (command.path, text)
         elif response.status_code >= 300:
             assert response.status_code in (409,) or "cancelled" in text, (command.path, text)
-        if response.status_code == 202 and "invocationId" in response.json():
+        if response.status_code == 202 and response.content and "invocationId" in response.json():
             sent = str(response.json()["invocationId"])
 
 
@@ -123,3 +123,25 @@ def test_the_secret_from_the_log_verifies_the_signup(served: EngineUnderTest) ->
         f"{served.ingress_url}/restate/workflow/SignupWithSignalsWorkflow/maria/attach"
     )
     assert attached.json() is True
+
+
+def test_the_tour_readmes_against_restate_server(tmp_path: Path) -> None:
+    """The same commands against restate-server and the deployment of the tour's app (all sections
+    but the agent, whose model server the other tests share)."""
+    restate = start_engine("restate", tmp_path, "examples.workflows.app:app")
+    try:
+        for section in SECTIONS[:-1]:
+            sent: str | None = None
+            for command in readme_commands(ROOT / section / "README.md", PLACEHOLDER):
+                response = answer(restate, command, sent)
+                for expected in command.expected:
+                    assert expected in response.text, (
+                        section,
+                        command.path,
+                        response.status_code,
+                        response.text,
+                    )
+                if response.status_code == 202 and response.content and "invocationId" in response.json():
+                    sent = str(response.json()["invocationId"])
+    finally:
+        restate.close()
