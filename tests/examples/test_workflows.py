@@ -145,3 +145,27 @@ def test_the_tour_readmes_against_restate_server(tmp_path: Path) -> None:
                     sent = str(response.json()["invocationId"])
     finally:
         restate.close()
+
+
+@pytest.mark.parametrize("served", ["agent"], indirect=True)
+def test_the_agent_waits_through_a_sigkill_without_drafting_again(
+    served: EngineUnderTest, example_model_server: ScriptedModelServer
+) -> None:
+    topic = "crash-safe drafts"
+    sent = served.post("/restate/send/DraftAgent/crash/run", {"topic": topic})
+    assert sent.status_code == 202, sent.text
+
+    def waiting() -> bool:
+        answer = served.client.get(f"{served.ingress_url}/restate/call/DraftAgent/crash/getDraft").json()
+        return bool(answer["status"] == "waiting for review")
+
+    wait_for(waiting, what="the draft waiting for its review")
+    served.kill()
+    served.start()
+    reviewed = served.post("/restate/call/DraftAgent/crash/review", {"approved": True})
+    assert reviewed.status_code == 200, reviewed.text
+    published = served.client.get(f"{served.ingress_url}/restate/workflow/DraftAgent/crash/attach").json()
+    assert published["reviewed"] is True and published["revised"] is False
+    assert published["text"] == published["draft"] and topic in published["draft"]
+    drafts = [r for r in example_model_server.model_requests() if topic in (r.last_user_message or "")]
+    assert len(drafts) == 1  # journaled before the crash: replayed, not requested again
