@@ -12,6 +12,9 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
+
+import agentdur
 
 from ..harness import EngineUnderTest, wait_for
 from ._journal import journaled
@@ -191,3 +194,19 @@ def test_a_handler_calling_a_workflow_key_that_ran_gets_a_409(engine: EngineUnde
     response = engine.post("/WfCaller/twice", key)
     assert response.status_code == 200, response.text
     assert response.json() == ['"woke"', 409, "the workflow method was already invoked"]
+
+
+def test_the_client_submits_and_attaches_to_workflows(engine: EngineUnderTest) -> None:
+    key = label()
+    with agentdur.Client(engine.ingress_url) as client:
+        inv = client.workflow_submit("WfSignup", key, USER)
+        assert client.workflow_submit("WfSignup", key, USER) == inv
+        wait_for(lambda: client.call("WfSignup", "status", key=key) == "waiting", what="run waiting")
+        assert client.workflow_output("WfSignup", key) == (False, None)
+        with pytest.raises(agentdur.ConflictError, match="already invoked"):
+            client.call("WfSignup", "run", USER, key=key)
+        client.call("WfSignup", "verify", "via-client", key=key)
+        assert client.workflow_attach("WfSignup", key) == {"user": "John Doe", "secret": "via-client"}
+        assert client.workflow_output("WfSignup", key) == (True, {"user": "John Doe", "secret": "via-client"})
+        with pytest.raises(agentdur.NotFoundError):
+            client.workflow_output("WfSignup", label())
