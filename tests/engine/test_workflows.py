@@ -149,3 +149,10 @@ def _journal_has(path: Path, inv_id: str, kind: str) -> bool:
             "SELECT 1 FROM journal WHERE invocation_id=? AND kind=?", (inv_id, kind)
         ).fetchone()
     return row is not None
+
+
+def test_the_tours_max_retry_duration_is_max_duration() -> None:
+    options = agentdur.RunOptions(max_attempts=3, max_retry_duration=timedelta(seconds=30))
+    assert options.max_duration == timedelta(seconds=30) and options.retries_in_step
+    both = agentdur.RunOptions(max_duration=timedelta(seconds=1), max_retry_duration=timedelta(seconds=2))
+    assert both.max_duration == timedelta(seconds=1)

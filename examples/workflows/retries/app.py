@@ -27,7 +27,7 @@ async def run(ctx: WorkflowContext, user: User) -> bool:
         await ctx.run_typed(
             "welcome",
             send_welcome_email,
-            agentdur.RunOptions(max_attempts=3, max_duration=timedelta(seconds=30)),
+            agentdur.RunOptions(max_attempts=3, max_retry_duration=timedelta(seconds=30)),
             user=user,
         )
     except TerminalError as error:
