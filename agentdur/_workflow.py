@@ -24,6 +24,9 @@ T = TypeVar("T")
 DEFAULT_WORKFLOW_RETENTION = timedelta(days=1)
 PROMISE_ALREADY_COMPLETED = "promise was already completed"
 WORKFLOW_ALREADY_INVOKED = "the workflow method was already invoked"
+NO_IDEMPOTENCY_KEY = (
+    "cannot use the idempotency key with workflow handlers: the workflow key already makes the run idempotent"
+)
 
 
 class DurablePromise(Generic[T], abc.ABC):

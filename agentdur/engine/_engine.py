@@ -11,17 +11,25 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from .._exceptions import ConflictError, NotFoundError, TerminalError, UserError, terminal_error_from_json
+from .._exceptions import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TerminalError,
+    UserError,
+    terminal_error_from_json,
+)
 from .._options import InvocationRetryPolicy, as_seconds
 from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
-from .._workflow import WORKFLOW_ALREADY_INVOKED, Workflow
+from .._workflow import NO_IDEMPOTENCY_KEY, WORKFLOW_ALREADY_INVOKED, Workflow
 from . import _ops
 from . import _records as r
 from ._lock import DatabaseLock
 from ._recovery import recover
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
 from ._store import Store, Synchronous
+from ._workflow_runs import purge_run
 from ._workflows import RetentionSweeper, workflow_run_id
 
 
@@ -172,7 +180,9 @@ class Engine:
             TerminalError: the handler failed terminally (its message and code).
         """
         if self.app.handler(service, handler).kind == "workflow":
-            inv_id, created = await self.submit(service, handler, arg, key=key)
+            inv_id, created = await self.submit(
+                service, handler, arg, key=key, idempotency_key=idempotency_key
+            )
             if not created:
                 raise ConflictError(WORKFLOW_ALREADY_INVOKED)
             return await self.attach(inv_id)
@@ -221,6 +231,8 @@ class Engine:
         """Like :meth:`send`, and also says whether the invocation is new (``False``: its
         idempotency key named an existing one)."""
         spec, input_text = self._checked_input(service, handler, arg, key)
+        if idempotency_key is not None and spec.kind == "workflow":
+            raise InvalidInputError(NO_IDEMPOTENCY_KEY)  # as restate-server answers
         return await self._rt.submit(spec, key, input_text, idempotency_key, as_seconds(delay))
 
     def idempotent_invocation_id(
@@ -338,12 +350,26 @@ class Engine:
     async def purge(self, invocation_id: str) -> None:
         """Delete a completed invocation and its journal (its idempotency key is then free again).
 
+        Purging the run of a workflow also deletes its key's state and promises: the key can run again.
+
         Raises:
             NotFoundError: unknown invocation.
             ConflictError: the invocation has not completed.
         """
         self._require_status(invocation_id, r.COMPLETED, "only completed ones can be purged")
+        row = self._rt.store.read_one("SELECT service, obj_key FROM invocations WHERE id=?", (invocation_id,))
+        if row is not None and row["obj_key"] is not None and self._is_workflow_run(invocation_id, row):
+            # a workflow run goes with its key's state and promises, as when its retention ends
+            op = partial(purge_run, inv_id=invocation_id, service=row["service"], key=row["obj_key"])
+            await self._rt.store.write(op)
+            return
         await self._rt.store.write(partial(_ops.purge, inv_id=invocation_id))
+
+    def _is_workflow_run(self, invocation_id: str, row: Any) -> bool:
+        definition = self.app.services.get(row["service"])
+        if not isinstance(definition, Workflow) or definition.main_handler is None:
+            return False
+        return invocation_id == self.workflow_invocation_id(row["service"], row["obj_key"])
 
     def _require_status(self, invocation_id: str, status: str, otherwise: str) -> None:
         row = self._rt.store.read_one("SELECT status FROM invocations WHERE id=?", (invocation_id,))

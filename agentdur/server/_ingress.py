@@ -81,7 +81,7 @@ class Ingress:
         self.refuse_when_closing()
         spec, key = target.spec, target.key
         if spec.kind == "workflow" and not target.send:
-            return await self.run_workflow(spec.service, spec.name, key, body)
+            return await self.run_workflow(spec.service, spec.name, key, body, idempotency_key)
         if target.send:
             inv_id, created = await self.state.engine.submit(
                 spec.service, spec.name, body, key=key, idempotency_key=idempotency_key, delay=delay
@@ -97,9 +97,13 @@ class Ingress:
         )
         return await self.outcome_response(inv_id, self.state.engine.attach)
 
-    async def run_workflow(self, workflow: str, handler: str, key: str | None, body: bytes) -> Response:
+    async def run_workflow(
+        self, workflow: str, handler: str, key: str | None, body: bytes, idempotency_key: str | None
+    ) -> Response:
         """Run a workflow key and answer its result; a 409 naming the run when it was submitted before."""
-        inv_id, created = await self.state.engine.submit(workflow, handler, body, key=key)
+        inv_id, created = await self.state.engine.submit(
+            workflow, handler, body, key=key, idempotency_key=idempotency_key
+        )
         if not created:
             return error_response(HTTP_CONFLICT, WORKFLOW_ALREADY_INVOKED, {INVOCATION_ID_HEADER: inv_id})
         return await self.outcome_response(inv_id, self.state.engine.attach)

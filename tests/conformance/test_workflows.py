@@ -210,3 +210,8 @@ def test_the_client_submits_and_attaches_to_workflows(engine: EngineUnderTest) -
         assert client.workflow_output("WfSignup", key) == (True, {"user": "John Doe", "secret": "via-client"})
         with pytest.raises(agentdur.NotFoundError):
             client.workflow_output("WfSignup", label())
+
+
+def test_an_idempotency_key_on_a_run_is_refused(engine: EngineUnderTest) -> None:
+    response = engine.post(f"/WfSignup/{label()}/run/send", USER, headers={"idempotency-key": "k"})
+    assert response.status_code == 400 and "idempotency key" in response.json()["message"], response.text

@@ -156,3 +156,14 @@ def test_the_tours_max_retry_duration_is_max_duration() -> None:
     assert options.max_duration == timedelta(seconds=30) and options.retries_in_step
     both = agentdur.RunOptions(max_duration=timedelta(seconds=1), max_retry_duration=timedelta(seconds=2))
     assert both.max_duration == timedelta(seconds=1)
+
+
+async def test_purging_a_run_frees_its_key_with_its_state_and_promises(tmp_path: Path) -> None:
+    async with agentdur.Engine(app, tmp_path / "wf.db") as engine:
+        assert await engine.call("Short", "short_run", 5, key="p") == 5
+        with pytest.raises(agentdur.InvalidInputError, match="idempotency key"):
+            await engine.send("Short", "short_run", 6, key="p", idempotency_key="i")
+        await engine.purge(engine.workflow_invocation_id("Short", "p"))
+        assert await engine.state("Short", "p") == {}
+        assert await engine.call("Short", "seen", key="p") is None
+        assert await engine.call("Short", "short_run", 6, key="p") == 6
