@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._options import MODEL_CALL_OPTIONS, InvocationRetryPolicy, RunOptions
 from ._service import App, Service, VirtualObject, app
+from ._workflow import DurablePromise, Workflow, WorkflowContext, WorkflowSharedContext
 from .client import AsyncClient, Client
 from .engine import Engine, ErrorDetail, Failure, InvocationInfo, JournalEntry, PendingAwakeable
 
@@ -54,6 +55,7 @@ __all__ = [
     "DatabaseLockedError",
     "DurableCallFuture",
     "DurableFuture",
+    "DurablePromise",
     "Engine",
     "EngineControl",
     "ErrorDetail",
@@ -81,6 +83,9 @@ __all__ = [
     "TerminalError",
     "UserError",
     "VirtualObject",
+    "Workflow",
+    "WorkflowContext",
+    "WorkflowSharedContext",
     "app",
     "as_completed",
     "current_context",

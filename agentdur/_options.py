@@ -23,6 +23,7 @@ class _RetryFields(TypedDict, total=False):
     initial_retry_interval: timedelta | None
     max_retry_interval: timedelta | None
     retry_interval_factor: float | None
+    max_retry_duration: timedelta | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class RunOptions(Generic[T_co]):
         retry_interval_factor: growth of the wait at each retry (default 2).
         type_hint: the result type used for JSON serialization; defaults to the function's
             return annotation.
+        max_retry_duration: restate-sdk's deprecated name of ``max_duration`` (the Tour of
+            Workflows still uses it); it sets ``max_duration`` when that is not set.
     """
 
     max_attempts: int | None = None
@@ -48,6 +51,11 @@ class RunOptions(Generic[T_co]):
     max_retry_interval: timedelta | None = None
     retry_interval_factor: float | None = None
     type_hint: type[T_co] | Any | None = None
+    max_retry_duration: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_duration is None and self.max_retry_duration is not None:
+            object.__setattr__(self, "max_duration", self.max_retry_duration)
 
     if TYPE_CHECKING:
         # What type checkers see of the generated __init__: a class as type_hint fixes the result

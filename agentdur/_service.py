@@ -14,7 +14,7 @@ from ._exceptions import InvalidInputError, NotFoundError, UserError
 from ._serde import adapter_for
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
-HandlerKind = Literal["exclusive", "shared"]
+HandlerKind = Literal["exclusive", "shared", "workflow"]
 
 _SPEC_ATTR = "__agentdur_handler__"
 
@@ -26,7 +26,8 @@ class HandlerSpec:
     Attributes:
         service: name of the service or virtual object.
         name: handler name as used in URLs.
-        kind: ``None`` for a plain service, ``"exclusive"`` or ``"shared"`` for a virtual object.
+        kind: ``None`` for a plain service, ``"exclusive"`` or ``"shared"`` for a virtual object,
+            ``"workflow"`` (the run handler) or ``"shared"`` for a workflow.
         fn: the user's coroutine function.
         takes_input: whether the function declares an input parameter.
         input_type / output_type: the annotated types (``Any`` when not annotated).
@@ -41,6 +42,13 @@ class HandlerSpec:
     output_type: Any
     input_adapter: TypeAdapter[Any] = field(repr=False, compare=False)
     output_adapter: TypeAdapter[Any] = field(repr=False, compare=False)
+    workflow: bool = False
+    """True for the handlers of a :class:`~agentdur.Workflow`."""
+
+    @property
+    def writes_state(self) -> bool:
+        """True for the handlers that may change state: exclusive object handlers, workflow run handlers."""
+        return self.kind in ("exclusive", "workflow")
 
     @property
     def keyed(self) -> bool:
@@ -59,9 +67,12 @@ class HandlerSpec:
             InvalidInputError: the route does not fit the handler.
         """
         if self.keyed and key is None:
-            raise InvalidInputError(
-                f"{self.service}/{self.name} is a virtual object handler: it needs an object key"
+            what = (
+                "workflow handler: it needs a workflow key"
+                if self.workflow
+                else "virtual object handler: it needs an object key"
             )
+            raise InvalidInputError(f"{self.service}/{self.name} is a {what}")
         if not self.keyed and key is not None:
             raise InvalidInputError(
                 f"{self.service}/{self.name} is a service handler: it takes no object key"
@@ -78,10 +89,11 @@ def handler_spec(fn: Callable[..., Any]) -> HandlerSpec:
     return spec
 
 
-class _Definition:
+class Definition:
     """Common part of :class:`Service` and :class:`VirtualObject`."""
 
     _keyed: bool = False
+    _workflow: bool = False
 
     def __init__(self, name: str, *, description: str | None = None) -> None:
         if not name or "/" in name:
@@ -118,13 +130,14 @@ class _Definition:
             output_type=output_type,
             input_adapter=adapter_for(input_type),
             output_adapter=adapter_for(output_type),
+            workflow=self._workflow,
         )
         self.handlers[handler_name] = spec
         setattr(fn, _SPEC_ATTR, spec)
         return spec
 
 
-class Service(_Definition):
+class Service(Definition):
     """A stateless durable service: each invocation runs independently.
 
     Example::
@@ -149,7 +162,7 @@ class Service(_Definition):
         return decorate
 
 
-class VirtualObject(_Definition):
+class VirtualObject(Definition):
     """A keyed durable object: state per key, exclusive handlers one at a time per key.
 
     Exclusive handlers (the default) run in arrival order per key and may change state; shared
@@ -182,15 +195,15 @@ class App:
     ``restate.app(services=[...])`` is), so ``hypercorn module:app`` serves it to a restate-server.
 
     Args:
-        services: the :class:`Service` and :class:`VirtualObject` definitions.
+        services: the :class:`Service`, :class:`VirtualObject` and :class:`~agentdur.Workflow` definitions.
     """
 
-    def __init__(self, services: Iterable[Service | VirtualObject] = ()) -> None:
-        self.services: dict[str, Service | VirtualObject] = {}
+    def __init__(self, services: Iterable[Definition] = ()) -> None:
+        self.services: dict[str, Definition] = {}
         for service in services:
             self.add(service)
 
-    def add(self, service: Service | VirtualObject) -> None:
+    def add(self, service: Definition) -> None:
         """Add one more service; names must be unique within the app."""
         if service.name in self.services:
             raise UserError(f"service {service.name!r} is defined twice in the app")
@@ -230,7 +243,7 @@ def _listing(names: Iterable[str]) -> str:
     return ", ".join(repr(name) for name in ordered) if ordered else "none"
 
 
-def app(services: Iterable[Service | VirtualObject]) -> App:
+def app(services: Iterable[Definition]) -> App:
     """An :class:`App` of ``services``: restate-sdk's ``restate.app(services=[...])`` under agentdur.
 
     It serves on either engine (``agentdur serve module:app``). For an App that is also the ASGI

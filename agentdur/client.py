@@ -1,12 +1,14 @@
 """Clients of an ingress: call and send to handlers, attach to invocations, resolve awakeables.
 
-They use Restate's plain ingress URLs only, so the same client talks to ``agentdur serve`` and to a
-real Restate server::
+They use Restate's ingress URLs (``/restate/call/...``, ``/restate/send/...``, the workflow routes),
+so the same client talks to ``agentdur serve`` and to a real Restate server::
 
     with agentdur.Client("http://127.0.0.1:8080") as client:
         receipt = client.call("Pipeline", "run", {"text": "..."})
         inv_id = client.send("Chat", "message", "hi", key="user-1", delay=timedelta(minutes=5))
         client.resolve_awakeable(approval_id, True)
+        client.workflow_submit("SignupWorkflow", "johndoe", {"name": "John"})
+        done, result = client.workflow_output("SignupWorkflow", "johndoe")
 
 A terminal failure raises the matching :class:`agentdur.TerminalError` subclass (400
 :class:`~agentdur.InvalidInputError`, or :class:`~agentdur.AwakeableValueError` when resolving;
@@ -96,8 +98,12 @@ def _invoke_request(
     if delay is not None:
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
         params["delay"] = f"{round(seconds * 1000)}ms"
-    path = _handler_path(service, handler, key) + ("/send" if send else "")
+    path = ("/restate/send" if send else "/restate/call") + _handler_path(service, handler, key)
     return _Request("POST", path, content, headers, params)
+
+
+def _workflow_request(workflow: str, key: str, verb: str) -> _Request:
+    return _Request("GET", f"/restate/workflow/{_segment(workflow)}/{_segment(key)}/{verb}")
 
 
 def _awakeable_request(awakeable_id: str, verb: str, content: bytes, content_type: str) -> _Request:
@@ -229,6 +235,27 @@ class Client:
             self._send(_invoke_request(service, handler, arg, key, idempotency_key, True, delay))
         )
 
+    def workflow_submit(
+        self,
+        workflow: str,
+        key: str,
+        arg: Any = None,
+        *,
+        handler: str = "run",
+        delay: float | timedelta | None = None,
+    ) -> str:
+        """Submit the run of ``workflow`` for ``key`` without waiting; returns its invocation id
+        (the same one when the key was submitted before)."""
+        return self.send(workflow, handler, arg, key=key, delay=delay)
+
+    def workflow_attach(self, workflow: str, key: str) -> Any:
+        """Wait for the run of ``workflow`` for ``key`` and return its result (or raise its failure)."""
+        return _result(self._send(_workflow_request(workflow, key, "attach")))
+
+    def workflow_output(self, workflow: str, key: str) -> tuple[bool, Any]:
+        """``(True, result)`` once the run of ``workflow`` for ``key`` finished, ``(False, None)`` while it runs."""
+        return _output(self._send(_workflow_request(workflow, key, "output")))
+
     def attach(self, invocation_id: str) -> Any:
         """Wait for an invocation to finish and return its result (or raise its failure)."""
         return _result(self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/attach")))
@@ -326,6 +353,27 @@ class AsyncClient:
         """Start a handler without waiting (after ``delay`` seconds, if given); returns the invocation id."""
         request = _invoke_request(service, handler, arg, key, idempotency_key, True, delay)
         return _invocation_id(await self._send(request))
+
+    async def workflow_submit(
+        self,
+        workflow: str,
+        key: str,
+        arg: Any = None,
+        *,
+        handler: str = "run",
+        delay: float | timedelta | None = None,
+    ) -> str:
+        """Submit the run of ``workflow`` for ``key`` without waiting; returns its invocation id
+        (the same one when the key was submitted before)."""
+        return await self.send(workflow, handler, arg, key=key, delay=delay)
+
+    async def workflow_attach(self, workflow: str, key: str) -> Any:
+        """Wait for the run of ``workflow`` for ``key`` and return its result (or raise its failure)."""
+        return _result(await self._send(_workflow_request(workflow, key, "attach")))
+
+    async def workflow_output(self, workflow: str, key: str) -> tuple[bool, Any]:
+        """``(True, result)`` once the run of ``workflow`` for ``key`` finished, ``(False, None)`` while it runs."""
+        return _output(await self._send(_workflow_request(workflow, key, "output")))
 
     async def attach(self, invocation_id: str) -> Any:
         """Wait for an invocation to finish and return its result (or raise its failure)."""

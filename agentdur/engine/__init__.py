@@ -6,6 +6,8 @@ Its modules, each importing only the ones below it (``tests/test_layers.py`` hol
       _recovery  reopening a file: restart unfinished invocations, re-arm timers, rebuild key queues
       _runtime   Runtime: invocations in memory, per-key queues, timers, completions, outcomes
         _faults    what a failed write does to the invocations concerned
+        _workflows  workflow runs by key, EmbeddedWorkflowContext, durable promises, retention sweeps
+          _promises    the promise writes: resolve/reject once, wake the entries waiting for it
         _context   EmbeddedContext: each context operation as a journal entry
           _requests  calls, sends, awakeable completions, cancellation: caller entry + target, one commit
             _runner    InvocationRunner: one attempt of a handler, replay by (task path, seq), waits
@@ -13,6 +15,7 @@ Its modules, each importing only the ones below it (``tests/test_layers.py`` hol
                 _futures   EmbeddedFuture: a journal entry's result
                 _store     the SQLite file: schema, one group-committing writer thread, reads
                 _ops       the write operations, run inside the writer's transaction
+                  _workflow_runs  one run per workflow key; purging runs past their retention
                 _lock      one owner per database file (an OS lock)
                 _records   statuses, entries, outcomes and their public views
 

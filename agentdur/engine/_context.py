@@ -264,7 +264,7 @@ class EmbeddedContext(ObjectContext):
 
     def _writable_key(self, operation: str) -> str:
         key = self.key()
-        if not self._spec.exclusive:
+        if not self._spec.writes_state:
             raise TerminalError(
                 f"shared handler {self._spec.service}/{self._spec.name} cannot change state ({operation}): "
                 "state is read-only in shared handlers; use an exclusive handler"

@@ -11,16 +11,26 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from .._exceptions import ConflictError, NotFoundError, TerminalError, UserError, terminal_error_from_json
+from .._exceptions import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TerminalError,
+    UserError,
+    terminal_error_from_json,
+)
 from .._options import InvocationRetryPolicy, as_seconds
 from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
+from .._workflow import NO_IDEMPOTENCY_KEY, WORKFLOW_ALREADY_INVOKED, Workflow
 from . import _ops
 from . import _records as r
 from ._lock import DatabaseLock
 from ._recovery import recover
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
 from ._store import Store, Synchronous
+from ._workflow_runs import purge_run
+from ._workflows import RetentionSweeper, workflow_run_id
 
 
 class Engine:
@@ -96,6 +106,7 @@ class Engine:
         store.start(loop)
         self._runtime = Runtime(self.app, store, loop, self.suspend_after, self.retry_policy)
         recover(self._runtime)
+        RetentionSweeper(self._runtime, self.app).start()
 
     async def close(self, grace_period: float = 0.0) -> None:
         """Stop running handlers (they resume on the next start), commit pending writes, close the file.
@@ -164,8 +175,17 @@ class Engine:
         Raises:
             NotFoundError: unknown service or handler.
             InvalidInputError: the input does not validate (the message names the field).
+            ConflictError: the run handler of a workflow was already invoked for this key (as on
+                Restate; :meth:`workflow_attach` waits for that run's result).
             TerminalError: the handler failed terminally (its message and code).
         """
+        if self.app.handler(service, handler).kind == "workflow":
+            inv_id, created = await self.submit(
+                service, handler, arg, key=key, idempotency_key=idempotency_key
+            )
+            if not created:
+                raise ConflictError(WORKFLOW_ALREADY_INVOKED)
+            return await self.attach(inv_id)
         if idempotency_key is None:
             spec, input_text = self._checked_input(service, handler, arg, key)
             waiter = self._rt.submit_and_wait(spec, key, input_text)
@@ -211,6 +231,8 @@ class Engine:
         """Like :meth:`send`, and also says whether the invocation is new (``False``: its
         idempotency key named an existing one)."""
         spec, input_text = self._checked_input(service, handler, arg, key)
+        if idempotency_key is not None and spec.kind == "workflow":
+            raise InvalidInputError(NO_IDEMPOTENCY_KEY)  # as restate-server answers
         return await self._rt.submit(spec, key, input_text, idempotency_key, as_seconds(delay))
 
     def idempotent_invocation_id(
@@ -229,6 +251,25 @@ class Engine:
         spec.check_key(key)
         validate_input(spec.input_adapter, input_text)
         return spec, input_text
+
+    def workflow_invocation_id(self, workflow: str, key: str) -> str:
+        """The id of the run of ``workflow`` for ``key`` (whether or not it was submitted yet).
+
+        Raises:
+            NotFoundError: ``workflow`` is not a workflow of this app, or has no run handler.
+        """
+        definition = self.app.services.get(workflow)
+        if not isinstance(definition, Workflow) or definition.main_handler is None:
+            raise NotFoundError(f"unknown workflow {workflow!r}")
+        return workflow_run_id(workflow, definition.main_handler, key)
+
+    async def workflow_attach(self, workflow: str, key: str) -> Any:
+        """Wait for the run of ``workflow`` for ``key`` to finish; its result (or its failure raised).
+
+        Raises:
+            NotFoundError: unknown workflow, or no run was submitted for ``key``.
+        """
+        return await self.attach(self.workflow_invocation_id(workflow, key))
 
     async def attach(self, invocation_id: str) -> Any:
         """Wait for an invocation to finish and return its JSON result (or raise its failure)."""
@@ -309,12 +350,26 @@ class Engine:
     async def purge(self, invocation_id: str) -> None:
         """Delete a completed invocation and its journal (its idempotency key is then free again).
 
+        Purging the run of a workflow also deletes its key's state and promises: the key can run again.
+
         Raises:
             NotFoundError: unknown invocation.
             ConflictError: the invocation has not completed.
         """
         self._require_status(invocation_id, r.COMPLETED, "only completed ones can be purged")
+        row = self._rt.store.read_one("SELECT service, obj_key FROM invocations WHERE id=?", (invocation_id,))
+        if row is not None and row["obj_key"] is not None and self._is_workflow_run(invocation_id, row):
+            # a workflow run goes with its key's state and promises, as when its retention ends
+            op = partial(purge_run, inv_id=invocation_id, service=row["service"], key=row["obj_key"])
+            await self._rt.store.write(op)
+            return
         await self._rt.store.write(partial(_ops.purge, inv_id=invocation_id))
+
+    def _is_workflow_run(self, invocation_id: str, row: Any) -> bool:
+        definition = self.app.services.get(row["service"])
+        if not isinstance(definition, Workflow) or definition.main_handler is None:
+            return False
+        return invocation_id == self.workflow_invocation_id(row["service"], row["obj_key"])
 
     def _require_status(self, invocation_id: str, status: str, otherwise: str) -> None:
         row = self._rt.store.read_one("SELECT status FROM invocations WHERE id=?", (invocation_id,))

@@ -87,6 +87,9 @@ class RuntimeHost(Protocol):
     def ensure_timer(self, inv_id: str, idx: int, wake_at: float) -> None:
         """Make sure a pending durable sleep fires."""
 
+    def set_timer(self, key: Any, wake_at: float, callback: Any) -> None:
+        """Call ``callback`` at ``wake_at`` (one timer per key; the runtime cancels it when it closes)."""
+
     def notify(self, inv_id: str, idx: int, outcome: r.Outcome) -> None:
         """A completion for an entry was committed: deliver it or wake the invocation."""
 

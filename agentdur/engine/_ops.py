@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .._exceptions import ConflictError, NotFoundError
 from .._schema import ValueCheck
 from . import _records as r
+from ._workflow_runs import existing_run
 
 
 @dataclass(slots=True)
@@ -29,6 +30,7 @@ class NewInvocation:
     idempotency_key: str | None
     wake_at: float | None
     now: float
+    retention: float | None = None  # a workflow run: one per workflow key, kept this many seconds
 
 
 @dataclass(slots=True)
@@ -177,12 +179,16 @@ def complete_awakeable(
 def create_invocation(conn: sqlite3.Connection, inv: NewInvocation, seq: int) -> tuple[str, bool]:
     """Create an invocation, or find the one with the same idempotency key.
 
+    A workflow run (``inv.retention`` set) is found by its id, derived from the workflow key.
+
     Returns:
         The invocation id and whether it was created now.
 
     Raises:
         ConflictError: the idempotency key was used before with another input.
     """
+    if inv.retention is not None and existing_run(conn, inv.id, inv.now, inv.retention) is not None:
+        return inv.id, False
     if inv.idempotency_key is not None:
         found = conn.execute(
             "SELECT id, input FROM invocations WHERE service=? AND handler=? AND ifnull(obj_key,'')=?"

@@ -12,8 +12,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from .._exceptions import NotFoundError, TerminalError, terminal_error_to_json
+from .._exceptions import ConflictError, NotFoundError, TerminalError, terminal_error_to_json
 from .._options import as_seconds
+from .._workflow import WORKFLOW_ALREADY_INVOKED
 from . import _ops
 from . import _records as r
 from ._host import RuntimeHost
@@ -46,6 +47,24 @@ def start_call(
 
     def op(conn: Any) -> tuple[bool, bool]:
         callee_id, created = _ops.create_invocation(conn, new, order)
+        if not created and new.retention is not None:  # a workflow key that ran: a 409, as on Restate
+            refused = json.dumps(terminal_error_to_json(ConflictError(WORKFLOW_ALREADY_INVOKED)))
+            _ops.insert_entry(
+                conn,
+                caller_id,
+                idx,
+                r.CALL,
+                name,
+                r.ENTRY_FAILED,
+                None,
+                refused,
+                now,
+                target=callee_id,
+                task=task,
+                seq=seq,
+            )
+            _ops.bump_completions(conn, caller_id, now)
+            return False, True
         _ops.insert_entry(
             conn,
             caller_id,

@@ -37,12 +37,12 @@ from .._schema import value_check
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
-from ._context import EmbeddedContext
 from ._faults import WriteFaults
 from ._futures import EmbeddedAwakeableFuture
 from ._host import RunnerView
 from ._runner import InvocationRunner
 from ._store import Store
+from ._workflows import context_for, run_retention, workflow_run_id
 
 log = logging.getLogger("agentdur.engine")
 
@@ -179,7 +179,7 @@ class Runtime:
         written without waiting for its commit, because every write of the handler, its outcome
         included, commits after it. Returns ``None`` when this path does not apply.
         """
-        if spec.exclusive:
+        if spec.exclusive or spec.kind == "workflow":
             return None
         new = self.new_invocation(spec, key, input_text, None, None)
         new.status = r.RUNNING
@@ -202,8 +202,14 @@ class Runtime:
             status, wake_at = r.SCHEDULED, now + delay
         else:
             status, wake_at = (r.PENDING if spec.exclusive else r.READY), None
+        retention = run_retention(self.app, spec)
+        if retention is not None:  # a workflow run: its key names it, whatever the idempotency key
+            assert key is not None
+            inv_id, idempotency_key = workflow_run_id(spec.service, spec.name, key), None
+        else:
+            inv_id = new_invocation_id(spec.service, spec.name, key, idempotency_key)
         return _ops.NewInvocation(
-            id=new_invocation_id(spec.service, spec.name, key, idempotency_key),
+            id=inv_id,
             service=spec.service,
             handler=spec.name,
             key=key,
@@ -213,6 +219,7 @@ class Runtime:
             idempotency_key=idempotency_key,
             wake_at=wake_at,
             now=now,
+            retention=retention,
         )
 
     def schedule_new(self, new: _ops.NewInvocation, spec: HandlerSpec) -> None:
@@ -239,7 +246,7 @@ class Runtime:
                 partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time()),
                 on_error=runner.on_write_error,
             )
-        runner.start(EmbeddedContext(runner))
+        runner.start(context_for(runner))
 
     def resume(self, inv_id: str, allowed: tuple[str, ...]) -> None:
         """Load an invocation and its journal from the file and run it by replay."""

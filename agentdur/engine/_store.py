@@ -103,6 +103,16 @@ CREATE TABLE IF NOT EXISTS state (
     value TEXT NOT NULL,
     PRIMARY KEY (service, obj_key, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS promises (
+    service TEXT NOT NULL,
+    wf_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    value TEXT,
+    failure TEXT,
+    completed_at REAL NOT NULL,
+    PRIMARY KEY (service, wf_key, name)
+) WITHOUT ROWID;
 """
 
 # Columns added since the first schema: (table, column, definition). Opening an older file adds them.

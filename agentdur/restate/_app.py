@@ -15,11 +15,12 @@ from .._context import set_current_context
 from .._exceptions import TerminalError
 from .._options import InvocationRetryPolicy
 from .._serde import validate_input
-from .._service import App, HandlerSpec, Service, VirtualObject
+from .._service import App, Definition, HandlerSpec, VirtualObject
 from .._tasks import adopt_current_task, reset_current_task
-from ._context import RestateContext
+from .._workflow import Workflow
 from ._errors import to_restate
 from ._serde import AdapterSerde
+from ._workflow import context_for, register_workflow_handler
 
 
 def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> ASGIApp:
@@ -36,7 +37,7 @@ def restate_app(app: App, retry_policy: InvocationRetryPolicy | None = None) -> 
 
 def restate_services(
     app: App, retry_policy: InvocationRetryPolicy | None = None
-) -> list[restate.Service | restate.VirtualObject]:
+) -> list[restate.Service | restate.VirtualObject | restate.Workflow]:
     """The restate-sdk definitions of every service and object of ``app``."""
     policy = _retry_policy(retry_policy or InvocationRetryPolicy())
     return [_definition(d, policy) for d in app.services.values()]
@@ -53,10 +54,12 @@ def _retry_policy(policy: InvocationRetryPolicy) -> restate.InvocationRetryPolic
 
 
 def _definition(
-    definition: Service | VirtualObject, policy: restate.InvocationRetryPolicy
-) -> restate.Service | restate.VirtualObject:
-    target: restate.Service | restate.VirtualObject
-    if isinstance(definition, VirtualObject):
+    definition: Definition, policy: restate.InvocationRetryPolicy
+) -> restate.Service | restate.VirtualObject | restate.Workflow:
+    target: restate.Service | restate.VirtualObject | restate.Workflow
+    if isinstance(definition, Workflow):
+        target = restate.Workflow(definition.name, description=definition.description)
+    elif isinstance(definition, VirtualObject):
         target = restate.VirtualObject(definition.name, description=definition.description)
     else:
         target = restate.Service(definition.name, description=definition.description)
@@ -69,7 +72,10 @@ def _definition(
         }
         if isinstance(target, restate.VirtualObject):
             options["kind"] = spec.kind
-        target.handler(**options)(_entry_point(spec))
+        if isinstance(target, restate.Workflow) and isinstance(definition, Workflow):
+            register_workflow_handler(target, definition, spec, options)(_entry_point(spec))
+        else:
+            target.handler(**options)(_entry_point(spec))
         handler = target.handlers[spec.name]
         handler.handler_io.input_type = TypeHint(
             annotation=spec.input_type,
@@ -88,7 +94,7 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
     """The function restate-sdk calls: validates input like the embedded engine, converts errors."""
 
     async def run(ctx: restate.ObjectContext, raw: bytes | None = None) -> Any:
-        context = RestateContext(ctx, spec)
+        context = context_for(ctx, spec)
         token = set_current_context(context)
         # restate-sdk runs the handler in its request's task: that task is the handler's root task.
         root = adopt_current_task(context)

@@ -261,7 +261,7 @@ class RestateContext(ObjectContext, FutureHost):
     def _writable(self, operation: str) -> None:
         self._command(f"ctx {operation}")
         self.key()
-        if self._spec.kind != "exclusive":
+        if not self._spec.writes_state:
             raise TerminalError(
                 f"shared handler {self._spec.service}/{self._spec.name} cannot change state ({operation}): "
                 "state is read-only in shared handlers; use an exclusive handler"

@@ -17,7 +17,8 @@ from starlette.routing import BaseRoute, Route
 
 from .._exceptions import InvalidInputError, NotFoundError
 from .._http import HTTP_ACCEPTED, HTTP_OK
-from .._service import App, HandlerSpec, Service, VirtualObject
+from .._service import App, Definition, HandlerSpec, VirtualObject
+from .._workflow import Workflow
 from ..engine import InvocationInfo
 from ._console import ConsoleApi
 from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
@@ -50,11 +51,18 @@ def epoch_of(query: Mapping[str, str], name: str) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - HALF_MICROSECOND
 
 
-def describe_service(definition: Service | VirtualObject) -> dict[str, Any]:
+def _service_type(definition: Definition) -> str:
+    """The service type as Restate's admin API names it."""
+    if isinstance(definition, Workflow):
+        return "Workflow"
+    return "VirtualObject" if isinstance(definition, VirtualObject) else "Service"
+
+
+def describe_service(definition: Definition) -> dict[str, Any]:
     """A service as the admin API lists it: its type and each handler's kind and schemas."""
     return {
         "name": definition.name,
-        "ty": "VirtualObject" if isinstance(definition, VirtualObject) else "Service",
+        "ty": _service_type(definition),
         "description": definition.description,
         "handlers": [describe_handler(spec) for spec in definition.handlers.values()],
     }
@@ -80,7 +88,7 @@ class Admin:
     def app(self) -> App:
         return self.state.engine.app
 
-    def definition(self, request: Request) -> Service | VirtualObject:
+    def definition(self, request: Request) -> Definition:
         name = request.path_params["name"]
         definition = self.app.services.get(name)
         if definition is None:

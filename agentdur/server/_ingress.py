@@ -7,6 +7,7 @@
 - A caller whose invocation pauses gets 500 ``{"status": "paused", "invocationId": ...}`` with the
   reason and how to resume, instead of waiting forever.
 - ``POST /restate/awakeables/{id}/resolve`` (JSON body) and ``/reject`` (text body).
+- ``/restate/call/...``, ``/restate/send/...`` and the workflow routes (see :mod:`._verbs`).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from starlette.routing import Route
 from .._exceptions import InvalidInputError, InvocationPausedError, StoreWriteError, TerminalError, UserError
 from .._http import (
     HTTP_ACCEPTED,
+    HTTP_CONFLICT,
     HTTP_NOT_READY,
     HTTP_SERVICE_UNAVAILABLE,
     IDEMPOTENCY_KEY_HEADER,
     INVOCATION_ID_HEADER,
 )
+from .._workflow import WORKFLOW_ALREADY_INVOKED
 from ._body import check_json, read_body, read_text, require_json, require_text
 from ._durations import parse_delay
 from ._errors import (
@@ -43,6 +46,7 @@ from ._errors import (
 )
 from ._routes import Target, no_route, path_segments, resolve_idempotent_path, resolve_invocation_path
 from ._state import ServerState
+from ._verbs import attach_request, resolve_verb_path
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SHUTTING_DOWN = "the server is shutting down; the invocation continues when it restarts"
@@ -76,6 +80,8 @@ class Ingress:
         idempotency_key = request.headers.get(IDEMPOTENCY_KEY_HEADER) or None
         self.refuse_when_closing()
         spec, key = target.spec, target.key
+        if spec.kind == "workflow" and not target.send:
+            return await self.run_workflow(spec.service, spec.name, key, body, idempotency_key)
         if target.send:
             inv_id, created = await self.state.engine.submit(
                 spec.service, spec.name, body, key=key, idempotency_key=idempotency_key, delay=delay
@@ -89,6 +95,17 @@ class Ingress:
         inv_id = await self.state.engine.send(
             spec.service, spec.name, body, key=key, idempotency_key=idempotency_key
         )
+        return await self.outcome_response(inv_id, self.state.engine.attach)
+
+    async def run_workflow(
+        self, workflow: str, handler: str, key: str | None, body: bytes, idempotency_key: str | None
+    ) -> Response:
+        """Run a workflow key and answer its result; a 409 naming the run when it was submitted before."""
+        inv_id, created = await self.state.engine.submit(
+            workflow, handler, body, key=key, idempotency_key=idempotency_key
+        )
+        if not created:
+            return error_response(HTTP_CONFLICT, WORKFLOW_ALREADY_INVOKED, {INVOCATION_ID_HEADER: inv_id})
         return await self.outcome_response(inv_id, self.state.engine.attach)
 
     async def json_body(self, request: Request) -> bytes:
@@ -139,6 +156,20 @@ class Ingress:
                 if request.method != "GET":
                     raise method_not_allowed(request.method, ("GET",))
                 return await self.attach_or_output(target, verb)
+            case [("call" | "send") as verb, *rest]:
+                return await self.invoke(request, resolve_verb_path(self.state.engine.app, verb, rest))
+            case ["workflow", workflow, key, ("attach" | "output") as verb]:
+                if request.method != "GET":
+                    raise method_not_allowed(request.method, ("GET",))
+                inv_id = self.state.engine.workflow_invocation_id(workflow, key)
+                return await self.attach_or_output([inv_id], verb)
+            case ["attach"]:
+                if request.method != "POST":
+                    raise method_not_allowed(request.method, ("POST",))
+                named = attach_request(await self.json_body(request))
+                if isinstance(named, tuple):
+                    named = self.state.engine.workflow_invocation_id(*named)
+                return await self.attach_or_output([named], "attach")
         raise no_route(segments, "see /restate/invocation/{id}/attach and /restate/awakeables/{id}/resolve")
 
     async def attach_or_output(self, target: list[str], verb: str) -> Response:

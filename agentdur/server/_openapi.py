@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import PydanticUserError, TypeAdapter
 
 from .._http import IDEMPOTENCY_KEY_HEADER
-from .._service import HandlerSpec, Service, VirtualObject
+from .._service import Definition, HandlerSpec
 
 OPENAPI_VERSION = "3.1.0"
 COMPONENTS_REF = "#/components/schemas/{model}"
@@ -45,9 +45,7 @@ def handler_schema(adapter: TypeAdapter[Any], mode: Mode) -> dict[str, Any]:
         return {"description": f"no JSON schema for this type: {error.message}"}
 
 
-def openapi_document(
-    definitions: Iterable[Service | VirtualObject], *, title: str, server_url: str
-) -> dict[str, Any]:
+def openapi_document(definitions: Iterable[Definition], *, title: str, server_url: str) -> dict[str, Any]:
     """An OpenAPI 3.1 document of the ingress routes of ``definitions``: calls, sends, their schemas."""
     definitions = list(definitions)
     specs = [spec for definition in definitions for spec in definition.handlers.values()]
@@ -61,6 +59,9 @@ def openapi_document(
             without_body = {name: value for name, value in call.items() if name != "requestBody"}
             paths[base]["get"] = {**without_body, "operationId": f"{call['operationId']}_get"}
         paths[f"{base}/send"] = {"post": _operation(spec, schemas, send=True)}
+        paths.update(_verb_paths(base, paths[base], paths[f"{base}/send"]))
+        if spec.kind == "workflow":
+            paths.update(_workflow_paths(spec, schemas))
     components["Error"] = ERROR_SCHEMA
     components["SendResponse"] = SEND_SCHEMA
     return {
@@ -176,3 +177,53 @@ def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, s
             "content": {"application/json": {"schema": schemas[(spec.service, spec.name, "validation")]}},
         }
     return operation
+
+
+def _verb_paths(base: str, call: dict[str, Any], send: dict[str, Any]) -> dict[str, Any]:
+    """Restate's verb forms of a handler's routes: ``/restate/call{base}`` and ``/restate/send{base}``."""
+    return {
+        f"/restate/call{base}": {
+            method: {**op, "operationId": f"{op['operationId']}_restate_call"} for method, op in call.items()
+        },
+        f"/restate/send{base}": {
+            method: {**op, "operationId": f"{op['operationId']}_restate"} for method, op in send.items()
+        },
+    }
+
+
+def _workflow_paths(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]]) -> dict[str, Any]:
+    """``GET /restate/workflow/{name}/{key}/attach`` and ``/output`` for a workflow's run handler."""
+    output = schemas[(spec.service, spec.name, "serialization")]
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    key = {
+        "name": "key",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "workflow key",
+    }
+    paths: dict[str, Any] = {}
+    for verb, summary, waiting in (
+        ("attach", "Wait for the run of", "404: no run for this key"),
+        (
+            "output",
+            "The result of the run of",
+            "470: the run has not completed yet; 404: no run for this key",
+        ),
+    ):
+        paths[f"/restate/workflow/{spec.service}/{{key}}/{verb}"] = {
+            "get": {
+                "operationId": f"{spec.service}_{verb}",
+                "summary": f"{summary} {spec.service} for a key",
+                "tags": [spec.service],
+                "parameters": [key],
+                "responses": {
+                    "200": {
+                        "description": "the run's result",
+                        "content": {"application/json": {"schema": output}},
+                    },
+                    "default": {"description": f"its failure, with its code; {waiting}", "content": error},
+                },
+            }
+        }
+    return paths

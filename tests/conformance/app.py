@@ -15,6 +15,7 @@ import agentdur
 
 from ..effects import LOG_ENV, count, record
 from .fan import fan
+from .workflows import caller, signup, timed
 
 
 class Order(BaseModel):
@@ -264,7 +265,7 @@ async def pipeline(ctx: agentdur.Context, label: str) -> list[str]:
     return results
 
 
-app = agentdur.App([ops, flows, account, fan])
+app = agentdur.App([ops, flows, account, fan, signup, timed, caller])
 
 
 @flows.handler()

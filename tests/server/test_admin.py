@@ -74,7 +74,11 @@ def test_openapi_documents_of_the_ingress(server: Server) -> None:
     )
     greeter = httpx.get(f"{server.admin}/services/Greeter/openapi").json()
     assert greeter["info"]["title"] == "Greeter"
-    assert all(path.startswith("/Greeter/") for path in greeter["paths"])
+    assert all(
+        path.startswith(("/Greeter/", "/restate/call/Greeter/", "/restate/send/Greeter/"))
+        for path in greeter["paths"]
+    )
+    assert {"/restate/call/Counter/{key}/add", "/restate/send/Greeter/greet"} <= set(paths)
 
 
 def _all_refs(node: Any) -> list[str]:

@@ -2,8 +2,7 @@
 for restate-sdk unchanged, on the embedded engine or on Restate.
 
 What it offers is agentdur's API under restate-sdk's names (the same objects as in ``agentdur``);
-what restate-sdk has and agentdur does not (workflows, durable promises, its client and test
-harness, custom serdes) is not here, so using it fails at import with an ``AttributeError`` naming
+what restate-sdk has and agentdur does not (its client and test harness, custom serdes) is not here, so using it fails at import with an ``AttributeError`` naming
 it. docs/engines.md lists both. ``restate.ext.openai`` is the OpenAI Agents integration.
 """
 
@@ -16,6 +15,7 @@ from agentdur import (
     Context,
     DurableCallFuture,
     DurableFuture,
+    DurablePromise,
     InvocationRetryPolicy,
     ObjectContext,
     ObjectSharedContext,
@@ -27,6 +27,9 @@ from agentdur import (
     Service,
     TerminalError,
     VirtualObject,
+    Workflow,
+    WorkflowContext,
+    WorkflowSharedContext,
     as_completed,
     gather,
     select,
@@ -35,7 +38,7 @@ from agentdur import (
 from agentdur.restate import DeploymentApp
 
 
-def app(services: Iterable[Service | VirtualObject]) -> DeploymentApp:
+def app(services: Iterable[Service | VirtualObject | Workflow]) -> DeploymentApp:
     """restate-sdk's ``restate.app(services=[...])``: an :class:`~agentdur.App` that is also the ASGI
     app of its Restate deployment (``hypercorn module:app``), and that ``agentdur serve module:app``
     serves on the embedded engine."""
@@ -47,6 +50,7 @@ __all__ = [
     "Context",
     "DurableCallFuture",
     "DurableFuture",
+    "DurablePromise",
     "InvocationRetryPolicy",
     "ObjectContext",
     "ObjectSharedContext",
@@ -58,6 +62,9 @@ __all__ = [
     "Service",
     "TerminalError",
     "VirtualObject",
+    "Workflow",
+    "WorkflowContext",
+    "WorkflowSharedContext",
     "app",
     "as_completed",
     "gather",

@@ -534,7 +534,8 @@ function approvalCard(item) {
 
 async function stateView(service, key) {
   const { services } = await api("/services");
-  const objects = services.filter((s) => s.ty === "VirtualObject").map((s) => s.name);
+  // workflows keep state per key too: their run handler writes it
+  const objects = services.filter((s) => s.ty === "VirtualObject" || s.ty === "Workflow").map((s) => s.name);
   const section = h("section", { id: "state" }, h("h1", {}, "Object state"));
   if (objects.length === 0) {
     section.append(h("p", { class: "muted" }, "This app has no virtual objects."));

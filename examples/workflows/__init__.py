@@ -1,0 +1,1 @@
+"""The Tour of Workflows on agentdur: one app per section, and an agent on a workflow (README.md)."""

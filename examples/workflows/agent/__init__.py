@@ -1,0 +1,5 @@
+"""The agent example of the Tour of Workflows; see README.md."""
+
+from .app import app
+
+__all__ = ["app"]

@@ -1,0 +1,5 @@
+"""The events example of the Tour of Workflows; see README.md."""
+
+from .app import app
+
+__all__ = ["app"]
