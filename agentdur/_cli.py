@@ -468,13 +468,41 @@ def cmd_state(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_usage(args: argparse.Namespace, out: TextIO) -> int:
+    payload = admin(args, "GET", "/usage", {"by": args.by, "since": args.since})
+    if args.json:
+        return _emit_json(out, payload)
+    rows = [*payload["rows"], {"group": "TOTAL", **payload["total"]}]
+    table(
+        out,
+        (args.by.upper(), "INVOCATIONS", "CALLS", "IN", "OUT", "CACHED", "COST $", "SAVED CALLS", "SAVED $"),
+        [
+            (
+                row["group"],
+                str(row["invocations"]),
+                str(row["model_calls"]),
+                str(row["input_tokens"]),
+                str(row["output_tokens"]),
+                str(row["cached_tokens"]),
+                f"{row['cost_usd']:.6f}",
+                str(row["saved_model_calls"]),
+                f"{row['saved_cost_usd']:.6f}",
+            )
+            for row in rows
+        ],
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from ._loader import load_app
     from .server import ServeOptions, run
+    from .tracing import configure_from_env
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    configure_from_env()  # OTEL_TRACES_EXPORTER=console|otlp turns tracing on
     try:
         app = load_app(args.target)
     except UserError:
@@ -631,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     state = add("state", cmd_state, "show the state of one virtual object key")
     state.add_argument("service")
     state.add_argument("key")
+    usage = add("usage", cmd_usage, "tokens and cost of model calls: spent, and saved by replay")
+    usage.add_argument("--by", choices=["service", "key", "model", "invocation"], default="service")
+    usage.add_argument("--since", help="ISO 8601 time, e.g. 2026-12-01T00:00:00Z")
     return parser
 
 

@@ -17,6 +17,7 @@ Its modules, each importing only the ones below it (``tests/test_layers.py`` hol
                 _ops       the write operations, run inside the writer's transaction
                   _workflow_runs  one run per workflow key; purging runs past their retention
                 _lock      one owner per database file (an OS lock)
+                _ledger    the usage ledger: model calls spent and saved by replay, and their totals
                 _records   statuses, entries, outcomes and their public views
 
 The runner never imports the runtime: it calls it through :class:`~agentdur.engine._host.RuntimeHost`,

@@ -23,7 +23,7 @@ from .._options import InvocationRetryPolicy, as_seconds
 from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
 from .._workflow import NO_IDEMPOTENCY_KEY, WORKFLOW_ALREADY_INVOKED, Workflow
-from . import _ops
+from . import _ledger, _ops
 from . import _records as r
 from ._lock import DatabaseLock
 from ._recovery import recover
@@ -479,6 +479,18 @@ class Engine:
             (service, service, max(0, int(limit))),
         )
         return [str(row["obj_key"]) for row in rows]
+
+    async def usage(self, by: str = "service", since: float | None = None) -> dict[str, Any]:
+        """Tokens and cost of model calls, spent and saved by replay, per ``by`` (``service``,
+        ``key``, ``model`` or ``invocation``) since ``since`` (epoch seconds), and their total.
+
+        Raises:
+            InvalidInputError: an unknown grouping.
+        """
+        if by not in _ledger.GROUPINGS:
+            raise InvalidInputError(f"by: must be one of {', '.join(_ledger.GROUPINGS)}, not {by!r}")
+        await self._rt.store.barrier()
+        return _ledger.usage_report(self._rt.store, by, since)
 
     async def state(self, service: str, key: str) -> dict[str, Any]:
         """The committed state of one object key, as JSON values by name.

@@ -31,6 +31,7 @@ class NewInvocation:
     wake_at: float | None
     now: float
     retention: float | None = None  # a workflow run: one per workflow key, kept this many seconds
+    trace_context: str | None = None
 
 
 @dataclass(slots=True)
@@ -176,6 +177,13 @@ def complete_awakeable(
     return inv_id, idx
 
 
+def set_trace_context(conn: sqlite3.Connection, inv_id: str, traceparent: str) -> None:
+    """Keep the trace anchor of an invocation's first execution (later ones join its trace)."""
+    conn.execute(
+        "UPDATE invocations SET trace_context=? WHERE id=? AND trace_context IS NULL", (traceparent, inv_id)
+    )
+
+
 def create_invocation(conn: sqlite3.Connection, inv: NewInvocation, seq: int) -> tuple[str, bool]:
     """Create an invocation, or find the one with the same idempotency key.
 
@@ -203,7 +211,7 @@ def create_invocation(conn: sqlite3.Connection, inv: NewInvocation, seq: int) ->
             return found[0], False
     conn.execute(
         "INSERT INTO invocations (id, seq, service, handler, obj_key, exclusive, status, input, idempotency_key,"
-        " wake_at, created_at, modified_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " wake_at, created_at, modified_at, trace_context) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             inv.id,
             seq,
@@ -217,6 +225,7 @@ def create_invocation(conn: sqlite3.Connection, inv: NewInvocation, seq: int) ->
             inv.wake_at,
             inv.now,
             inv.now,
+            inv.trace_context,
         ),
     )
     return inv.id, True

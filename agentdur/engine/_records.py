@@ -367,3 +367,4 @@ class InvocationState:
     cancel_requested: bool = False
     cancel_at_await: int | None = None
     cancel_task: str = ""
+    trace_context: str | None = None  # the invocation's trace anchor (agentdur._spans)

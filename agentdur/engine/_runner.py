@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
+from .. import _spans
 from .._context import DurableFuture, check_not_in_step, enter_step, set_current_context
 from .._exceptions import (
     EngineControl,
@@ -33,10 +35,17 @@ from .._exceptions import (
 from .._options import RunOptions
 from .._serde import dump, validate_input
 from .._tasks import TaskTrack, current_track, path_order, start_handler_task, untracked
+from ..usage import set_usage_sink
 from . import _ops
 from . import _records as r
 from ._futures import EmbeddedFuture, FutureOwner
 from ._host import RuntimeHost
+from ._ledger import InvocationLedger
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+log = logging.getLogger("agentdur.engine")
 
 
 class _Abort(EngineControl):
@@ -76,6 +85,8 @@ class InvocationRunner(FutureOwner):
         # more): a failed write stops the handler before it goes on with a gap in its journal.
         self.on_write_error: Callable[[BaseException], None] = partial(runtime.store_failed, self)
         self.running_steps: dict[int, tuple[str, float]] = {}  # their names and start times
+        self.reason = "new"  # why this execution runs: new, recovery, retry, resume (set by the runtime)
+        self.trace: _spans.InvocationTrace | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -86,6 +97,9 @@ class InvocationRunner(FutureOwner):
     async def _main(self, context: Any) -> None:
         set_current_context(context)
         spec = self.inv.spec
+        self._begin()
+        outcome = "interrupted"
+        error_seen: BaseException | None = None
         try:
             if spec.takes_input:
                 arg = validate_input(spec.input_adapter, self.inv.input)
@@ -94,21 +108,60 @@ class InvocationRunner(FutureOwner):
                 result = await spec.fn(context)
             output = dump(spec.output_adapter, result)
         except TerminalError as error:
+            outcome, error_seen = "failed", error
             await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(error)), error)
         except _Abort as abort:
+            outcome = "paused"
             await self.runtime.pause(self, str(self.abort_error), error=abort)
         except (SuspendInvocation, asyncio.CancelledError, _Interrupt):
             if not self.suspending:
                 raise
+            outcome = "suspended"
         except BaseExceptionGroup as group:  # a TaskGroup's failure: decide by what its tasks raised
+            outcome, error_seen = "failed", group
             await self._failed_group(group)
         except Exception as error:
+            outcome, error_seen = "attempt_failed", error
             await self.runtime.retry_later(self, error)
         else:
+            outcome = "succeeded"
             await self.runtime.finish(self, output, None)
         finally:
             self.closed = True
             self._disarm()
+            self._end(outcome, error_seen)
+
+    def _begin(self) -> None:
+        """Log and trace the start of this execution; bind the invocation's usage ledger."""
+        inv, spec = self.inv, self.inv.spec
+        set_usage_sink(InvocationLedger(self.store, inv.id, spec.service, inv.key))
+        if self.journal:
+            log.info(
+                "invocation %s (%s/%s) %s: replaying %d journal entries",
+                inv.id,
+                spec.service,
+                spec.name,
+                self.reason,
+                len(self.journal),
+            )
+        else:
+            log.info("invocation %s (%s/%s) started (%s)", inv.id, spec.service, spec.name, self.reason)
+        self.trace = _spans.start_trace(
+            spec.service, spec.name, inv.id, inv.key, inv.trace_context, inv.attempts + 1, self.reason
+        )
+        if self.trace is not None and self.trace.new_anchor is not None:
+            inv.trace_context = anchor = self.trace.new_anchor
+            inv_id = inv.id
+            self.store.write_nowait(
+                lambda conn: _ops.set_trace_context(conn, inv_id, anchor), single_statement=True
+            )
+
+    def _end(self, outcome: str, error: BaseException | None) -> None:
+        level = logging.DEBUG if outcome in ("suspended", "interrupted") else logging.INFO
+        log.log(level, "invocation %s execution ended: %s", self.inv.id, outcome)
+        if self.trace is not None:
+            self.trace.end(outcome, error)
+            self.trace = None
 
     async def _failed_group(self, group: BaseExceptionGroup[BaseException]) -> None:
         """End an attempt whose handler raised an exception group (``asyncio.TaskGroup``) as its
@@ -167,12 +220,21 @@ class InvocationRunner(FutureOwner):
             idx = self.next_index
             self.next_index = idx + 1
             self.keys[idx] = key
+            log.debug("invocation %s entry %d %s %r started", self.inv.id, idx, kind, name)
+            if self.trace is not None and kind != r.RUN:
+                self.trace.open_wait(kind, idx, name)
             return idx, None
         entry = self.journal[idx]
         if entry.kind != kind or entry.name != name:
             self.abort_error = JournalMismatchError(idx, f"{entry.kind} {entry.name!r}", f"{kind} {name!r}")
             self.closed = True
             raise _Abort()
+        log.debug("invocation %s entry %d %s %r replayed (%s)", self.inv.id, idx, kind, name, entry.status)
+        if self.trace is not None:
+            if entry.status == r.ENTRY_PENDING:
+                self.trace.open_wait(kind, idx, name)  # still waiting: that wait is this execution's
+            else:
+                self.trace.replayed(kind, idx, name, entry.status)
         if not self.recorded and self.cancel_pending:
             self.loop.call_soon(self._interrupt_blocked)  # replay is over: deliver the cancellation
         return idx, entry
@@ -195,6 +257,8 @@ class InvocationRunner(FutureOwner):
             self.pending[fut.index] = fut
         else:
             fut.complete((entry.status, entry.failure if entry.status == r.ENTRY_FAILED else entry.value))
+            if self.trace is not None:
+                self.trace.close_wait(fut.index, entry.status)
 
     def record(
         self,
@@ -240,6 +304,8 @@ class InvocationRunner(FutureOwner):
     def deliver(self, idx: int, outcome: r.Outcome) -> None:
         """A completion committed for entry ``idx`` (timer, awakeable, call result, cancel)."""
         self.completions_seen += 1
+        if self.trace is not None:
+            self.trace.close_wait(idx, outcome[0])
         fut = self.pending.pop(idx, None)
         if fut is not None:
             fut.complete(outcome)
@@ -294,8 +360,17 @@ class InvocationRunner(FutureOwner):
         kwargs: dict[str, Any],
     ) -> None:
         tries: list[r.StepAttempt] = []
+        span = self.trace.start_step(fut.index, name) if self.trace is not None else None
+        attempts = [0]
         try:
-            status, text = await self._attempt_step(name, action, options, adapter, args, kwargs, tries)
+            if span is None:
+                status, text = await self._attempt_step(name, action, options, adapter, args, kwargs, tries)
+            else:
+                with _spans.use_span(span):
+                    status, text = await self._attempt_step(
+                        name, action, options, adapter, args, kwargs, tries, span, attempts
+                    )
+                _spans.end_step(span, status, attempts[0])
             self.step_tasks.pop(fut.index, None)
             _, started_at = self.running_steps.pop(fut.index, (name, None))
             value, failure = (text, None) if status == r.ENTRY_COMPLETED else (None, text)
@@ -319,6 +394,12 @@ class InvocationRunner(FutureOwner):
                 on_error=self.on_write_error,
             )
         except Exception as error:  # retryable and the step does not retry itself, or the store is closed
+            log.info(
+                "step %r of invocation %s failed, the invocation retries it: %s", name, self.inv.id, error
+            )
+            if span is not None:
+                span.record_exception(error)
+                _spans.end_step(span, "retrying", attempts[0])
             self.step_tasks.pop(fut.index, None)
             self.running_steps.pop(fut.index, None)
             self.inflight_steps -= 1
@@ -350,6 +431,8 @@ class InvocationRunner(FutureOwner):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         tries: list[r.StepAttempt],
+        span: Span | None = None,
+        attempts: list[int] | None = None,
     ) -> tuple[str, str]:
         """Run a step body until it succeeds or gives up; each failed attempt is added to ``tries``."""
         is_async = _is_async(action)
@@ -359,6 +442,8 @@ class InvocationRunner(FutureOwner):
         while True:
             attempt += 1
             began = time.time()
+            if attempts is not None:
+                attempts[0] = attempt
             try:
                 if is_async:
                     result = await action(*args, **kwargs)
@@ -378,11 +463,22 @@ class InvocationRunner(FutureOwner):
                     options.max_duration is not None
                     and elapsed + delay > options.max_duration.total_seconds()
                 )
+                if span is not None:
+                    _spans.step_attempt_failed(span, attempt, error)
                 if out_of_attempts or out_of_time:
                     message = (
                         f"step {name!r} failed after {attempt} attempt(s): {type(error).__name__}: {error}"
                     )
                     return r.ENTRY_FAILED, json.dumps(TerminalError(message).to_json())
+                log.info(
+                    "step %r of invocation %s failed (attempt %d), retrying in %.1fs: %s: %s",
+                    name,
+                    self.inv.id,
+                    attempt,
+                    delay,
+                    type(error).__name__,
+                    error,
+                )
                 await asyncio.sleep(delay)
 
     @staticmethod

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from .. import _spans
 from .._exceptions import (
     EngineControl,
     InvocationCancelledError,
@@ -186,7 +187,11 @@ class Runtime:
         self.store.write_nowait(partial(_ops.create_invocation, inv=new, seq=next(self.seq)))
         waiter: asyncio.Future[r.Outcome] = self.loop.create_future()
         self.attachers.setdefault(new.id, []).append(waiter)
-        self.start_runner(r.InvocationState(new.id, spec, new.key, new.input), {}, r.RUNNING)
+        self.start_runner(
+            r.InvocationState(new.id, spec, new.key, new.input, trace_context=new.trace_context),
+            {},
+            r.RUNNING,
+        )
         return waiter
 
     def new_invocation(
@@ -220,6 +225,7 @@ class Runtime:
             wake_at=wake_at,
             now=now,
             retention=retention,
+            trace_context=_spans.parent_for_new_invocation(),
         )
 
     def schedule_new(self, new: _ops.NewInvocation, spec: HandlerSpec) -> None:
@@ -231,7 +237,11 @@ class Runtime:
             assert new.key is not None
             self.enqueue(new.id, spec.service, new.key)
         else:
-            self.start_runner(r.InvocationState(new.id, spec, new.key, new.input), {}, r.READY)
+            self.start_runner(
+                r.InvocationState(new.id, spec, new.key, new.input, trace_context=new.trace_context),
+                {},
+                r.READY,
+            )
 
     # ================================================================= running
 
@@ -239,6 +249,7 @@ class Runtime:
         if self.closing or state.id in self.runners:
             return
         runner = InvocationRunner(self, state, journal)
+        runner.reason = _execution_reason(status, bool(journal) or state.attempts > 0)
         self.runners[state.id] = runner
         if status != r.RUNNING:
             inv_id = state.id
@@ -289,6 +300,7 @@ class Runtime:
             cancel_requested=bool(row["cancel_requested"]),
             cancel_at_await=row["cancel_at_await"],
             cancel_task=row["cancel_task"],
+            trace_context=row["trace_context"],
         )
         self.start_runner(state, journal, row["status"])
 
@@ -675,3 +687,14 @@ class Runtime:
         task = self.loop.create_task(coro)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+
+def _execution_reason(status: str, ran_before: bool) -> str:
+    """Why an invocation runs now, from the status it had (for its logs and trace)."""
+    if not ran_before:
+        return "new"
+    if status == r.BACKING_OFF:
+        return "retry"
+    if status == r.RUNNING:
+        return "recovery"
+    return "resume"

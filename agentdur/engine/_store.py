@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS invocations (
     cancel_task TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
     modified_at REAL NOT NULL,
-    completed_at REAL
+    completed_at REAL,
+    trace_context TEXT
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS invocations_idempotency
     ON invocations (service, handler, ifnull(obj_key, ''), idempotency_key)
@@ -113,6 +114,21 @@ CREATE TABLE IF NOT EXISTS promises (
     completed_at REAL NOT NULL,
     PRIMARY KEY (service, wf_key, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage (
+    invocation_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    obj_key TEXT,
+    step TEXT NOT NULL,
+    provider TEXT,
+    model TEXT,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    cost_usd REAL,
+    replayed INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_at ON usage (at);
 """
 
 # Columns added since the first schema: (table, column, definition). Opening an older file adds them.
@@ -125,6 +141,7 @@ ADDED_COLUMNS = [
     ("journal", "started_at", "REAL"),
     ("journal", "value_schema", "TEXT"),  # the JSON schema a pending awakeable's value must match
     ("journal", "attempts", "TEXT"),  # a retried step's attempts: JSON [{started_at, completed_at, error}]
+    ("invocations", "trace_context", "TEXT"),  # the W3C traceparent its spans join (agentdur._spans)
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, get_args
 
 from starlette.applications import Starlette
@@ -25,6 +26,7 @@ from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
 from ._model_calls import annotate as annotate_model_calls
 from ._openapi import handler_schema, openapi_document
 from ._state import ServerState
+from ._usage import usage
 
 STATUSES: tuple[str, ...] = get_args(InvocationInfo.model_fields["status"].annotation)
 OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "cancelled", "killed")
@@ -201,6 +203,7 @@ class Admin:
             Route("/awakeables", self.awakeables, methods=["GET"]),
             Route("/state/{service}/{key:path}", self.state_of, methods=["GET"]),
             *ConsoleApi(self.state).routes(),
+            Route("/usage", partial(usage, self.state), methods=["GET"]),
         ]
 
 

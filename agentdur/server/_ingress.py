@@ -32,6 +32,7 @@ from .._http import (
     IDEMPOTENCY_KEY_HEADER,
     INVOCATION_ID_HEADER,
 )
+from .._spans import TRACEPARENT, set_ingress_parent
 from .._workflow import WORKFLOW_ALREADY_INVOKED
 from ._body import check_json, read_body, read_text, require_json, require_text
 from ._durations import parse_delay
@@ -79,6 +80,8 @@ class Ingress:
         body = await self.json_body(request) if request.method == "POST" else b"null"
         idempotency_key = request.headers.get(IDEMPOTENCY_KEY_HEADER) or None
         self.refuse_when_closing()
+        # A W3C traceparent makes the invocation's spans join the caller's trace.
+        set_ingress_parent(request.headers.get(TRACEPARENT))
         spec, key = target.spec, target.key
         if spec.kind == "workflow" and not target.send:
             return await self.run_workflow(spec.service, spec.name, key, body, idempotency_key)

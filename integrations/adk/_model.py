@@ -30,7 +30,7 @@ from pydantic import ConfigDict, Field, TypeAdapter
 
 from agentdur import RunOptions, UserError, current_context
 
-from ..kit import journaled_model_call
+from ..kit import ModelFacts, ModelInfo, journaled_model_call
 from ._scope import options_of_request
 
 __all__ = ["FUNCTION_CALL_ID_PREFIX", "DurableLlm", "responses_from_json", "responses_to_json"]
@@ -48,6 +48,35 @@ def responses_to_json(responses: list[LlmResponse]) -> list[dict[str, Any]]:
 def responses_from_json(data: Any) -> list[LlmResponse]:
     """Equal ``LlmResponse`` s rebuilt from their journaled form."""
     return _RESPONSES.validate_python(data)
+
+
+def responses_facts(data: Any) -> ModelFacts:
+    """The model, token counts and finish reasons of one call's journaled responses (the last
+    response that has usage metadata carries the call's totals)."""
+    facts = ModelFacts()
+    for response in data if isinstance(data, list) else []:
+        usage = response.get("usage_metadata") or {}
+        if usage:
+            facts.input_tokens = int(usage.get("prompt_token_count") or 0)
+            facts.output_tokens = int(usage.get("candidates_token_count") or 0) + int(
+                usage.get("thoughts_token_count") or 0
+            )
+            facts.cached_tokens = int(usage.get("cached_content_token_count") or 0)
+        facts.response_model = response.get("model_version") or facts.response_model
+        if response.get("finish_reason"):
+            facts.finish_reasons.append(str(response["finish_reason"]).lower())
+    return facts
+
+
+def provider_of(model: BaseLlm) -> str:
+    """``gen_ai.provider.name`` of an ADK model: Gemini's, or litellm's route for ``LiteLlm``."""
+    name = type(model).__name__
+    if name == "LiteLlm":
+        prefix = model.model.split("/", 1)[0] if "/" in model.model else "openai"
+        return prefix
+    if name in ("Gemini", "Gemma") or model.model.startswith("gemini"):
+        return "gcp.gemini"
+    return name
 
 
 def assign_function_call_ids(response: LlmResponse) -> None:
@@ -142,6 +171,11 @@ class DurableLlm(BaseLlm):
             run_options=self.run_options
             if self.run_options is not None
             else options_of_request(llm_request).run_options,
+            info=ModelInfo(
+                provider=provider_of(self.wrapped),
+                request_model=llm_request.model or self.wrapped.model,
+                facts=responses_facts,
+            ),
         )
 
     async def _streamed(self, llm_request: LlmRequest) -> AsyncGenerator[LlmResponse, None]:

@@ -34,6 +34,7 @@ from google.genai import types
 
 from agentdur import RunOptions, UserError, current_context
 
+from ..kit import start_agent_span
 from ._approvals import Approvals, Notify, confirm_call
 from ._model import DurableLlm
 from ._scope import PluginOptions, attach_to_request, use_plugin_options
@@ -78,12 +79,24 @@ class DurablePlugin(BasePlugin):
         self.options = PluginOptions(
             run_options, tool_run_options, Approvals(notify, approval_timeout, escalate, ingress_url)
         )
+        self._agent_spans: dict[tuple[str, str], Any] = {}  # invoke_agent spans of runs in progress
 
     async def before_agent_callback(
         self, *, agent: BaseAgent, callback_context: CallbackContext
     ) -> types.Content | None:
         if isinstance(agent, LlmAgent):
             self.prepare(agent)
+        span = start_agent_span(agent.name)
+        if span is not None:
+            self._agent_spans[(callback_context.invocation_id, agent.name)] = span
+        return None
+
+    async def after_agent_callback(
+        self, *, agent: BaseAgent, callback_context: CallbackContext
+    ) -> types.Content | None:
+        span = self._agent_spans.pop((callback_context.invocation_id, agent.name), None)
+        if span is not None:
+            span.end()
         return None
 
     async def before_tool_callback(

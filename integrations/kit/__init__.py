@@ -14,10 +14,13 @@ Every integration (``integrations/README.md`` is the contract) imports its frame
   :func:`current_tool_turns`: the tool calls of one model response, concurrent, journaled in the
   response's order.
 - :class:`ObjectStateList`: a session store on virtual-object state keyed by the object key.
+- :class:`ModelInfo`, :class:`ModelFacts`, :func:`agent_span`: what a model call tells the GenAI
+  spans and the usage ledger (provider, model, tokens), and the ``invoke_agent`` span of a run.
 - :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code a
   handler runs in a worker thread.
 """
 
+from ._genai import ModelFacts, ModelInfo, agent_span, start_agent_span
 from ._model_step import (
     DEFAULT_MODEL_OPTIONS,
     credentials_error,
@@ -36,12 +39,15 @@ from ._tool_turn import ToolSlot, ToolTurn, ToolTurns, current_tool_turns, tool_
 __all__ = [
     "DEFAULT_MODEL_OPTIONS",
     "DEFAULT_TOOL_OPTIONS",
+    "ModelFacts",
+    "ModelInfo",
     "ObjectStateList",
     "RetriesExhausted",
     "ToolSlot",
     "ToolStepFailed",
     "ToolTurn",
     "ToolTurns",
+    "agent_span",
     "call_from_worker_thread",
     "call_with_retries",
     "credentials_error",
@@ -52,5 +58,6 @@ __all__ = [
     "journaled_tool_call",
     "model_call_with_retries",
     "retry_after_seconds",
+    "start_agent_span",
     "tool_turns_scope",
 ]

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from agentdur import MODEL_CALL_OPTIONS, RunOptions, TerminalError, current_context
 
+from ._genai import ModelInfo, record_usage, traced_model_request
 from ._retry import RetriesExhausted, call_with_retries, retry_after_seconds
 
 __all__ = [
@@ -98,6 +99,7 @@ async def journaled_model_call(
     dump: Callable[[R], Any],
     load: Callable[[Any], R],
     run_options: RunOptions[Any] | None = None,
+    info: ModelInfo | None = None,
 ) -> R:
     """Run ``call`` as the journaled step ``name`` and return its response.
 
@@ -108,6 +110,9 @@ async def journaled_model_call(
             return the same kind of object).
         run_options: retries; ``max_attempts`` and the intervals apply, a server's ``retry-after``
             is honoured when longer. Defaults to :data:`DEFAULT_MODEL_OPTIONS`.
+        info: the provider, the requested model and how to read a response's usage: each real
+            request gets a ``chat {model}`` span, and the ledger records the call as spent when it
+            is sent and as saved each time a replay answers it from the journal.
 
     Raises:
         UserError: outside an agentdur handler.
@@ -115,11 +120,21 @@ async def journaled_model_call(
     """
     ctx = current_context()
     options = run_options or DEFAULT_MODEL_OPTIONS
+    sent = False
+
+    async def request() -> R:
+        return await traced_model_request(info, name, call, dump)
 
     async def attempt() -> Any:
-        return dump(await model_call_with_retries(name, call, options))
+        nonlocal sent
+        sent = True
+        data = dump(await model_call_with_retries(name, request, options))
+        record_usage(info, name, data, replayed=False)
+        return data
 
     data = await ctx.run_typed(name, attempt, RunOptions(type_hint=Any))
+    if not sent:  # the journal answered: no request was made
+        record_usage(info, name, data, replayed=True)
     return load(data)
 
 

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from agentdur import AgentdurError, RunOptions, TerminalError, current_context
 
+from ._genai import traced_tool
 from ._retry import RetriesExhausted, call_with_retries
 from ._tool_turn import ToolSlot
 
@@ -56,6 +57,7 @@ async def journaled_tool_call(
     run_options: RunOptions[Any] | None = None,
     slot: ToolSlot | None = None,
     errors_to_model: bool = True,
+    tool_name: str | None = None,
 ) -> Any:
     """Run ``call`` as the journaled step ``name`` and return its result (rebuilt from JSON).
 
@@ -69,6 +71,7 @@ async def journaled_tool_call(
         errors_to_model: journal an ordinary error, after the retries, as the tool's answer (the
             default). False: the step retries it like any step, per ``run_options`` or else the
             invocation retry policy (as restate-sdk's integrations do), and the model never sees it.
+        tool_name: the tool's name in its ``execute_tool {name}`` span (default: ``name``).
 
     Raises:
         ToolStepFailed: the tool failed on every attempt (journaled: the same on replay).
@@ -77,11 +80,15 @@ async def journaled_tool_call(
     ctx = current_context()
     options = run_options or DEFAULT_TOOL_OPTIONS
     adapter: TypeAdapter[Any] = TypeAdapter(output_type)
+    label = tool_name or name.removeprefix("Tool: ").removeprefix("Tool call: ")
+
+    async def once() -> Any:
+        return await traced_tool(label, name, call)
 
     async def attempt() -> dict[str, Any]:
         try:
             value = await call_with_retries(
-                call,
+                once,
                 options,
                 is_terminal=lambda error: isinstance(error, AgentdurError),
                 default_attempts=DEFAULT_TOOL_OPTIONS.max_attempts or 1,
@@ -91,7 +98,7 @@ async def journaled_tool_call(
         return {"output": _dump(adapter, name, value)}
 
     async def retried_by_the_engine() -> dict[str, Any]:
-        return {"output": _dump(adapter, name, await call())}
+        return {"output": _dump(adapter, name, await once())}
 
     def create() -> Any:
         if errors_to_model:

@@ -10,7 +10,7 @@ from litellm import ModelResponse
 
 from agentdur import RunOptions, UserError
 
-from ..kit import call_from_worker_thread, journaled_model_call
+from ..kit import ModelFacts, ModelInfo, call_from_worker_thread, journaled_model_call
 
 __all__ = ["acompletion", "completion", "response_from_json", "response_to_json"]
 
@@ -24,6 +24,33 @@ def response_to_json(response: ModelResponse) -> dict[str, Any]:
 def response_from_json(data: dict[str, Any]) -> ModelResponse:
     """An equal :class:`litellm.ModelResponse` rebuilt from its journaled form."""
     return ModelResponse(**data)
+
+
+def response_facts(data: dict[str, Any]) -> ModelFacts:
+    """The model, id, token counts and finish reasons of a journaled response."""
+    usage = data.get("usage") or {}
+    details = usage.get("prompt_tokens_details") or {}
+    return ModelFacts(
+        response_model=data.get("model") or None,
+        response_id=data.get("id") or None,
+        input_tokens=int(usage.get("prompt_tokens") or 0),
+        output_tokens=int(usage.get("completion_tokens") or 0),
+        cached_tokens=int(details.get("cached_tokens") or 0),
+        finish_reasons=[str(c["finish_reason"]) for c in data.get("choices") or [] if c.get("finish_reason")],
+    )
+
+
+def model_info(model: str, arguments: dict[str, Any]) -> ModelInfo:
+    """The GenAI description of a call to ``model`` (the provider as litellm routes it)."""
+    try:
+        _, provider, _, _ = litellm.get_llm_provider(
+            model,
+            custom_llm_provider=arguments.get("custom_llm_provider"),
+            api_base=arguments.get("api_base"),
+        )
+    except Exception:  # a model litellm cannot route fails in the call itself, with its own message
+        provider = None
+    return ModelInfo(provider=provider, request_model=model, facts=response_facts)
 
 
 async def acompletion(
@@ -75,6 +102,7 @@ async def acompletion(
         dump=response_to_json,
         load=response_from_json,
         run_options=run_options,
+        info=model_info(model, arguments),
     )
 
 

@@ -32,7 +32,14 @@ from pydantic import TypeAdapter
 
 from agentdur import RunOptions
 
-from ..kit import credentials_error, current_tool_turns, is_credentials_error, journaled_model_call
+from ..kit import (
+    ModelFacts,
+    ModelInfo,
+    credentials_error,
+    current_tool_turns,
+    is_credentials_error,
+    journaled_model_call,
+)
 from ._tools import DurableInvoker
 
 __all__ = ["DurableModel", "DurableModelProvider", "response_from_json", "response_to_json"]
@@ -49,6 +56,34 @@ def response_to_json(response: ModelResponse) -> dict[str, Any]:
 def response_from_json(data: Any) -> ModelResponse:
     """An equal ``ModelResponse`` rebuilt from its journaled form (output items are openai types)."""
     return _MODEL_RESPONSE.validate_python(data)
+
+
+def response_facts(data: Any) -> ModelFacts:
+    """The id and token counts of a journaled ``ModelResponse`` (it keeps no model name)."""
+    usage = data.get("usage") or {}
+    details = usage.get("input_tokens_details") or {}
+    return ModelFacts(
+        response_id=data.get("response_id") or None,
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        cached_tokens=int(details.get("cached_tokens") or 0),
+        finish_reasons=_finish_reasons(data.get("output") or []),
+    )
+
+
+def _finish_reasons(output: list[Any]) -> list[str]:
+    """``tool_calls`` when the response asks for function calls, else ``stop``."""
+    calls = any(isinstance(item, dict) and item.get("type") == "function_call" for item in output)
+    return ["tool_calls" if calls else "stop"]
+
+
+def provider_of(model: Model) -> str:
+    """``gen_ai.provider.name`` of an SDK model: ``openai`` for the SDK's own, litellm's route for a
+    ``LitellmModel``."""
+    if type(model).__name__ == "LitellmModel":
+        name = str(getattr(model, "model", ""))
+        return name.split("/", 1)[0] if "/" in name else "openai"
+    return "openai"
 
 
 def _completed(response: Response) -> ModelResponse:
@@ -120,6 +155,7 @@ class DurableModel(Model):
         self.model = label if isinstance(label, str) and label else type(model).__name__
         self.step_name = f"LLM call: {self.model}"
         self.run_options = run_options
+        self.info = ModelInfo(provider=provider_of(model), request_model=self.model, facts=response_facts)
 
     async def get_response(
         self,
@@ -150,7 +186,12 @@ class DurableModel(Model):
             )
 
         response = await journaled_model_call(
-            self.step_name, call, dump=response_to_json, load=response_from_json, run_options=self.run_options
+            self.step_name,
+            call,
+            dump=response_to_json,
+            load=response_from_json,
+            run_options=self.run_options,
+            info=self.info,
         )
         _begin_tool_turn(response.output, tools)
         return response
@@ -208,6 +249,7 @@ class DurableModel(Model):
                 dump=response_to_json,
                 load=response_from_json,
                 run_options=self.run_options,
+                info=self.info,
             )
         )
         streamed_completion = False

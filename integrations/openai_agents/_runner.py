@@ -51,7 +51,7 @@ from typing_extensions import Unpack
 
 from agentdur import RunOptions, TerminalError, UserError, current_context
 
-from ..kit import tool_turns_scope
+from ..kit import agent_span, tool_turns_scope
 from ._model import DurableModel, DurableModelProvider
 from ._tools import ToolCancelledError, ToolTerminalError, durable_tool
 
@@ -118,7 +118,7 @@ class DurableRunner:
         """
         options = _with_handler_context(runner_kwargs, "run")
         session = _session(session, use_restate_session)
-        with durable_run(run_options):
+        with durable_run(run_options), agent_span(starting_agent.name, "openai"):
             try:
                 return await Runner.run(starting_agent, input, session=session, **options)
             except (ToolTerminalError, ToolCancelledError) as carried:
