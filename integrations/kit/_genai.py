@@ -119,8 +119,8 @@ async def traced_model_request(
             span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
             if usage.cached_tokens:
                 span.set_attribute("gen_ai.usage.cache_read.input_tokens", usage.cached_tokens)
-            if facts.response_model:
-                span.set_attribute("gen_ai.response.model", facts.response_model)
+            if usage.model:  # an SDK that drops the response's model name reports the requested one
+                span.set_attribute("gen_ai.response.model", usage.model)
             if facts.response_id:
                 span.set_attribute("gen_ai.response.id", facts.response_id)
             if facts.finish_reasons:
