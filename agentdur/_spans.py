@@ -28,7 +28,9 @@ TRACEPARENT = "traceparent"
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 # Operations traced as spans; state reads and writes, time and combinators are not.
 TRACED_KINDS = frozenset({"run", "sleep", "awakeable", "call", "send"})
-WAIT_KINDS = frozenset({"sleep", "awakeable", "call"})
+# Operations whose span lasts until their result arrives (a ``run`` only on Restate, where the
+# engine does not expose the action's own execution).
+WAIT_KINDS = frozenset({"run", "sleep", "awakeable", "call"})
 
 _INGRESS_PARENT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "agentdur_ingress_traceparent", default=None

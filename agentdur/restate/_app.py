@@ -99,24 +99,33 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
         # restate-sdk runs the handler in its request's task: that task is the handler's root task.
         root = adopt_current_task(context)
         context.task_created(asyncio.current_task())  # type: ignore[arg-type]
+        outcome = "attempt_ended"
+        seen: BaseException | None = None
         try:
             arg = validate_input(spec.input_adapter, raw)
             result = await (spec.fn(context, arg) if spec.takes_input else spec.fn(context))
+            outcome = "succeeded"
         except TerminalError as error:
+            outcome, seen = "failed", error
             context.pump.raise_fatal()
             raise to_restate(error) from error
         except BaseExceptionGroup as group:  # a TaskGroup's failure: terminal when all its errors are
+            seen = group
             context.pump.raise_fatal()
             terminal = _only_terminal(group)
             if terminal is None:
                 raise
+            outcome = "failed"
             raise to_restate(terminal) from group
-        except BaseException:
+        except BaseException as error:
             # a suspension or a lost connection ends the attempt whatever the handler made of it
             # (a TaskGroup wraps it in an exception group that restate-sdk would not recognize)
+            if isinstance(error, Exception):
+                seen = error
             context.pump.raise_fatal()
             raise
         finally:
+            context.trace.end(outcome, seen)
             await context.pump.close()
             reset_current_task(root)
             _reset(token)

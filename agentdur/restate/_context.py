@@ -28,6 +28,7 @@ from .._tasks import current_track
 from ._errors import from_restate, raising_restate_errors
 from ._pump import Pump, completed
 from ._serde import AdapterSerde, AwakeableSerde
+from ._tracing import RestateTrace
 
 _ANY = AdapterSerde(adapter_for(Any))
 
@@ -41,11 +42,13 @@ class RestateFuture(DurableFuture[Any]):
         inner: restate.RestateDurableFuture[Any],
         adapter: TypeAdapter[Any] | None = None,
         transform: Callable[[Any], Any] | None = None,
+        trace_index: int | None = None,
     ) -> None:
         self._host = host
         self.inner = inner
         self._adapter = adapter
         self._transform = transform
+        self._trace_index = trace_index  # the operation's span ends when its result is taken
 
     @property
     def host(self) -> FutureHost:
@@ -54,6 +57,11 @@ class RestateFuture(DurableFuture[Any]):
     def __await__(self) -> Generator[Any, Any, Any]:
         return self._result().__await__()
 
+    def _traced(self, outcome: str) -> None:
+        if self._trace_index is not None:
+            self._host.trace.done(self._trace_index, outcome)
+            self._trace_index = None
+
     async def _result(self) -> Any:
         try:
             # restate-sdk's server future (not in its declared type) knows whether it was collected
@@ -61,7 +69,9 @@ class RestateFuture(DurableFuture[Any]):
                 await self._host.pump.wait("await of a durable future", (self.inner,), take=self.inner)
             value = await self.inner
         except restate.TerminalError as error:
+            self._traced("failed")
             raise from_restate(error) from None
+        self._traced("completed")
         if self._adapter is not None and isinstance(value, bytes | bytearray):
             value = None if not value else self._adapter.validate_json(value)
         return value if self._transform is None else self._transform(value)
@@ -115,6 +125,7 @@ class RestateContext(ObjectContext, FutureHost):
         # The single waiter of this invocation; agentdur's task factory reports the handler's tasks to
         # it (task_created), so it knows when all of them are blocked.
         self.pump = Pump(inner, self)
+        self.trace = RestateTrace(inner, spec.service, spec.name, str(inner.key()) if spec.keyed else None)
 
     def task_created(self, task: asyncio.Task[Any]) -> None:
         """A task of this handler was created (called by agentdur's task factory)."""
@@ -142,11 +153,12 @@ class RestateContext(ObjectContext, FutureHost):
         inner = self.inner.run_typed(
             name, raising_restate_errors(name, action), _run_options(options, adapter), *args, **kwargs
         )
-        return RestateFuture(self, inner)
+        return RestateFuture(self, inner, trace_index=self.trace.operation("run", name))
 
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:
         self._command("ctx sleep")
-        return RestateFuture(self, self.inner.sleep(delta, name))
+        inner = self.inner.sleep(delta, name)
+        return RestateFuture(self, inner, trace_index=self.trace.operation("sleep", name or "sleep"))
 
     def awakeable(
         self, type_hint: Any = Any, description: str | None = None
@@ -155,7 +167,8 @@ class RestateContext(ObjectContext, FutureHost):
         serde = AwakeableSerde(adapter_for(type_hint))
         awakeable_id, inner = self.inner.awakeable(serde=serde)
         serde.awakeable_id = awakeable_id
-        return awakeable_id, RestateFuture(self, inner)
+        index = self.trace.operation("awakeable", description or "awakeable")
+        return awakeable_id, RestateFuture(self, inner, trace_index=index)
 
     def resolve_awakeable(self, name: str, value: Any) -> None:
         self._command("ctx resolve_awakeable")
@@ -177,8 +190,11 @@ class RestateContext(ObjectContext, FutureHost):
         idempotency_key: str | None,
     ) -> RestateCallFuture:
         self._command(f"ctx call {service}/{handler}")
-        inner = self.inner.generic_call(service, handler, arg, key=key, idempotency_key=idempotency_key)
-        return RestateCallFuture(self, inner, adapter)
+        inner = self.inner.generic_call(
+            service, handler, arg, key=key, idempotency_key=idempotency_key, headers=self.trace.call_headers()
+        )
+        index = self.trace.operation("call", f"{service}/{handler}")
+        return RestateCallFuture(self, inner, adapter, trace_index=index)
 
     def generic_send(
         self,
@@ -191,8 +207,15 @@ class RestateContext(ObjectContext, FutureHost):
     ) -> SendHandle:
         self._command(f"ctx send {service}/{handler}")
         inner = self.inner.generic_send(
-            service, handler, bytes(arg), key=key, send_delay=send_delay, idempotency_key=idempotency_key
+            service,
+            handler,
+            bytes(arg),
+            key=key,
+            send_delay=send_delay,
+            idempotency_key=idempotency_key,
+            headers=self.trace.call_headers(),
         )
+        self.trace.operation("send", f"{service}/{handler}")
         return RestateSendHandle(self, inner)
 
     def cancel_invocation(self, invocation_id: str) -> None:

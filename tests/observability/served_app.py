@@ -81,4 +81,14 @@ async def three_calls(ctx: agentdur.Context, label: str) -> list[str]:
     return answers
 
 
+@agent.handler()
+async def greet(ctx: agentdur.Context, name: str) -> str:
+    return await ctx.run_typed("greet", lambda: f"hello {name}")
+
+
+@agent.handler()
+async def relay(ctx: agentdur.Context, name: str) -> str:
+    return await ctx.service_call(greet, name)
+
+
 app = agentdur.App([agent])
