@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Tracer, TracerProvider
 
-__all__ = ["configure", "configure_from_env", "enabled", "reset", "tracer"]
+__all__ = ["configure", "configure_from_env", "enabled", "is_replaying", "reset", "tracer"]
 
 INSTRUMENTATION_NAME = "agentdur"
 INSTALL = 'pip install "agentdur[otel]"'
@@ -34,6 +34,17 @@ OTLP_INSTALL = "pip install opentelemetry-exporter-otlp-proto-http"
 
 _tracer: Tracer | None = None
 _provider: Any = None  # the SDK provider this module built (shut down by reset())
+
+
+def is_replaying() -> bool:
+    """True while the running handler re-executes operations its journal already holds (after a
+    crash, a retry or a suspension); False outside a handler.
+
+    Integrations use it to keep a framework's own tracing from reporting replayed work again.
+    """
+    from ._spans import is_replaying as replaying
+
+    return replaying()
 
 
 def enabled() -> bool:

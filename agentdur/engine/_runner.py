@@ -135,6 +135,7 @@ class InvocationRunner(FutureOwner):
         """Log and trace the start of this execution; bind the invocation's usage ledger."""
         inv, spec = self.inv, self.inv.spec
         set_usage_sink(InvocationLedger(self.store, inv.id, spec.service, inv.key))
+        _spans.set_replay_probe(lambda: self.replaying)
         if self.journal:
             log.info(
                 "invocation %s (%s/%s) %s: replaying %d journal entries",

@@ -24,11 +24,12 @@ from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
+from .._spans import set_replay_probe
 from .._tasks import current_track
 from ._errors import from_restate, raising_restate_errors
 from ._pump import Pump, completed
 from ._serde import AdapterSerde, AwakeableSerde
-from ._tracing import RestateTrace
+from ._tracing import RestateTrace, replaying
 
 _ANY = AdapterSerde(adapter_for(Any))
 
@@ -125,6 +126,7 @@ class RestateContext(ObjectContext, FutureHost):
         # The single waiter of this invocation; agentdur's task factory reports the handler's tasks to
         # it (task_created), so it knows when all of them are blocked.
         self.pump = Pump(inner, self)
+        set_replay_probe(replaying)
         self.trace = RestateTrace(inner, spec.service, spec.name, str(inner.key()) if spec.keyed else None)
 
     def task_created(self, task: asyncio.Task[Any]) -> None:

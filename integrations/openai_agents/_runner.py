@@ -49,7 +49,7 @@ from agents.run_error_handlers import RunErrorHandlers
 from agents.run_state import RunState
 from typing_extensions import Unpack
 
-from agentdur import RunOptions, TerminalError, UserError, current_context
+from agentdur import RunOptions, TerminalError, UserError, current_context, tracing
 
 from ..kit import agent_span, tool_turns_scope
 from ._model import DurableModel, DurableModelProvider
@@ -197,6 +197,9 @@ class _DurableRun:
             settings = dataclasses.replace(settings, retry=ModelRetrySettings(max_retries=0))
         return dataclasses.replace(
             config,
+            # The SDK's own trace of a replaying execution would report the replayed agent spans and
+            # tool calls again: agentdur's OpenTelemetry spans are the replay-safe trace.
+            tracing_disabled=config.tracing_disabled or tracing.is_replaying(),
             model_provider=provider,
             model=self.model(config.model),
             model_settings=settings,

@@ -252,3 +252,51 @@ async def test_adk_three_calls(
     assert [a.name for a in of_operation(first, "invoke_agent")] == ["invoke_agent weather"]
     check_replay(first, second, report, "LLM call")
     assert result == "Sunny at noon in Paris"
+
+
+class SdkSpans(agents.TracingProcessor):
+    """The OpenAI Agents SDK's own traces and spans, kept in memory (nothing is exported)."""
+
+    def __init__(self) -> None:
+        self.traces: list[str] = []
+        self.spans: list[Any] = []
+
+    def on_trace_start(self, trace: Any) -> None:
+        self.traces.append(trace.trace_id)
+
+    def on_trace_end(self, trace: Any) -> None:
+        pass
+
+    def on_span_start(self, span: Any) -> None:
+        pass
+
+    def on_span_end(self, span: Any) -> None:
+        self.spans.append(span.span_data)
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self) -> None:
+        pass
+
+
+async def test_the_openai_agents_sdk_own_tracing_does_not_repeat_on_replay(
+    tmp_path: Path, spans: InMemorySpanExporter, model_server: ScriptedModelServer
+) -> None:
+    sdk = SdkSpans()
+    agents.set_trace_processors([sdk])
+    agents.set_tracing_disabled(False)
+    try:
+        model_server.script.tool_call("get_weather", {"city": "Paris"}).tool_call(
+            "get_time", {"city": "Paris"}
+        ).reply(text="Sunny at noon in Paris")
+        await run_then_replay(
+            tmp_path, spans, model_server, ("OpenAIAgents", "weather", None), "Weather in Paris?", "openai"
+        )
+    finally:
+        agents.set_tracing_disabled(True)
+        agents.set_trace_processors([])
+    functions = sorted(d.name for d in sdk.spans if d.type == "function")
+    assert functions == ["get_time", "get_weather"]  # once each: the replay reported none again
+    assert len(sdk.traces) == 1
+    assert len([d for d in sdk.spans if d.type == "response"]) == 3
