@@ -13,12 +13,15 @@ Replayed commands are told apart with restate-sdk's ``restate_context_is_replayi
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import restate
 from restate.server_context import restate_context_is_replaying
 
 from .. import _spans
+
+log = logging.getLogger("agentdur.restate")
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -50,6 +53,8 @@ class RestateTrace:
         self.anchor = anchor_of(request)
         restate_parent = _spans.valid_traceparent(_header(dict(request.attempt_headers), _spans.TRACEPARENT))
         reason = "replay" if replaying() else "new"
+        self.invocation_id = request.id
+        log.info("invocation %s (%s/%s) attempt started (%s)", request.id, service, handler, reason)
         self.trace = _spans.start_trace(
             service, handler, request.id, key, restate_parent or self.anchor, 1, reason
         )
@@ -59,8 +64,17 @@ class RestateTrace:
         """Trace a command just made: a replayed marker, or a wait that ends with :meth:`done`."""
         index = self.index
         self.index += 1
+        replayed = replaying()
+        log.debug(
+            "invocation %s operation %d %s %r %s",
+            self.invocation_id,
+            index,
+            kind,
+            name,
+            "replayed" if replayed else "started",
+        )
         if self.trace is not None:
-            if replaying():
+            if replayed:
                 self.trace.replayed(kind, index, name, "completed")
             elif kind != "run":
                 self.trace.open_wait(kind, index, name)
@@ -76,6 +90,8 @@ class RestateTrace:
         return self.trace.start_step(index, name) if self.trace is not None else None
 
     def end(self, outcome: str, error: BaseException | None) -> None:
+        """End the attempt's span; log how it ended."""
+        log.info("invocation %s attempt ended: %s", self.invocation_id, outcome)
         if self.trace is not None:
             self.trace.end(outcome, error)
             self.trace = None

@@ -22,7 +22,7 @@ failures: dict[str, int] = {}
 def flaky(label: str, fail_times: int) -> str:
     failures[label] = failures.get(label, 0) + 1
     if failures[label] <= fail_times:
-        raise ConnectionError(f"attempt {failures[label]} of {label} failed")
+        raise ConnectionError(f"attempt {failures[label]} failed")
     return "ok"
 
 
