@@ -16,7 +16,7 @@ import contextlib
 import contextvars
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import tracing
@@ -32,23 +32,9 @@ TRACED_KINDS = frozenset({"run", "sleep", "awakeable", "call", "send"})
 # engine does not expose the action's own execution).
 WAIT_KINDS = frozenset({"run", "sleep", "awakeable", "call"})
 
-_REPLAY_PROBE: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
-    "agentdur_replay_probe", default=None
-)
 _INGRESS_PARENT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "agentdur_ingress_traceparent", default=None
 )
-
-
-def set_replay_probe(probe: Callable[[], bool]) -> None:
-    """Bind how the running handler's engine tells whether it is replaying (engines call this)."""
-    _REPLAY_PROBE.set(probe)
-
-
-def is_replaying() -> bool:
-    """True while the running handler re-executes operations its journal already holds."""
-    probe = _REPLAY_PROBE.get()
-    return probe is not None and probe()
 
 
 def valid_traceparent(text: str | None) -> str | None:

@@ -17,7 +17,9 @@ Steps answered from the journal on replay are emitted as zero-length spans marke
 
 from __future__ import annotations
 
+import contextvars
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import UserError
@@ -33,6 +35,9 @@ INSTALL = 'pip install "agentdur[otel]"'
 OTLP_INSTALL = "pip install opentelemetry-exporter-otlp-proto-http"
 
 _tracer: Tracer | None = None
+_REPLAY_PROBE: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
+    "agentdur_replay_probe", default=None
+)
 _provider: Any = None  # the SDK provider this module built (shut down by reset())
 
 
@@ -42,9 +47,13 @@ def is_replaying() -> bool:
 
     Integrations use it to keep a framework's own tracing from reporting replayed work again.
     """
-    from ._spans import is_replaying as replaying
+    probe = _REPLAY_PROBE.get()
+    return probe is not None and probe()
 
-    return replaying()
+
+def set_replay_probe(probe: Callable[[], bool]) -> None:
+    """Bind how the engine running this handler tells whether it replays (engines call this)."""
+    _REPLAY_PROBE.set(probe)
 
 
 def enabled() -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from .. import _spans
+from .. import _spans, tracing
 from .._context import DurableFuture, check_not_in_step, enter_step, set_current_context
 from .._exceptions import (
     EngineControl,
@@ -135,7 +135,7 @@ class InvocationRunner(FutureOwner):
         """Log and trace the start of this execution; bind the invocation's usage ledger."""
         inv, spec = self.inv, self.inv.spec
         set_usage_sink(InvocationLedger(self.store, inv.id, spec.service, inv.key))
-        _spans.set_replay_probe(lambda: self.replaying)
+        tracing.set_replay_probe(lambda: self.replaying)
         if self.journal:
             log.info(
                 "invocation %s (%s/%s) %s: replaying %d journal entries",

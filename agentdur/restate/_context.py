@@ -12,6 +12,7 @@ from uuid import UUID
 import restate
 from pydantic import TypeAdapter
 
+from .. import tracing
 from .._context import (
     DurableCallFuture,
     DurableFuture,
@@ -24,7 +25,6 @@ from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
-from .._spans import set_replay_probe
 from .._tasks import current_track
 from ._errors import from_restate, raising_restate_errors
 from ._pump import Pump, completed
@@ -126,7 +126,7 @@ class RestateContext(ObjectContext, FutureHost):
         # The single waiter of this invocation; agentdur's task factory reports the handler's tasks to
         # it (task_created), so it knows when all of them are blocked.
         self.pump = Pump(inner, self)
-        set_replay_probe(replaying)
+        tracing.set_replay_probe(replaying)
         self.trace = RestateTrace(inner, spec.service, spec.name, str(inner.key()) if spec.keyed else None)
 
     def task_created(self, task: asyncio.Task[Any]) -> None:
