@@ -30,6 +30,7 @@ from .._model import MODEL_ENV, real_models_wanted, scripted_gemini_root
 
 log = logging.getLogger("examples.google_adk")
 REAL_MODEL = "gemini-2.5-flash"
+APP_NAME = "agents"  # the ADK app name of every run: sessions are stored under it
 
 
 def model() -> Gemini:
@@ -50,7 +51,7 @@ async def run_agent(
 ) -> str:
     """Run ``agent`` on ``message`` in the session ``session_id`` of the user ``ctx.key()``; the
     text of the final response (the Restate tour's way, with agentdur's plugin and session service)."""
-    app = App(name="agents", root_agent=agent, plugins=[plugin or DurablePlugin()])
+    app = App(name=APP_NAME, root_agent=agent, plugins=[plugin or DurablePlugin()])
     runner = Runner(app=app, session_service=DurableSessionService())
     final = ""
     async for event in runner.run_async(

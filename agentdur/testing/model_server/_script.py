@@ -123,6 +123,7 @@ class ModelFaults:
         self._queue: deque[FaultAction] = deque()
         self._delay = 0.0
         self._delay_left: int | None = 0
+        self._hold: tuple[float, Callable[[ModelRequest], bool]] | None = None
 
     def fail_next(
         self, n: int = 1, status: int = 429, *, retry_after: float | None = 1, message: str | None = None
@@ -152,6 +153,14 @@ class ModelFaults:
             self._delay_left = n
         return self
 
+    def hold(self, seconds: float, when: Callable[[ModelRequest], bool] | None) -> ModelFaults:
+        """Hold back by ``seconds`` the answer of every model request for which ``when(request)`` is
+        true, until ``hold(0, None)``: a run stops at a point chosen by what it asks, whatever the
+        order its concurrent requests arrive in (a crash test kills the process meanwhile)."""
+        with self._lock:
+            self._hold = (seconds, when) if when is not None else None
+        return self
+
     @property
     def pending(self) -> int:
         """How many queued errors and drops are still unused."""
@@ -164,16 +173,20 @@ class ModelFaults:
             self._queue.clear()
             self._delay = 0.0
             self._delay_left = 0
+            self._hold = None
 
-    def take(self) -> tuple[float, FaultAction | None]:
-        """The delay and the fault (if any) for the next model request, consumed."""
+    def take(self, request: ModelRequest | None = None) -> tuple[float, FaultAction | None]:
+        """The delay and the fault (if any) for the next model request, ``request``, consumed."""
         with self._lock:
             delay = 0.0
             if self._delay_left is None or self._delay_left > 0:
                 delay = self._delay
                 if self._delay_left is not None:
                     self._delay_left -= 1
+            hold = self._hold
             action = self._queue.popleft() if self._queue else None
+        if hold is not None and request is not None and hold[1](request):
+            delay = max(delay, hold[0])
         return delay, action
 
 

@@ -275,7 +275,7 @@ class ScriptedModelServer:
             error = ModelError(HTTP_BAD_REQUEST, f"Invalid request body: {invalid}")
             self._complete(record, error=error, status=error.status)
             return render_error(api, error)
-        delay, fault = self.faults.take()
+        delay, fault = self.faults.take(request)
         record = self._complete(record, request=request, model=request.model, delay=delay, done=False)
         if delay > 0:
             await asyncio.sleep(delay)
