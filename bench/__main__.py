@@ -8,6 +8,8 @@ Subcommands:
     agents   a Google ADK agent (3 model calls, 2 tools) as plain ADK, with agentdur in process, on the
              embedded server and on Restate, with dbos-google-adk and with restate-sdk's restate.ext.adk:
              durability overhead per agent turn and per tool call.
+    chaos    a randomized SIGKILL campaign against a served app on both engines: kills, invocations,
+             violations.
 """
 
 from __future__ import annotations
@@ -167,7 +169,44 @@ def _add_agents(
     return run
 
 
-SUBCOMMANDS = [_add_engine, _add_profile, _add_compare, _add_agents]
+def _add_chaos(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "chaos",
+        help="a randomized SIGKILL campaign against a served app, on both engines",
+        description="Send jobs mixing recorded steps, sleeps, parallel steps, awakeables resolved over "
+        "HTTP, object state, calls and sends, SIGKILL the process running them at random moments (and "
+        "restate-server on Restate), then check every result, step, counter and that nothing is paused.",
+    )
+    parser.add_argument("--kills", type=int, default=50, metavar="N", help="kills per engine (default 50)")
+    parser.add_argument("--engine", choices=("embedded", "restate", "both"), default="both")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="what the jobs and the kill moments are drawn from"
+    )
+    parser.add_argument(
+        "--workdir", metavar="DIR", help="keep the databases and logs here (default: a temp dir)"
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+
+    def run(args: argparse.Namespace) -> int:
+        import tempfile
+        from pathlib import Path
+
+        from .chaos import run_chaos
+
+        if args.kills < 1:
+            parser.error("--kills must be at least 1")
+        engines = ["embedded", "restate"] if args.engine == "both" else [args.engine]
+        if args.workdir:
+            return run_chaos(engines, args.kills, args.seed, Path(args.workdir), args.json)
+        with tempfile.TemporaryDirectory(prefix="agentdur-chaos-") as workdir:
+            return run_chaos(engines, args.kills, args.seed, Path(workdir), args.json)
+
+    return run
+
+
+SUBCOMMANDS = [_add_engine, _add_profile, _add_compare, _add_agents, _add_chaos]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

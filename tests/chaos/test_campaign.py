@@ -1,0 +1,36 @@
+"""The chaos campaign (``python -m bench chaos``), short: a few dozen SIGKILLs, no violation allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.chaos import GRACE, Execution, Figures, campaign, check_steps, render
+
+KILLS = {"embedded": 20, "restate": 15}
+
+
+@pytest.mark.parametrize("engine", ["embedded", "restate"])
+def test_a_short_campaign_finds_nothing(engine: str, tmp_path: Path) -> None:
+    figures = campaign(engine, KILLS[engine], seed=7, workdir=tmp_path, quiet=True)
+    print(render([figures]))
+    assert figures.violations == []
+    assert figures.kills == KILLS[engine]
+    assert figures.invocations >= 3 * KILLS[engine]
+    assert figures.completed == figures.invocations
+    if engine == "restate":
+        assert figures.server_kills == KILLS[engine] // 5
+
+
+def test_a_step_run_again_without_a_kill_is_a_violation() -> None:
+    log = [
+        Execution(1, 100.0, "end", "j1", "a"),
+        Execution(2, 100.0 + 10 * GRACE, "end", "j1", "a"),
+        Execution(2, 200.0, "end", "j2", "a"),
+        Execution(3, 201.0, "end", "j2", "a"),
+    ]
+    figures = Figures(engine="embedded", seed=0)
+    check_steps(log, kills=[200.0 + GRACE / 2], figures=figures)
+    assert figures.steps_rerun_after_kill == 1  # j2's step was cut short by the kill
+    assert len(figures.violations) == 1 and "step a of job j1 ran again" in figures.violations[0]
