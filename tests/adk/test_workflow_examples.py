@@ -239,3 +239,28 @@ def test_evaluator_optimizer_survives_a_sigkill_between_rounds(
     assert after[:3] == before
     assert lookups(served) - before_lookups == Counter({"policy terms looked up": 1})
     assert at_kill - before_lookups == Counter({"policy terms looked up": 1})
+
+
+def test_parallel_analysts_survive_a_sigkill_with_one_of_three_done(
+    served: EngineUnderTest, model_server: ScriptedModelServer
+) -> None:
+    """The ``workflows`` example: a ``SequentialAgent`` whose first stage is a ``ParallelAgent``."""
+    path = "/ClaimWorkflow/user-{run}/run"
+    expected, reference = uninterrupted(served, path)
+    assert expected.startswith("Echo: Decide about this claim")
+    assert len(answered(model_server, reference)) == 4  # three analysts, the decider
+
+    result, run, before, _ = crash_and_recover(
+        served,
+        model_server,
+        path,
+        lambda request: "Assess the cost" in request.system or "Assess the fraud" in request.system,
+        passing=1,
+        holding=2,
+        settled=lambda _, invocation: journaled(served, invocation, LLM_CALL) == 1,
+    )
+
+    assert result == expected.replace(reference, run)
+    after = answered(model_server, run)
+    assert len(after) == 4 and len(set(after)) == 4, "a model request was answered twice"
+    assert after[0] == before[0]

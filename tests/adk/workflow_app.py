@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 import agentdur
-from examples.google_adk import evaluator_optimizer, orchestrator_workers
+from examples.google_adk import evaluator_optimizer, orchestrator_workers, workflows
 from examples.google_adk.utils import log
 
 from ..effects import record
@@ -21,4 +21,10 @@ class _Recorder(logging.Handler):
 log.addHandler(_Recorder())
 log.setLevel(logging.INFO)
 
-app = agentdur.App([*orchestrator_workers.app.services.values(), *evaluator_optimizer.app.services.values()])
+app = agentdur.App(
+    [
+        service
+        for example in (orchestrator_workers, evaluator_optimizer, workflows)
+        for service in example.app.services.values()
+    ]
+)
