@@ -1,12 +1,12 @@
-"""The ADK tour's orchestrator-workers and evaluator-optimizer examples, served by ``agentdur serve``
-on both engines, SIGKILLed mid-run.
+"""The ADK tour's agentic workflows (orchestrator-workers, evaluator-optimizer, and the sequential
+and parallel agents of ``workflows``), served by ``agentdur serve`` on both engines, SIGKILLed mid-run.
 
 The scripted model server answers with its default policy, except that the planner plans three
 checks and the critic accepts the second draft (``steer``). To stop a run at a known point the
-model server holds back every request after the first ``n`` (:class:`HoldingFaults`); the process is
-killed while those wait, and the run must then finish with the uninterrupted run's result, no
-answered model request sent again and no lookup (tests/effects.py) run again.
-"""
+model server holds back the requests a predicate picks (``ModelFaults.hold``), whatever order the
+concurrent ones arrive in; the process is killed while those wait, and the run must then finish
+with the uninterrupted run's result, no answered model request sent again and no lookup
+(tests/effects.py) run again."""
 
 from __future__ import annotations
 
