@@ -1,4 +1,4 @@
-"""The ADK tour's orchestrator-workers and evaluator-optimizer examples as they are, with every call
+"""The ADK tour's orchestrator-workers, evaluator-optimizer and workflows examples as they are, with every call
 of their fake services (the lookups the tools make) also written to the side-effect log
 (``tests/effects.py``), so a test counts what really ran across crashes."""
 
