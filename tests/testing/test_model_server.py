@@ -108,6 +108,16 @@ async def test_a_delayed_request_is_logged_on_arrival(model_server: ScriptedMode
     assert record.done and record.delay == 0.5 and record.reply == ModelReply(text="Echo: hello")
 
 
+def test_hold_holds_back_only_the_requests_it_picks(model_server: ScriptedModelServer) -> None:
+    model_server.faults.hold(0.5, lambda request: request.last_user_message == "held")
+    held = {**CHAT, "messages": [{"role": "user", "content": "held"}]}
+    for body in (CHAT, held, CHAT):
+        assert httpx.post(f"{model_server.openai_base_url}/chat/completions", json=body).status_code == 200
+    model_server.faults.hold(0, None)
+    httpx.post(f"{model_server.openai_base_url}/chat/completions", json=held)
+    assert [r.delay for r in model_server.requests] == [0.0, 0.5, 0.0, 0.0]
+
+
 def test_gemini_stream_without_sse_is_a_json_array(model_server: ScriptedModelServer) -> None:
     model_server.script.reply("one two three four")
     chunks = httpx.post(
