@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from agentdur.testing import RestateDeployment, RestateServer, ServedApp, wait_for
+from agentdur.testing import RestateDeployment, RestateServer, ServedApp, WaitTimeout, wait_for
 
 from .chaos_app import LOG_ENV, Job, expected_result
 
@@ -68,6 +68,7 @@ class Target:
     admin_url: str
 
     def start(self) -> None:
+        """Start everything and wait until it answers."""
         raise NotImplementedError
 
     def kill(self, rng: random.Random, number: int) -> bool:
@@ -75,9 +76,11 @@ class Target:
         raise NotImplementedError
 
     def paused(self, client: httpx.Client) -> list[str]:
+        """The ids of the paused invocations."""
         raise NotImplementedError
 
     def close(self) -> None:
+        """Stop everything started."""
         raise NotImplementedError
 
 
@@ -148,6 +151,8 @@ class OnRestate(Target):
 
 @dataclass(frozen=True)
 class Execution:
+    """One line of the side-effect log."""
+
     pid: int
     at: float
     event: str
@@ -168,6 +173,7 @@ def read_log(path: Path) -> list[Execution]:
 
 
 def draw_job(rng: random.Random, number: int) -> Job:
+    """Job ``number`` of the campaign, what it does drawn from ``rng``."""
     return Job(
         id=f"j{number}",
         counter=f"c{rng.randrange(COUNTERS)}",
@@ -223,6 +229,8 @@ def send(client: httpx.Client, target: Target, job: Job) -> str:
 
 
 def outcome(client: httpx.Client, target: Target, invocation: str) -> httpx.Response:
+    """The answer of ``invocation`` once it is done (attaching again while the ingress is down)."""
+
     def attached() -> httpx.Response | None:
         try:
             return client.get(f"{target.ingress_url}/restate/invocation/{invocation}/attach", timeout=60)
@@ -233,6 +241,7 @@ def outcome(client: httpx.Client, target: Target, invocation: str) -> httpx.Resp
 
 
 def counter_value(client: httpx.Client, target: Target, key: str) -> int | None:
+    """The count of the counter object ``key`` (None while the ingress does not answer)."""
     try:
         response = client.post(f"{target.ingress_url}/ChaosCounter/{key}/count")
     except httpx.HTTPError:
@@ -314,6 +323,7 @@ def campaign(engine: str, kills: int, seed: int, workdir: Path, *, quiet: bool =
 def check_results(
     client: httpx.Client, target: Target, sent: dict[str, tuple[Job, str]], figures: Figures
 ) -> None:
+    """Every job done, with its uninterrupted result."""
     for job, invocation in sent.values():
         response = outcome(client, target, invocation)
         if response.status_code != 200:
@@ -331,6 +341,7 @@ def check_results(
 def check_counters(
     client: httpx.Client, target: Target, sent: dict[str, tuple[Job, str]], figures: Figures
 ) -> None:
+    """Every counter at the number of calls and sends made to it (sends may land late)."""
     expected: dict[str, int] = defaultdict(int)
     for job, _ in sent.values():
         expected[job.counter] += 1 + job.sends
@@ -342,11 +353,12 @@ def check_counters(
                 what=f"counter {key} at {want}",
                 interval=0.2,
             )
-        except Exception:
+        except WaitTimeout:
             figures.violations.append(f"counter {key} is {counter_value(client, target, key)}, not {want}")
 
 
 def render(results: list[Figures]) -> str:
+    """The figures as a table, then every violation."""
     lines = ["engine    kills  (server)  invocations  completed  reruns-after-kill  violations  seconds"]
     for f in results:
         lines.append(
