@@ -6,8 +6,9 @@ sleep, parallel steps, an awakeable the campaign resolves over HTTP, a call and 
 campaign knows the uninterrupted result of every job without running it (:func:`expected_result`).
 
 Every step body appends one fsynced line ``<pid> <time> <event> <job> <step>`` (``start`` and
-``end``) to the file named by ``AGENTDUR_CHAOS_LOG``: the campaign reads it to see which step ran
-how often, in which process and when.
+``end``) to the file named by ``AGENTDUR_CHAOS_LOG``, and the handler appends ``after`` once the
+step's result reached it (the engine has journaled it by then): the campaign reads the file to see
+which step ran how often, and whether any ran again after the handler had its result.
 """
 
 from __future__ import annotations
@@ -84,12 +85,15 @@ jobs = agentdur.Service("ChaosJob")
 async def run(ctx: agentdur.Context, job: Job) -> str:
     """Steps, a sleep, parallel steps, a call, sends and an awakeable, in that order."""
     first = await ctx.run_typed("a", effect, job=job.id, step="a", value=1)
+    record("after", job.id, "a")
     if job.sleep_ms:
         await ctx.sleep(timedelta(milliseconds=job.sleep_ms))
     branches = [
         ctx.run_typed(f"p{i}", effect, job=job.id, step=f"p{i}", value=10 + i) for i in range(job.parallel)
     ]
     parallel = sum(await asyncio.gather(*branches)) if branches else 0
+    for i in range(job.parallel):
+        record("after", job.id, f"p{i}")
     await ctx.object_call(add, job.counter, 1)
     for _ in range(job.sends):
         ctx.object_send(add, job.counter, 1)
@@ -97,8 +101,10 @@ async def run(ctx: agentdur.Context, job: Job) -> str:
     if job.awakeable:
         awakeable_id, promise = ctx.awakeable(str)
         await ctx.run_typed("publish", publish, job=job.id, awakeable_id=awakeable_id)
+        record("after", job.id, "publish")
         waited = await promise
     last = await ctx.run_typed("z", effect, job=job.id, step="z", value=2)
+    record("after", job.id, "z")
     return f"{job.id}:a={first}:p={parallel}:c={job.counter}:w={waited}:z={last}"
 
 
