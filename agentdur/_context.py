@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from ._exceptions import TerminalError, UserError
+from ._live import to_json_value
 from ._options import RunOptions
 from ._service import HandlerSpec, handler_spec
 
@@ -252,6 +253,26 @@ class Context(abc.ABC):
     def invocation_id(self) -> str:
         """The id of the running invocation."""
 
+    def publish(self, event: Any) -> None:
+        """Send ``event`` to whoever watches this invocation live; not journaled, best effort.
+
+        Callable from the handler and from the body of a step (also in a worker thread). On the
+        embedded server watchers follow ``GET /restate/invocation/{id}/stream`` (Server-Sent Events);
+        on Restate the event is dropped (restate-server has no such stream). The durable result
+        still comes from ``attach``.
+
+        Args:
+            event: any JSON-serializable value (pydantic models included).
+
+        Raises:
+            UserError: ``event`` is not JSON-serializable.
+        """
+        self._publish(to_json_value(event))
+
+    @abc.abstractmethod
+    def _publish(self, data: Any) -> None:
+        """Deliver a published event (plain JSON) to the engine's live output."""
+
 
 class ObjectSharedContext(Context):
     """The context of a shared object handler: reads the object's state, never writes it."""
@@ -324,6 +345,11 @@ def current_context() -> Context:
 
 
 _STEP: contextvars.ContextVar[str | None] = contextvars.ContextVar("agentdur_step", default=None)
+
+
+def current_step() -> str | None:
+    """The name of the step whose body runs in this task or thread, if any."""
+    return _STEP.get()
 
 
 def enter_step(name: str) -> contextvars.Token[str | None]:

@@ -9,6 +9,8 @@ so the same client talks to ``agentdur serve`` and to a real Restate server::
         client.resolve_awakeable(approval_id, True)
         client.workflow_submit("SignupWorkflow", "johndoe", {"name": "John"})
         done, result = client.workflow_output("SignupWorkflow", "johndoe")
+        for message in client.watch(inv_id):  # live output, agentdur serve only
+            print(message)
 
 A terminal failure raises the matching :class:`agentdur.TerminalError` subclass (400
 :class:`~agentdur.InvalidInputError`, or :class:`~agentdur.AwakeableValueError` when resolving;
@@ -21,6 +23,7 @@ mismatch) raises :class:`~agentdur.InvocationPausedError` to whoever waits for i
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
@@ -43,6 +46,7 @@ from ._http import (
     IDEMPOTENCY_KEY_HEADER,
 )
 from ._serde import to_json_text
+from ._sse import aread_events, read_events
 
 __all__ = [
     "DEFAULT_INGRESS_URL",
@@ -163,6 +167,14 @@ def _invocation_id(response: httpx.Response) -> str:
     return str(_result(response)["invocationId"])
 
 
+def _stream_path(invocation_id: str) -> str:
+    return f"/restate/invocation/{_segment(invocation_id)}/stream"
+
+
+def _stream_refused(response: httpx.Response) -> TerminalError:
+    return error_from_response(response)
+
+
 def _base_headers(token: str | None) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"} if token else {}
 
@@ -263,6 +275,25 @@ class Client:
     def output(self, invocation_id: str) -> tuple[bool, Any]:
         """``(True, result)`` once the invocation finished, ``(False, None)`` while it runs."""
         return _output(self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/output")))
+
+    def watch(self, invocation_id: str) -> Iterator[dict[str, Any]]:
+        """Follow an invocation's live output (``agentdur serve`` only): each message of its event
+        stream as JSON with a ``type`` (``output``, ``replay``, ``gap``), ending with ``end``.
+
+        Raises:
+            NotFoundError: unknown invocation.
+            httpx.RemoteProtocolError: the server stopped before the outcome; watch again to resume.
+        """
+        with self._http.stream(
+            "GET", _stream_path(invocation_id), timeout=self._stream_timeout()
+        ) as response:
+            if response.status_code >= FIRST_HTTP_ERROR:
+                response.read()
+                raise _stream_refused(response)
+            yield from read_events(response, response.iter_lines())
+
+    def _stream_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(None, connect=self._http.timeout.connect)
 
     def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
         """Complete an awakeable with a JSON value, waking the handler that waits on it.
@@ -386,6 +417,16 @@ class AsyncClient:
         return _output(
             await self._send(_Request("GET", f"/restate/invocation/{_segment(invocation_id)}/output"))
         )
+
+    async def watch(self, invocation_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Follow an invocation's live output, as :meth:`Client.watch` does."""
+        timeout = httpx.Timeout(None, connect=self._http.timeout.connect)
+        async with self._http.stream("GET", _stream_path(invocation_id), timeout=timeout) as response:
+            if response.status_code >= FIRST_HTTP_ERROR:
+                await response.aread()
+                raise _stream_refused(response)
+            async for message in aread_events(response, response.aiter_lines()):
+                yield message
 
     async def resolve_awakeable(self, awakeable_id: str, value: Any = None) -> None:
         """Complete an awakeable with a JSON value, waking the handler that waits on it.

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from .._context import DurableFuture, ObjectContext, SendHandle
+from .._context import DurableFuture, ObjectContext, SendHandle, current_step
 from .._exceptions import TerminalError, UserError
 from .._options import RunOptions
 from .._schema import schema_text_of
@@ -194,6 +194,12 @@ class EmbeddedContext(ObjectContext):
 
     def invocation_id(self) -> str:
         return self._inv.id
+
+    def _publish(self, data: Any) -> None:
+        step = current_step()
+        # A step body runs only when the step is new; handler code re-runs on replay.
+        replayed = step is None and self._runner.replaying
+        self._runner.runtime.live.publish(self._inv.id, data, replayed=replayed, step=step)
 
     # ----------------------------------------------------------------- state
 

@@ -19,6 +19,7 @@ from .._exceptions import (
     UserError,
     terminal_error_from_json,
 )
+from .._live import LiveOutput
 from .._options import InvocationRetryPolicy, as_seconds
 from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
@@ -128,6 +129,11 @@ class Engine:
     def store(self) -> Store:
         """The engine's SQLite store (for tools and tests that read the file)."""
         return self._rt.store
+
+    @property
+    def live(self) -> LiveOutput:
+        """What running handlers publish with ``ctx.publish`` (not journaled), for live watchers."""
+        return self._rt.live
 
     @property
     def healthy(self) -> bool:

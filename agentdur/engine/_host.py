@@ -14,6 +14,7 @@ from collections.abc import Coroutine
 from typing import Any, Protocol
 
 from .._exceptions import JournalMismatchError
+from .._live import LiveOutput
 from .._service import App, HandlerSpec
 from . import _ops
 from . import _records as r
@@ -61,6 +62,7 @@ class RuntimeHost(Protocol):
     seq: itertools.count[int]
     runners: dict[str, RunnerView]
     attachers: dict[str, list[asyncio.Future[r.Outcome]]]
+    live: LiveOutput
 
     async def finish(
         self, runner: RunnerView, output: str | None, failure: str | None, error: BaseException | None = None

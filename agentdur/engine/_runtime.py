@@ -33,6 +33,7 @@ from .._exceptions import (
     TerminalError,
     terminal_error_to_json,
 )
+from .._live import LiveOutput
 from .._options import InvocationRetryPolicy
 from .._schema import value_check
 from .._service import App, HandlerSpec
@@ -95,6 +96,7 @@ class Runtime:
         row = store.read_one("SELECT ifnull(max(seq), 0) FROM invocations")
         self.seq: itertools.count[int] = itertools.count(int(row[0] if row else 0) + 1)
         self.closing = False
+        self.live = LiveOutput()  # what handlers publish, for live watchers (not journaled)
 
     async def close(self, grace_period: float = 0.0) -> None:
         """Stop running handlers (recovery resumes them) and cancel timers and background work.
@@ -251,6 +253,8 @@ class Runtime:
         runner = InvocationRunner(self, state, journal)
         runner.reason = _execution_reason(status, bool(journal) or state.attempts > 0)
         self.runners[state.id] = runner
+        if journal:
+            self.live.mark_replay(state.id)
         if status != r.RUNNING:
             inv_id = state.id
             self.store.write_nowait(
@@ -377,6 +381,7 @@ class Runtime:
             )
         )
         result: r.Outcome = r.outcome_of(output, failure)
+        self.live.forget(inv_id)
         for waiter in self.attachers.pop(inv_id, []):
             if not waiter.done():
                 waiter.set_result(result)

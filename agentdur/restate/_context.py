@@ -239,6 +239,9 @@ class RestateContext(ObjectContext, FutureHost):
     def invocation_id(self) -> str:
         return str(self.inner.request().id)
 
+    def _publish(self, data: Any) -> None:
+        """Dropped: restate-server has no live stream to hand it to (docs/server.md, "Live output")."""
+
     # ----------------------------------------------------------------- state
 
     def key(self) -> str:

@@ -26,6 +26,7 @@ from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
 from ._model_calls import annotate as annotate_model_calls
 from ._openapi import handler_schema, openapi_document
 from ._state import ServerState
+from ._stream import openapi_paths as stream_openapi_paths
 from ._usage import usage
 
 STATUSES: tuple[str, ...] = get_args(InvocationInfo.model_fields["status"].annotation)
@@ -113,9 +114,9 @@ class Admin:
 
     async def openapi(self, request: Request) -> Response:
         services = self.app.services.values()
-        return JSONResponse(
-            openapi_document(services, title="agentdur ingress", server_url=self.state.ingress_url)
-        )
+        document = openapi_document(services, title="agentdur ingress", server_url=self.state.ingress_url)
+        document["paths"].update(stream_openapi_paths())
+        return JSONResponse(document)
 
     async def invocations(self, request: Request) -> Response:
         query = request.query_params

@@ -4,6 +4,7 @@
   (shared object handlers also answer ``GET``); a terminal failure answers with its code.
 - ``.../send`` (``?delay=10s``): 202 ``{"invocationId": ..., "status": "Accepted"}``.
 - ``GET /restate/invocation/{id}/attach|output`` and the idempotency-key forms of both.
+- ``GET /restate/invocation/{id}/stream``: the live output as Server-Sent Events (agentdur's own).
 - A caller whose invocation pauses gets 500 ``{"status": "paused", "invocationId": ...}`` with the
   reason and how to resume, instead of waiting forever.
 - ``POST /restate/awakeables/{id}/resolve`` (JSON body) and ``/reject`` (text body).
@@ -47,6 +48,7 @@ from ._errors import (
 )
 from ._routes import Target, no_route, path_segments, resolve_idempotent_path, resolve_invocation_path
 from ._state import ServerState
+from ._stream import stream_invocation
 from ._verbs import attach_request, resolve_verb_path
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -155,6 +157,11 @@ class Ingress:
                 if request.method != "POST":
                     raise method_not_allowed(request.method, ("POST",))
                 return await self.complete_awakeable(request, awakeable_id, verb)
+            case ["invocation", invocation_id, "stream"]:
+                if request.method != "GET":
+                    raise method_not_allowed(request.method, ("GET",))
+                self.refuse_when_closing()
+                return await stream_invocation(self.state, invocation_id)
             case ["invocation", *target, ("attach" | "output") as verb] if len(target) in (1, 3, 4):
                 if request.method != "GET":
                     raise method_not_allowed(request.method, ("GET",))

@@ -1,0 +1,42 @@
+"""Fixtures of the live-output tests: real ``agentdur serve`` processes of :mod:`tests.stream.app`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from agentdur.testing import ServedApp
+
+REPO = Path(__file__).resolve().parents[2]
+APP = "tests.stream.app:app"
+
+Serve = Callable[..., ServedApp]
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Serve]:
+    """Start ``agentdur serve`` processes for one test; each is closed (killed if need be) after it."""
+    started: list[ServedApp] = []
+
+    def start(*args: str, token: str | None = None) -> ServedApp:
+        served = ServedApp(
+            APP,
+            db=tmp_path / f"live{len(started)}.db",
+            args=[*args, *(["--token", token] if token else [])],
+            cwd=REPO,
+            token=token,
+            startup_within=30.0,
+        )
+        started.append(served)
+        return served.start()  # type: ignore[return-value]
+
+    yield start
+    for served in started:
+        served.close()
+
+
+@pytest.fixture
+def served(serve: Serve) -> ServedApp:
+    return serve()
