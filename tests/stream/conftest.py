@@ -30,7 +30,8 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
             startup_within=30.0,
         )
         started.append(served)
-        return served.start()  # type: ignore[return-value]
+        served.start()
+        return served
 
     yield start
     for served in started:
