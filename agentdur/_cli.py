@@ -31,6 +31,7 @@ from ._http import (
     HTTP_UNAUTHORIZED,
     LOCALHOST,
 )
+from ._watch import cmd_watch
 from .client import Client, error_from_response
 
 TOKEN_ENV = "AGENTDUR_TOKEN"
@@ -656,6 +657,15 @@ def build_parser() -> argparse.ArgumentParser:
             invoke.add_argument(
                 "--delay", help="start it later: seconds, or a duration like 10s, 1h30m, PT10S"
             )
+    watch = add("watch", cmd_watch, "follow an invocation: its live output and journal, then its outcome")
+    watch.add_argument("id")
+    watch.add_argument(
+        "--reconnect",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="keep retrying this long when the server is away",
+    )
     state = add("state", cmd_state, "show the state of one virtual object key")
     state.add_argument("service")
     state.add_argument("key")

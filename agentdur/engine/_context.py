@@ -45,6 +45,7 @@ class EmbeddedContext(ObjectContext):
         self.loop = runner.loop  # for sync code in worker threads that needs to reach the handler
         self._inv = runner.inv
         self._spec = runner.inv.spec
+        self._resumed_at = runner.next_index  # the first journal index this attempt adds
         self._overlay: dict[str, str | None] = {}
         self._cleared_all = False
 
@@ -197,9 +198,12 @@ class EmbeddedContext(ObjectContext):
 
     def _publish(self, data: Any) -> None:
         step = current_step()
-        # A step body runs only when the step is new; handler code re-runs on replay.
-        replayed = step is None and self._runner.replaying
-        self._runner.runtime.live.publish(self._inv.id, data, replayed=replayed, step=step)
+        # Handler code re-runs on replay, up to the first operation the last attempt did not reach
+        # (a step body runs only when its step is new): until then, what it publishes was most
+        # likely published before.
+        runner = self._runner
+        replayed = step is None and (runner.replaying or 0 < self._resumed_at == runner.next_index)
+        runner.runtime.live.publish(self._inv.id, data, replayed=replayed, step=step)
 
     # ----------------------------------------------------------------- state
 

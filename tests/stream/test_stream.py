@@ -154,3 +154,33 @@ def test_a_client_that_goes_away_is_forgotten_quietly(served: ServedApp, tmp_pat
         assert [m["type"] for m in client.watch(inv_id)] == ["end"]
     log = served.log_path.read_text()
     assert "Traceback" not in log and "unexpected error" not in log
+
+
+def test_after_sigkill_the_stream_resumes_with_a_replay_marker(served: ServedApp, tmp_path: Path) -> None:
+    talk = _talk(tmp_path)
+    with agentdur.Client(served.ingress_url) as client:
+        inv_id = client.send("Live", "talk", talk)
+    before = Watcher(served.ingress_url, inv_id)
+    before.wait_for_output({"text": "second-a"})  # the first step is journaled, the second runs
+    served.kill()
+    before.join()
+    assert isinstance(before.error, httpx.HTTPError)  # the stream broke, it did not end
+    assert outputs(before.messages)[-1] == {"text": "second-a"}
+
+    served.start()
+    after = Watcher(served.ingress_url, inv_id)
+    after.wait_for_output({"text": "second-a"})  # the interrupted step runs again
+    (tmp_path / "release").touch()
+    messages = after.join()
+
+    assert messages[0]["type"] == "replay"
+    output = [m for m in messages if m["type"] == "output"]
+    # The journaled first step publishes nothing again; handler code re-run on replay is flagged.
+    assert [(m["data"], m["replayed"], m["step"]) for m in output] == [
+        ({"kind": "start"}, True, None),
+        ({"kind": "between"}, True, None),
+        ({"text": "second-a"}, False, "second"),
+        ({"text": "second-b"}, False, "second"),
+    ]
+    assert messages[-1]["result"] == "alpha beta done"
+    assert Path(str(talk["marker"])).read_text().splitlines() == ["first", "second"]
