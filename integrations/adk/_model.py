@@ -10,7 +10,8 @@ the ids are assigned inside the step instead, so they are journaled and the same
 
 Streaming (``RunConfig(streaming_mode=SSE)``): on the first execution the partial responses are
 handed to ADK live while the step runs; the complete responses are journaled and yielded once the
-step has finished. A replay yields only the journaled complete responses.
+step has finished. A replay yields only the journaled complete responses. The partial text and the
+function calls are also published to the invocation's live output (``ctx.publish``) as they arrive.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from pydantic import ConfigDict, Field, TypeAdapter
 
 from agentdur import RunOptions, UserError, current_context
 
-from ..kit import ModelFacts, ModelInfo, journaled_model_call
+from ..kit import (
+    ModelFacts,
+    ModelInfo,
+    journaled_model_call,
+    publish_model_start,
+    publish_text_delta,
+    publish_tool_call,
+)
 from ._scope import options_of_request
 
 __all__ = ["FUNCTION_CALL_ID_PREFIX", "DurableLlm", "responses_from_json", "responses_to_json"]
@@ -96,6 +104,21 @@ def _in_handler() -> bool:
     return True
 
 
+def _publish_text(response: LlmResponse) -> None:
+    """A partial response's text, for the invocation's live watchers."""
+    for part in response.content.parts or [] if response.content is not None else []:
+        if part.text and not part.thought:
+            publish_text_delta(part.text)
+
+
+def _publish_calls(response: LlmResponse) -> None:
+    """A complete response's function calls, for the invocation's live watchers."""
+    for part in response.content.parts or [] if response.content is not None else []:
+        if part.function_call is not None:
+            call = part.function_call
+            publish_tool_call(call.name or "", call.args, call.id)
+
+
 class DurableLlm(BaseLlm):
     """A ``BaseLlm`` whose calls are journaled steps, replayed without a request.
 
@@ -151,13 +174,18 @@ class DurableLlm(BaseLlm):
         async def call() -> list[LlmResponse]:
             complete: list[LlmResponse] = []
             generator = self.wrapped.generate_content_async(llm_request, stream=live is not None)
+            if live is not None:
+                publish_model_start(self.model)
             try:
                 async for response in generator:
                     if response.partial:
                         if live is not None:
                             live.put_nowait(response)
+                            _publish_text(response)
                         continue
                     assign_function_call_ids(response)
+                    if live is not None:
+                        _publish_calls(response)
                     complete.append(response)
             finally:
                 await generator.aclose()

@@ -16,11 +16,21 @@ Every integration (``integrations/README.md`` is the contract) imports its frame
 - :class:`ObjectStateList`: a session store on virtual-object state keyed by the object key.
 - :class:`ModelInfo`, :class:`ModelFacts`, :func:`agent_span`: what a model call tells the GenAI
   spans and the usage ledger (provider, model, tokens), and the ``invoke_agent`` span of a run.
+- :func:`publish_model_start`, :func:`publish_text_delta`, :func:`publish_tool_call`,
+  :func:`publish_tool_result`, :func:`publish_live`: the live output of a streamed model call (one
+  vocabulary for every integration; not journaled).
 - :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code a
   handler runs in a worker thread.
 """
 
 from ._genai import ModelFacts, ModelInfo, agent_span, start_agent_span
+from ._live import (
+    publish_live,
+    publish_model_start,
+    publish_text_delta,
+    publish_tool_call,
+    publish_tool_result,
+)
 from ._model_step import (
     DEFAULT_MODEL_OPTIONS,
     credentials_error,
@@ -57,6 +67,11 @@ __all__ = [
     "journaled_model_call",
     "journaled_tool_call",
     "model_call_with_retries",
+    "publish_live",
+    "publish_model_start",
+    "publish_text_delta",
+    "publish_tool_call",
+    "publish_tool_result",
     "retry_after_seconds",
     "start_agent_span",
     "tool_turns_scope",

@@ -10,7 +10,15 @@ from litellm import ModelResponse
 
 from agentdur import RunOptions, UserError
 
-from ..kit import ModelFacts, ModelInfo, call_from_worker_thread, journaled_model_call
+from ..kit import (
+    ModelFacts,
+    ModelInfo,
+    call_from_worker_thread,
+    journaled_model_call,
+    publish_model_start,
+    publish_text_delta,
+    publish_tool_call,
+)
 
 __all__ = ["acompletion", "completion", "response_from_json", "response_to_json"]
 
@@ -74,7 +82,9 @@ async def acompletion(
 
     With ``stream=True`` the stream is consumed inside the step and the whole response is journaled
     and returned (a ``ModelResponse``, not a stream): replaying a stream chunk by chunk would add
-    nothing but cost.
+    nothing but cost. Meanwhile its text deltas and tool calls are published live
+    (``ctx.publish``: ``model.start``, ``text.delta``, ``tool.call``) for whoever watches the
+    invocation's stream; a replayed call publishes nothing.
 
     Raises:
         UserError: called outside an agentdur handler.
@@ -88,11 +98,7 @@ async def acompletion(
     async def call() -> ModelResponse:
         response = await litellm.acompletion(**arguments)
         if arguments.get("stream"):
-            chunks = [chunk async for chunk in response]
-            built = litellm.stream_chunk_builder(chunks, messages=arguments["messages"])
-            if not isinstance(built, ModelResponse):
-                raise UserError(f"litellm could not assemble the streamed response of {model!r}")
-            return built
+            return await _consume_stream(model, response, arguments["messages"])
         assert isinstance(response, ModelResponse)
         return response
 
@@ -104,6 +110,23 @@ async def acompletion(
         run_options=run_options,
         info=model_info(model, arguments),
     )
+
+
+async def _consume_stream(model: str, stream: Any, messages: list[Any]) -> ModelResponse:
+    """Read a streamed completion, publishing its deltas live; the whole response."""
+    publish_model_start(model)
+    chunks = []
+    async for chunk in stream:
+        chunks.append(chunk)
+        for choice in chunk.choices:
+            publish_text_delta(getattr(choice.delta, "content", None))
+    built = litellm.stream_chunk_builder(chunks, messages=messages)
+    if not isinstance(built, ModelResponse):
+        raise UserError(f"litellm could not assemble the streamed response of {model!r}")
+    for choice in built.choices:
+        for call in getattr(getattr(choice, "message", None), "tool_calls", None) or []:
+            publish_tool_call(call.function.name, call.function.arguments, call.id)
+    return built
 
 
 def completion(

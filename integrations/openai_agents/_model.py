@@ -25,6 +25,7 @@ from openai.types.responses import (
     ResponseCompletedEvent,
     ResponseFunctionToolCall,
     ResponseOutputItemDoneEvent,
+    ResponseTextDeltaEvent,
     ResponseUsage,
 )
 from openai.types.responses.response_prompt_param import ResponsePromptParam
@@ -39,6 +40,9 @@ from ..kit import (
     current_tool_turns,
     is_credentials_error,
     journaled_model_call,
+    publish_model_start,
+    publish_text_delta,
+    publish_tool_call,
 )
 from ._tools import DurableInvoker
 
@@ -211,12 +215,14 @@ class DurableModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> AsyncIterator[TResponseStreamEvent]:
         """Stream the events live while the step runs; on replay, one ``response.completed`` event
-        carrying the journaled response (no request is sent)."""
+        carrying the journaled response (no request is sent). Text deltas and tool calls are also
+        published to the invocation's live output (``ctx.publish``) as they arrive."""
         live: asyncio.Queue[TResponseStreamEvent] = asyncio.Queue()
 
         async def call() -> ModelResponse:
             completed: Response | None = None
             done_items: list[TResponseOutputItem] = []
+            publish_model_start(str(self.model))
             async for event in self.wrapped.stream_response(
                 system_instructions,
                 input,
@@ -230,6 +236,7 @@ class DurableModel(Model):
                 prompt=prompt,
             ):
                 live.put_nowait(event)
+                _publish(event)
                 if isinstance(event, ResponseCompletedEvent):
                     completed = event.response
                 elif isinstance(event, ResponseOutputItemDoneEvent):
@@ -315,6 +322,14 @@ class DurableModelProvider(ModelProvider):
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+def _publish(event: TResponseStreamEvent) -> None:
+    """A streamed event's text delta or finished tool call, for the invocation's live watchers."""
+    if isinstance(event, ResponseTextDeltaEvent):
+        publish_text_delta(event.delta)
+    elif isinstance(event, ResponseOutputItemDoneEvent) and isinstance(event.item, ResponseFunctionToolCall):
+        publish_tool_call(event.item.name, event.item.arguments, event.item.call_id)
 
 
 def _begin_tool_turn(output: list[TResponseOutputItem], tools: list[Tool]) -> None:

@@ -20,9 +20,12 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
     """Start ``agentdur serve`` processes for one test; each is closed (killed if need be) after it."""
     started: list[ServedApp] = []
 
-    def start(*args: str, token: str | None = None) -> ServedApp:
+    def start(
+        *args: str, token: str | None = None, app: str = APP, env: dict[str, str] | None = None
+    ) -> ServedApp:
         served = ServedApp(
-            APP,
+            app,
+            env=env,
             db=tmp_path / f"live{len(started)}.db",
             args=[*args, *(["--token", token] if token else [])],
             cwd=REPO,
