@@ -46,7 +46,7 @@ def get_weather(city: str) -> str:
 
 
 async def _hold(release: str) -> str:
-    while not Path(release).exists():  # noqa: ASYNC110 - a file written by another process
+    while not Path(release).exists():  # noqa: ASYNC110, ASYNC240 - a file written by another process
         await asyncio.sleep(0.01)
     return "released"
 
