@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 import agents
-from google.adk.agents import LlmAgent
-from google.adk.agents.run_config import RunConfig, StreamingMode
+from google.adk.agents import LlmAgent, RunConfig
+from google.adk.agents.run_config import (  # type: ignore[attr-defined]  # documented path, not in its __all__
+    StreamingMode,
+)
 from google.adk.apps import App
 from google.adk.models import Gemini
 from google.adk.runners import Runner
@@ -54,7 +57,7 @@ async def _hold(release: str) -> str:
 @streaming.handler()
 async def litellm_two(ctx: agentdur.Context, req: TwoCalls) -> list[str]:
     """Two streamed LiteLLM calls with a held step between them (a crash test kills the server there)."""
-    llm = {"model": "openai/gpt-4o", "api_base": OPENAI_BASE, "api_key": "test", "stream": True}
+    llm: dict[str, Any] = {"model": "openai/gpt-4o", "api_base": OPENAI_BASE, "api_key": "test", "stream": True}
     first = await acompletion(messages=[{"role": "user", "content": "first"}], name="first call", **llm)
     await ctx.run_typed("hold", _hold, agentdur.RunOptions(), req.release)
     second = await acompletion(messages=[{"role": "user", "content": "second"}], name="second call", **llm)
