@@ -57,7 +57,12 @@ async def _hold(release: str) -> str:
 @streaming.handler()
 async def litellm_two(ctx: agentdur.Context, req: TwoCalls) -> list[str]:
     """Two streamed LiteLLM calls with a held step between them (a crash test kills the server there)."""
-    llm: dict[str, Any] = {"model": "openai/gpt-4o", "api_base": OPENAI_BASE, "api_key": "test", "stream": True}
+    llm: dict[str, Any] = {
+        "model": "openai/gpt-4o",
+        "api_base": OPENAI_BASE,
+        "api_key": "test",
+        "stream": True,
+    }
     first = await acompletion(messages=[{"role": "user", "content": "first"}], name="first call", **llm)
     await ctx.run_typed("hold", _hold, agentdur.RunOptions(), req.release)
     second = await acompletion(messages=[{"role": "user", "content": "second"}], name="second call", **llm)
