@@ -664,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="keep retrying this long when the server is away",
+        help="keep retrying this long when the server is away (default 60)",
     )
     state = add("state", cmd_state, "show the state of one virtual object key")
     state.add_argument("service")
