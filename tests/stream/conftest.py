@@ -30,7 +30,7 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
             args=[*args, *(["--token", token] if token else [])],
             cwd=REPO,
             token=token,
-            startup_within=30.0,
+            startup_within=90.0,  # apps importing litellm, openai-agents and ADK start slowly on a busy machine
         )
         started.append(served)
         served.start()
