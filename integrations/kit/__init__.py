@@ -17,7 +17,7 @@ Every integration (``integrations/README.md`` is the contract) imports its frame
 - :class:`ModelInfo`, :class:`ModelFacts`, :func:`agent_span`: what a model call tells the GenAI
   spans and the usage ledger (provider, model, tokens), and the ``invoke_agent`` span of a run.
 - :func:`publish_model_start`, :func:`publish_text_delta`, :func:`publish_tool_call`,
-  :func:`publish_tool_result`, :func:`publish_live`: the live output of a streamed model call (one
+  :func:`publish_live`: the live output of a streamed model call (one
   vocabulary for every integration; not journaled).
 - :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code a
   handler runs in a worker thread.
@@ -29,7 +29,6 @@ from ._live import (
     publish_model_start,
     publish_text_delta,
     publish_tool_call,
-    publish_tool_result,
 )
 from ._model_step import (
     DEFAULT_MODEL_OPTIONS,
@@ -71,7 +70,6 @@ __all__ = [
     "publish_model_start",
     "publish_text_delta",
     "publish_tool_call",
-    "publish_tool_result",
     "retry_after_seconds",
     "start_agent_span",
     "tool_turns_scope",

@@ -8,9 +8,10 @@ step (so the stream's envelope names the step, and a replayed step publishes not
   that step;
 - ``{"kind": "text.delta", "text": ...}``: a piece of the model's text;
 - ``{"kind": "tool.call", "name": ..., "arguments": ..., "call_id": ...}``: the model asked for a tool
-  (``arguments`` as the model sent them, a JSON text or an object);
-- ``{"kind": "tool.result", "name": ..., "call_id": ..., "output": ...}``: a tool's answer, where the
-  framework reports it on its stream.
+  (``arguments`` as the model sent them, a JSON text or an object).
+
+Tool results are not published: they are journaled steps, visible in the journal as they complete
+(``agentdur watch`` prints them).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from agentdur import current_context
 MODEL_START = "model.start"
 TEXT_DELTA = "text.delta"
 TOOL_CALL = "tool.call"
-TOOL_RESULT = "tool.result"
 
 
 def publish_live(event: dict[str, Any]) -> None:
@@ -47,8 +47,3 @@ def publish_text_delta(text: str | None) -> None:
 def publish_tool_call(name: str, arguments: Any, call_id: str | None) -> None:
     """The model asked for tool ``name``."""
     publish_live({"kind": TOOL_CALL, "name": name, "arguments": arguments, "call_id": call_id})
-
-
-def publish_tool_result(name: str, output: Any, call_id: str | None) -> None:
-    """Tool ``name`` answered ``output``."""
-    publish_live({"kind": TOOL_RESULT, "name": name, "call_id": call_id, "output": output})
