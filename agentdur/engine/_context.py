@@ -40,8 +40,9 @@ class EmbeddedContext(ObjectContext):
     Plain services have no key or state; shared object handlers read state but cannot change it.
     """
 
-    def __init__(self, runner: InvocationRunner) -> None:
+    def __init__(self, runner: InvocationRunner, *, restarted: bool = False) -> None:
         self._runner = runner
+        self._restarted = restarted  # an earlier attempt ran: what it published may come again
         self.loop = runner.loop  # for sync code in worker threads that needs to reach the handler
         self._inv = runner.inv
         self._spec = runner.inv.spec
@@ -202,7 +203,9 @@ class EmbeddedContext(ObjectContext):
         # (a step body runs only when its step is new): until then, what it publishes was most
         # likely published before.
         runner = self._runner
-        replayed = step is None and (runner.replaying or 0 < self._resumed_at == runner.next_index)
+        replayed = step is None and (
+            runner.replaying or (self._restarted and self._resumed_at == runner.next_index)
+        )
         runner.runtime.live.publish(self._inv.id, data, replayed=replayed, step=step)
 
     # ----------------------------------------------------------------- state

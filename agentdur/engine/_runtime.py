@@ -247,13 +247,15 @@ class Runtime:
 
     # ================================================================= running
 
-    def start_runner(self, state: r.InvocationState, journal: dict[int, r.Entry], status: str) -> None:
+    def start_runner(
+        self, state: r.InvocationState, journal: dict[int, r.Entry], status: str, *, restarted: bool = False
+    ) -> None:
         if self.closing or state.id in self.runners:
             return
         runner = InvocationRunner(self, state, journal)
         runner.reason = _execution_reason(status, bool(journal) or state.attempts > 0)
         self.runners[state.id] = runner
-        if journal:
+        if restarted:
             self.live.mark_replay(state.id)
         if status != r.RUNNING:
             inv_id = state.id
@@ -261,7 +263,7 @@ class Runtime:
                 partial(_ops.set_status, inv_id=inv_id, status=r.RUNNING, now=time.time()),
                 on_error=runner.on_write_error,
             )
-        runner.start(context_for(runner))
+        runner.start(context_for(runner, restarted=restarted))
 
     def resume(self, inv_id: str, allowed: tuple[str, ...]) -> None:
         """Load an invocation and its journal from the file and run it by replay."""
@@ -306,7 +308,10 @@ class Runtime:
             cancel_task=row["cancel_task"],
             trace_context=row["trace_context"],
         )
-        self.start_runner(state, journal, row["status"])
+        # Run before (a journal, a failed attempt, or running when the last process stopped): watchers of
+        # its live output are told it starts over.
+        restarted = bool(journal) or state.attempts > 0 or row["status"] == r.RUNNING
+        self.start_runner(state, journal, row["status"], restarted=restarted)
 
     def enqueue(self, inv_id: str, service: str, key: str) -> None:
         queue = self.queues.setdefault((service, key), deque())

@@ -49,11 +49,14 @@ def run_retention(app: App, spec: HandlerSpec) -> float | None:
     return definition.retention.total_seconds()
 
 
-def context_for(runner: InvocationRunner) -> EmbeddedContext:
-    """The context a handler gets: a workflow context for the handlers of workflows."""
+def context_for(runner: InvocationRunner, *, restarted: bool = False) -> EmbeddedContext:
+    """The context a handler gets: a workflow context for the handlers of workflows.
+
+    ``restarted``: an earlier attempt of the invocation ran (its live output may come again).
+    """
     if runner.inv.spec.workflow:
-        return EmbeddedWorkflowContext(runner)
-    return EmbeddedContext(runner)
+        return EmbeddedWorkflowContext(runner, restarted=restarted)
+    return EmbeddedContext(runner, restarted=restarted)
 
 
 class EmbeddedWorkflowContext(EmbeddedContext, WorkflowContext):

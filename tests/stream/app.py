@@ -90,4 +90,21 @@ async def unserializable(ctx: agentdur.Context) -> str:
     return "published"
 
 
+@live.handler()
+async def flaky(ctx: agentdur.Context, marker: str) -> str:
+    """Publish, then fail the first attempt before any journal entry (the engine retries it)."""
+    ctx.publish("attempt")
+    if not Path(marker).exists():  # noqa: ASYNC240 - a tiny local file, read once
+        _mark(marker, "failed once")
+        raise RuntimeError("first attempt fails")
+    return await ctx.run_typed("finish", lambda: "finished")
+
+
+@live.handler()
+async def broken(ctx: agentdur.Context) -> str:
+    """Publish, then fail every attempt: the invocation pauses."""
+    ctx.publish("trying")
+    raise RuntimeError("always broken")
+
+
 app = agentdur.App([live])

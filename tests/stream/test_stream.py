@@ -184,3 +184,25 @@ def test_after_sigkill_the_stream_resumes_with_a_replay_marker(served: ServedApp
     ]
     assert messages[-1]["result"] == "alpha beta done"
     assert Path(str(talk["marker"])).read_text().splitlines() == ["first", "second"]
+
+
+def test_a_retried_attempt_is_marked_and_its_repeated_output_flagged(
+    served: ServedApp, tmp_path: Path
+) -> None:
+    with agentdur.Client(served.ingress_url) as client:
+        inv_id = client.send("Live", "flaky", str(tmp_path / "flaky.log"))
+        messages = list(client.watch(inv_id))
+    kinds = [(m["type"], m.get("data"), m.get("replayed")) for m in messages[:-1]]
+    assert kinds == [("output", "attempt", False), ("replay", None, None), ("output", "attempt", True)]
+    assert messages[-1]["result"] == "finished"
+
+
+def test_a_paused_invocation_ends_the_stream_with_its_reason(serve: Serve) -> None:
+    served = serve("--max-attempts", "2")
+    with agentdur.Client(served.ingress_url) as client:
+        inv_id = client.send("Live", "broken")
+        messages = list(client.watch(inv_id))
+    assert [m["type"] for m in messages] == ["output", "replay", "output", "end"]
+    end = messages[-1]
+    assert end["status"] == "paused" and end["outcome"] is None
+    assert "always broken" in end["reason"]
