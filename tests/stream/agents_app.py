@@ -1,4 +1,4 @@
-"""The app the streaming integration tests serve: LiteLLM, OpenAI Agents and ADK runs that stream.
+"""The app the streaming integration tests serve: OpenAI Agents and ADK runs that stream.
 
 Model calls go to the scripted model server whose base URLs are in ``AGENTDUR_TEST_OPENAI_BASE`` and
 ``AGENTDUR_TEST_GEMINI_BASE``; the tests script its answers.
@@ -6,10 +6,7 @@ Model calls go to the scripted model server whose base URLs are in ``AGENTDUR_TE
 
 from __future__ import annotations
 
-import asyncio
 import os
-from pathlib import Path
-from typing import Any
 
 import agents
 from google.adk.agents import LlmAgent, RunConfig
@@ -21,11 +18,9 @@ from google.adk.models import Gemini
 from google.adk.runners import Runner
 from google.genai import types
 from openai import AsyncOpenAI
-from pydantic import BaseModel
 
 import agentdur
 from agentdur.integrations.adk import DurablePlugin, DurableSessionService
-from agentdur.integrations.litellm import acompletion
 from agentdur.integrations.openai_agents import DurableRunner, durable_function_tool
 
 OPENAI_BASE = os.environ.get("AGENTDUR_TEST_OPENAI_BASE", "http://127.0.0.1:1/v1")
@@ -39,34 +34,9 @@ streaming = agentdur.Service("Streaming")
 adk_streaming = agentdur.VirtualObject("AdkStreaming")
 
 
-class TwoCalls(BaseModel):
-    release: str  # the step between the two calls waits until this file exists
-
-
 def get_weather(city: str) -> str:
     """Get the current weather for a city."""
     return f"sunny in {city}"
-
-
-async def _hold(release: str) -> str:
-    while not Path(release).exists():  # noqa: ASYNC110, ASYNC240 - a file written by another process
-        await asyncio.sleep(0.01)
-    return "released"
-
-
-@streaming.handler()
-async def litellm_two(ctx: agentdur.Context, req: TwoCalls) -> list[str]:
-    """Two streamed LiteLLM calls with a held step between them (a crash test kills the server there)."""
-    llm: dict[str, Any] = {
-        "model": "openai/gpt-4o",
-        "api_base": OPENAI_BASE,
-        "api_key": "test",
-        "stream": True,
-    }
-    first = await acompletion(messages=[{"role": "user", "content": "first"}], name="first call", **llm)
-    await ctx.run_typed("hold", _hold, agentdur.RunOptions(), req.release)
-    second = await acompletion(messages=[{"role": "user", "content": "second"}], name="second call", **llm)
-    return [str(first.choices[0].message.content), str(second.choices[0].message.content)]
 
 
 @streaming.handler()

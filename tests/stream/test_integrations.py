@@ -21,6 +21,9 @@ from .conftest import Serve
 from .helpers import WITHIN, Watcher, outputs
 
 AGENTS_APP = "tests.stream.agents_app:app"
+LITELLM_APP = "tests.stream.litellm_app:app"
+# Each test starts a server importing agent SDKs (tens of seconds on a busy machine), some twice.
+pytestmark = pytest.mark.timeout(300)
 SUNNY = "It is sunny in Paris today, enjoy the walk."
 
 
@@ -30,14 +33,22 @@ def model_server() -> Iterator[ScriptedModelServer]:
         yield server
 
 
-@pytest.fixture
-def agents_served(serve: Serve, model_server: ScriptedModelServer) -> ServedApp:
-    env = {
+def _env(model_server: ScriptedModelServer) -> dict[str, str]:
+    return {
         "AGENTDUR_TEST_OPENAI_BASE": model_server.openai_base_url,
         "AGENTDUR_TEST_GEMINI_BASE": model_server.gemini_base_url,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
-    return serve(app=AGENTS_APP, env=env)
+
+
+@pytest.fixture
+def agents_served(serve: Serve, model_server: ScriptedModelServer) -> ServedApp:
+    return serve(app=AGENTS_APP, env=_env(model_server))
+
+
+@pytest.fixture
+def litellm_served(serve: Serve, model_server: ScriptedModelServer) -> ServedApp:
+    return serve(app=LITELLM_APP, env=_env(model_server))
 
 
 def _live(messages: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -85,14 +96,14 @@ def test_adk_sse_mode_publishes_function_calls_and_text_deltas(
 
 
 def test_litellm_stream_true_publishes_text_deltas(
-    agents_served: ServedApp, model_server: ScriptedModelServer, tmp_path: Path
+    litellm_served: ServedApp, model_server: ScriptedModelServer, tmp_path: Path
 ) -> None:
     model_server.script.reply("alpha one two").reply("beta three four")
     release = tmp_path / "release"
     release.touch()
-    with agentdur.Client(agents_served.ingress_url) as client:
-        inv_id = client.send("Streaming", "litellm_two", {"release": str(release)})
-        messages = _watch_to_end(agents_served, inv_id)
+    with agentdur.Client(litellm_served.ingress_url) as client:
+        inv_id = client.send("LiteLlmStreaming", "two_calls", {"release": str(release)})
+        messages = _watch_to_end(litellm_served, inv_id)
     assert messages[-1]["result"] == ["alpha one two", "beta three four"]
     assert _text(messages) == "alpha one twobeta three four"
     steps = {m["step"] for m in messages if m["type"] == "output"}
@@ -105,21 +116,21 @@ def _journaled(served: ServedApp, invocation_id: str, name: str) -> bool:
 
 
 def test_sigkill_mid_stream_resumes_with_a_marker_and_repeats_no_completed_call(
-    agents_served: ServedApp, model_server: ScriptedModelServer, tmp_path: Path
+    litellm_served: ServedApp, model_server: ScriptedModelServer, tmp_path: Path
 ) -> None:
     model_server.script.reply("alpha one two").reply("beta three four")
     release = tmp_path / "release"
-    with agentdur.Client(agents_served.ingress_url) as client:
-        inv_id = client.send("Streaming", "litellm_two", {"release": str(release)})
-    before = Watcher(agents_served.ingress_url, inv_id)
-    wait_for(lambda: _journaled(agents_served, inv_id, "first call"), within=WITHIN, what="the first call")
+    with agentdur.Client(litellm_served.ingress_url) as client:
+        inv_id = client.send("LiteLlmStreaming", "two_calls", {"release": str(release)})
+    before = Watcher(litellm_served.ingress_url, inv_id)
+    wait_for(lambda: _journaled(litellm_served, inv_id, "first call"), within=WITHIN, what="the first call")
     wait_for(lambda: _text(before.messages) == "alpha one two", within=WITHIN, what="the first call's text")
-    agents_served.kill()  # while the step between the two calls waits
+    litellm_served.kill()  # while the step between the two calls waits
     before.join()
     assert isinstance(before.error, httpx.HTTPError)
 
-    agents_served.start()
-    after = Watcher(agents_served.ingress_url, inv_id)
+    litellm_served.start()
+    after = Watcher(litellm_served.ingress_url, inv_id)
     wait_for(lambda: after.messages, within=WITHIN, what="the marker")
     release.touch()
     messages = after.join()
