@@ -46,8 +46,8 @@ from ._errors import (
     terminal_error_response,
 )
 from ._json import SafeJSONResponse
+from ._params import any_character, invocation_id, single
 from ._params import awakeable_id as check_awakeable_id
-from ._params import invocation_id, single
 from ._routes import Target, no_route, path_segments, resolve_idempotent_path, resolve_invocation_path
 from ._state import ServerState
 from ._verbs import attach_request, resolve_verb_path
@@ -219,7 +219,7 @@ def ingress_app(state: ServerState) -> Starlette:
     """The ingress ASGI application over ``state.engine``."""
     ingress = Ingress(state)
     return Starlette(
-        routes=[Route("/{path:path}", ingress.dispatch, methods=ALL_METHODS)],
+        routes=any_character([Route("/{path:path}", ingress.dispatch, methods=ALL_METHODS)]),
         middleware=[Middleware(CatchAll)],
         exception_handlers=EXCEPTION_HANDLERS,
     )
