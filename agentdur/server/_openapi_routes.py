@@ -250,6 +250,12 @@ def _list_of(field: str, items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": {field: {"type": "array", "items": items}}, "required": [field]}
 
 
+def _page_of(invocation: dict[str, Any]) -> dict[str, Any]:
+    page = _list_of("invocations", invocation)
+    page["properties"]["next_offset"] = {"type": ["integer", "null"]}
+    return page
+
+
 def admin_paths(filters: Sequence[Param], verbs: Sequence[str], components: dict[str, Any]) -> dict[str, Any]:
     """Every route of the admin API, with the query parameters ``filters`` of ``GET /invocations``."""
     tag = "admin"
@@ -318,7 +324,7 @@ def admin_paths(filters: Sequence[Param], verbs: Sequence[str], components: dict
             "Invocations, newest first, without journals",
             [param.openapi() for param in filters],
             {
-                "200": json_response("the invocations", _list_of("invocations", invocation)),
+                "200": json_response("the invocations", _page_of(invocation)),
                 **error_responses(400, 401),
             },
         ),
@@ -369,6 +375,43 @@ def admin_paths(filters: Sequence[Param], verbs: Sequence[str], components: dict
                 "202": json_response("cancellation requested", OPERATION_RESULT_SCHEMA),
                 **error_responses(400, 401, 404, 409, 503),
             },
+        )
+    }
+    awakeable_id = path_id("id", AWAKEABLE_ID_PATTERN, "an awakeable id")
+    complete_errors = error_responses(400, 401, 404, 409, 413, 415, 503)
+    paths["/awakeables/{id}/resolve"] = {
+        "post": _operation(
+            "console_resolve_awakeable",
+            "Resolve an awakeable with a JSON value its type accepts (the console's form of the ingress route)",
+            tag,
+            parameters=[awakeable_id],
+            requestBody={"required": False, "content": {"application/json": {"schema": {}}}},
+            responses={"202": json_response("resolved", AWAKEABLE_RESULT_SCHEMA), **complete_errors},
+        )
+    }
+    reason = {"type": ["object", "null"], "properties": {"reason": {"type": "string"}}}
+    paths["/awakeables/{id}/reject"] = {
+        "post": _operation(
+            "console_reject_awakeable",
+            "Reject an awakeable with an optional reason",
+            tag,
+            parameters=[awakeable_id],
+            requestBody={"required": False, "content": {"application/json": {"schema": reason}}},
+            responses={"202": json_response("rejected", AWAKEABLE_RESULT_SCHEMA), **complete_errors},
+        )
+    }
+    keys = {
+        "type": "object",
+        "properties": {"service": {"type": "string"}, "keys": {"type": "array", "items": {"type": "string"}}},
+        "required": ["service", "keys"],
+    }
+    paths["/state/{service}"] = {
+        "get": _operation(
+            "list_state_keys",
+            "The keys of a virtual object (or workflow) that have state",
+            tag,
+            parameters=[_path_param("service", "a virtual object or workflow")],
+            responses={"200": json_response("the keys", keys), **found},
         )
     }
     return paths
