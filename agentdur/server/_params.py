@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.datastructures import QueryParams
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .._exceptions import InvalidInputError
 
@@ -170,9 +170,10 @@ def path_id(name: str, pattern: str, description: str) -> dict[str, Any]:
     }
 
 
-def any_character(routes: list[Route]) -> list[Route]:
+def any_character(routes: list[BaseRoute]) -> list[BaseRoute]:
     """``routes`` with their path parameters matching any character, a newline too (``%0A`` in an
     object key reaches the handler's own checks instead of a misleading "no route")."""
     for route in routes:
-        route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)
+        if isinstance(route, Route):
+            route.path_regex = re.compile(route.path_regex.pattern, re.DOTALL)
     return routes
