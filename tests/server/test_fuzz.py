@@ -47,7 +47,7 @@ from .helpers import REPO, START_DEADLINE
 FUZZ_APP = "tests.server.fuzz_app:app"
 REQUEST_TIMEOUT = 15.0
 # How many requests each generator sends; together at least the 10,000 the suite promises.
-SCHEMATHESIS_EXAMPLES = 20  # per operation and generation mode
+SCHEMATHESIS_EXAMPLES = 12  # per operation and generation mode
 # Each hostile request is sent four times (both servers, two methods); the hypothesis test sends at
 # least this many, and more when the schemathesis test sent too few for the total.
 HYPOTHESIS_EXAMPLES = 2000
