@@ -29,7 +29,7 @@ from ._openapi import handler_schema, openapi_document
 from ._openapi_routes import admin_openapi_document
 from ._params import ChoiceParam, IntParam, TextParam, any_character, check_known, invocation_id
 from ._state import ServerState
-from ._usage import usage
+from ._usage import USAGE_PARAMS, usage
 
 STATUSES: tuple[str, ...] = get_args(InvocationInfo.model_fields["status"].annotation)
 OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "cancelled", "killed")
@@ -149,7 +149,7 @@ class Admin:
 
     async def admin_openapi(self, request: Request) -> Response:
         return SafeJSONResponse(
-            admin_openapi_document(INVOCATION_FILTERS, VERBS, server_url=self.state.admin_url)
+            admin_openapi_document(INVOCATION_FILTERS, VERBS, USAGE_PARAMS, server_url=self.state.admin_url)
         )
 
     async def invocations(self, request: Request) -> Response:

@@ -256,8 +256,11 @@ def _page_of(invocation: dict[str, Any]) -> dict[str, Any]:
     return page
 
 
-def admin_paths(filters: Sequence[Param], verbs: Sequence[str], components: dict[str, Any]) -> dict[str, Any]:
-    """Every route of the admin API, with the query parameters ``filters`` of ``GET /invocations``."""
+def admin_paths(
+    filters: Sequence[Param], verbs: Sequence[str], usage_params: Sequence[Param], components: dict[str, Any]
+) -> dict[str, Any]:
+    """Every route of the admin API, with the query parameters ``filters`` of ``GET /invocations``
+    and ``usage_params`` of ``GET /usage``."""
     tag = "admin"
     invocation = _model(InvocationInfo, components)
     awakeable = _model(PendingAwakeable, components)
@@ -414,15 +417,27 @@ def admin_paths(filters: Sequence[Param], verbs: Sequence[str], components: dict
             responses={"200": json_response("the keys", keys), **found},
         )
     }
+    paths["/usage"] = {
+        "get": _operation(
+            "usage",
+            "Model tokens and cost, spent and saved by replay, per group and in total",
+            tag,
+            parameters=[param.openapi() for param in usage_params],
+            responses={
+                "200": json_response("the usage report", {"type": "object"}),
+                **error_responses(400, 401),
+            },
+        )
+    }
     return paths
 
 
 def admin_openapi_document(
-    filters: Sequence[Param], verbs: Sequence[str], *, server_url: str
+    filters: Sequence[Param], verbs: Sequence[str], usage_params: Sequence[Param], *, server_url: str
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the admin API itself (``GET /openapi`` on the admin port)."""
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    paths = admin_paths(filters, verbs, components)
+    paths = admin_paths(filters, verbs, usage_params, components)
     return {
         "openapi": "3.1.0",
         "info": {"title": "agentdur admin API", "version": "1.0.0"},

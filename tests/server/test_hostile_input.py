@@ -67,6 +67,8 @@ def test_limit_must_be_ascii_digits_given_once(server: Server) -> None:
     assert_error(httpx.get(f"{invocations}?limit=1&limit=2"), 400, "limit: given 2 times")
     assert_error(httpx.get(invocations, params={"service": "a\x00b"}), 400, "service: contains a control")
     assert httpx.get(invocations, params={"limit": "1"}).status_code == 200
+    assert_error(httpx.get(f"{server.admin}/usage?by=key&by=model"), 400, "by: given 2 times")
+    assert_error(httpx.get(f"{server.admin}/usage", params={"by": "colour"}), 400, "by: must be one of")
 
 
 @pytest.mark.parametrize("raw_id", ["inv_x%20", "inv_x%01", "inv_%F0%9F%98%80", "inv_x%0A", "%20inv_x", "x"])
