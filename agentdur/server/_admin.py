@@ -5,15 +5,15 @@ Operating verbs are Restate's: ``PATCH /invocations/{id}/cancel|kill|purge|resum
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, get_args
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .._exceptions import InvalidInputError, NotFoundError
@@ -23,11 +23,14 @@ from .._workflow import Workflow
 from ..engine import InvocationInfo
 from ._console import ConsoleApi
 from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
+from ._json import SafeJSONResponse
 from ._model_calls import annotate as annotate_model_calls
 from ._openapi import handler_schema, openapi_document
+from ._openapi_routes import admin_openapi_document
+from ._params import ChoiceParam, IntParam, TextParam, any_character, check_known, invocation_id
 from ._state import ServerState
 from ._stream import openapi_paths as stream_openapi_paths
-from ._usage import usage
+from ._usage import USAGE_PARAMS, usage
 
 STATUSES: tuple[str, ...] = get_args(InvocationInfo.model_fields["status"].annotation)
 OUTCOMES: tuple[str, ...] = ("succeeded", "failed", "cancelled", "killed")
@@ -35,12 +38,37 @@ VERBS = ("cancel", "kill", "purge", "resume")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 HALF_MICROSECOND = 0.5e-6
-INVOCATION_FILTERS = ("status", "outcome", "service", "key", "since", "until", "limit", "offset")
+MAX_OFFSET = 1_000_000_000
+STATUS_PARAM = ChoiceParam(
+    "status", STATUSES + OUTCOMES, "only invocations with this status, or completed with this outcome"
+)
+OUTCOME_PARAM = ChoiceParam("outcome", OUTCOMES, "only completed invocations with this outcome")
+SERVICE_PARAM = TextParam("service", "only invocations of this service")
+KEY_PARAM = TextParam("key", "only invocations of this object key")
+SINCE_PARAM = TextParam(
+    "since", "only invocations created at or after this ISO 8601 time (UTC without a zone)"
+)
+UNTIL_PARAM = TextParam(
+    "until", "only invocations created at or before this ISO 8601 time (UTC without a zone)"
+)
+LIMIT_PARAM = IntParam("limit", 1, MAX_LIMIT, DEFAULT_LIMIT, "at most this many, newest first")
+OFFSET_PARAM = IntParam("offset", 0, MAX_OFFSET, 0, "skip this many (the next_offset of the previous page)")
+# The filters of GET /invocations, in the order the OpenAPI document lists them.
+INVOCATION_FILTERS = (
+    STATUS_PARAM,
+    OUTCOME_PARAM,
+    SERVICE_PARAM,
+    KEY_PARAM,
+    SINCE_PARAM,
+    UNTIL_PARAM,
+    LIMIT_PARAM,
+    OFFSET_PARAM,
+)
 
 
-def epoch_of(query: Mapping[str, str], name: str) -> float | None:
+def epoch_of(query: QueryParams, param: TextParam) -> float | None:
     """A query parameter holding an ISO 8601 time (UTC when it names no zone) as epoch seconds."""
-    text = query.get(name)
+    name, text = param.name, param.parse(query)
     if text is None:
         return None
     try:
@@ -102,73 +130,63 @@ class Admin:
         return health_response(self.state.engine.health())
 
     async def services(self, request: Request) -> Response:
-        return JSONResponse({"services": [describe_service(d) for d in self.app.services.values()]})
+        return SafeJSONResponse({"services": [describe_service(d) for d in self.app.services.values()]})
 
     async def service(self, request: Request) -> Response:
-        return JSONResponse(describe_service(self.definition(request)))
+        return SafeJSONResponse(describe_service(self.definition(request)))
 
     async def service_openapi(self, request: Request) -> Response:
         definition = self.definition(request)
-        document = openapi_document([definition], title=definition.name, server_url=self.state.ingress_url)
-        return JSONResponse(document)
+        document = openapi_document(
+            [definition], title=definition.name, server_url=self.state.ingress_url, restate_api=False
+        )
+        return SafeJSONResponse(document)
 
     async def openapi(self, request: Request) -> Response:
         services = self.app.services.values()
         document = openapi_document(services, title="agentdur ingress", server_url=self.state.ingress_url)
         document["paths"].update(stream_openapi_paths())
-        return JSONResponse(document)
+        return SafeJSONResponse(document)
+
+    async def admin_openapi(self, request: Request) -> Response:
+        return SafeJSONResponse(
+            admin_openapi_document(INVOCATION_FILTERS, VERBS, USAGE_PARAMS, server_url=self.state.admin_url)
+        )
 
     async def invocations(self, request: Request) -> Response:
         query = request.query_params
-        unknown = sorted(set(query) - set(INVOCATION_FILTERS))
-        if unknown:
-            raise InvalidInputError(
-                f"unknown query parameter {unknown[0]!r}: use {', '.join(INVOCATION_FILTERS)}"
-            )
-        status, outcome = query.get("status"), query.get("outcome")
-        if status is not None and status not in STATUSES + OUTCOMES:
-            raise InvalidInputError(
-                f"status: must be one of {', '.join(STATUSES + OUTCOMES)}, not {status!r}"
-            )
-        if outcome is not None and outcome not in OUTCOMES:
-            raise InvalidInputError(f"outcome: must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        check_known(query, INVOCATION_FILTERS)
+        status, outcome = STATUS_PARAM.parse(query), OUTCOME_PARAM.parse(query)
         if status in OUTCOMES and outcome is not None and outcome != status:
             raise InvalidInputError(f"status: {status!r} is an outcome and contradicts outcome={outcome!r}")
-        limit_text = query.get("limit", str(DEFAULT_LIMIT))
-        if not limit_text.isdigit() or not 0 < int(limit_text) <= MAX_LIMIT:
-            raise InvalidInputError(
-                f"limit: must be a whole number from 1 to {MAX_LIMIT}, not {limit_text!r}"
-            )
-        offset_text = query.get("offset", "0")
-        if not offset_text.isdigit():
-            raise InvalidInputError(f"offset: must be a whole number, 0 or more, not {offset_text!r}")
-        limit, offset = int(limit_text), int(offset_text)
+        limit, offset = LIMIT_PARAM.parse(query), OFFSET_PARAM.parse(query)
         found = await self.state.engine.invocations(
             status=status,
             outcome=outcome,
-            service=query.get("service"),
-            key=query.get("key"),
+            service=SERVICE_PARAM.parse(query),
+            key=KEY_PARAM.parse(query),
             limit=limit + 1,  # one more tells whether there is a next page
-            since=epoch_of(query, "since"),
-            until=epoch_of(query, "until"),
+            since=epoch_of(query, SINCE_PARAM),
+            until=epoch_of(query, UNTIL_PARAM),
             offset=offset,
         )
         page = [info.model_dump(mode="json", exclude={"journal"}) for info in found[:limit]]
-        return JSONResponse(
+        return SafeJSONResponse(
             {"invocations": page, "next_offset": offset + limit if len(found) > limit else None}
         )
 
     async def invocation(self, request: Request) -> Response:
-        info = await self.state.engine.invocation(request.path_params["id"])
+        info = await self.state.engine.invocation(invocation_id(request.path_params["id"]))
         body = info.model_dump(mode="json")
         annotate_model_calls(body["journal"])
-        return JSONResponse(body)
+        return SafeJSONResponse(body)
 
     async def operate(self, request: Request) -> Response:
         """``PATCH /invocations/{id}/{verb}``: cancel (asynchronous: 202), kill, purge or resume."""
         inv_id, verb = request.path_params["id"], request.path_params["verb"]
         if verb not in VERBS:
             raise NotFoundError(f"unknown operation {verb!r}: use one of {', '.join(VERBS)}")
+        invocation_id(inv_id)
         engine = self.state.engine
         operations = {
             "cancel": engine.cancel,
@@ -179,17 +197,17 @@ class Admin:
         await operations[verb](inv_id)
         status = "purged" if verb == "purge" else (await engine.invocation(inv_id)).status
         body = {"invocationId": inv_id, "action": verb, "status": status}
-        return JSONResponse(body, status_code=HTTP_ACCEPTED if verb == "cancel" else HTTP_OK)
+        return SafeJSONResponse(body, status_code=HTTP_ACCEPTED if verb == "cancel" else HTTP_OK)
 
     async def awakeables(self, request: Request) -> Response:
         pending = await self.state.engine.pending_awakeables()
-        return JSONResponse({"awakeables": [item.model_dump(mode="json") for item in pending]})
+        return SafeJSONResponse({"awakeables": [item.model_dump(mode="json") for item in pending]})
 
     async def state_of(self, request: Request) -> Response:
         service, key = request.path_params["service"], request.path_params["key"]
         self.app.is_keyed(service)  # NotFoundError for an unknown service
         state = await self.state.engine.state(service, key)
-        return JSONResponse({"service": service, "key": key, "state": state})
+        return SafeJSONResponse({"service": service, "key": key, "state": state})
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -198,6 +216,7 @@ class Admin:
             Route("/services/{name}", self.service, methods=["GET"]),
             Route("/services/{name}/openapi", self.service_openapi, methods=["GET"]),
             Route("/openapi.json", self.openapi, methods=["GET"]),
+            Route("/openapi", self.admin_openapi, methods=["GET"]),
             Route("/invocations", self.invocations, methods=["GET"]),
             Route("/invocations/{id}", self.invocation, methods=["GET"]),
             Route("/invocations/{id}/{verb}", self.operate, methods=["PATCH"]),
@@ -211,7 +230,7 @@ class Admin:
 def admin_app(state: ServerState) -> Starlette:
     """The admin ASGI application over ``state.engine``."""
     return Starlette(
-        routes=Admin(state).routes(),
+        routes=any_character(Admin(state).routes()),
         middleware=[Middleware(CatchAll)],
         exception_handlers=EXCEPTION_HANDLERS,
     )

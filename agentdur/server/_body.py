@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from .._exceptions import InvalidInputError
 from .._http import HTTP_CONTENT_TOO_LARGE, HTTP_UNSUPPORTED_MEDIA_TYPE
+from ._json import parse_json
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
@@ -57,7 +56,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     is counted while it streams in, so an oversized upload is never buffered whole.
     """
     declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+    if (
+        declared is not None
+        and declared.strip().isascii()
+        and declared.strip().isdigit()
+        and int(declared) > limit
+    ):
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
@@ -70,19 +74,15 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def check_json(body: bytes) -> bytes:
-    """``body`` itself when it is UTF-8 JSON (an empty body stands for ``null``).
+    """``body`` itself when it is UTF-8 JSON within the limits of :func:`parse_json` (an empty body
+    stands for ``null``).
 
     Raises:
-        InvalidInputError: malformed JSON or not UTF-8, with the position of the problem.
+        InvalidInputError: malformed, too deep, a number out of range, not UTF-8 (the message says
+            which, and where).
     """
-    if not body.strip():
+    if parse_json(body) is None and not body.strip():
         return b"null"
-    try:
-        json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInputError("malformed JSON input: the body is not UTF-8") from None
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(f"malformed JSON input: {error}") from None
     return body
 
 

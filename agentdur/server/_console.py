@@ -8,19 +8,20 @@ the token the user typed into its login prompt, kept in the browser's ``sessionS
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .._exceptions import InvalidInputError
 from .._http import HTTP_ACCEPTED, HTTP_SERVICE_UNAVAILABLE
-from ._body import check_json, read_body, require_json
+from ._body import read_body, require_json
+from ._json import SafeJSONResponse, parse_json
+from ._params import awakeable_id as check_awakeable_id
 from ._state import ServerState
 
 STATIC = Path(__file__).resolve().parent / "console"
@@ -41,20 +42,22 @@ class ConsoleApi:
 
     async def _json(self, request: Request) -> Any:
         require_json(request)
-        return json.loads(check_json(await read_body(request, self.state.max_body)))
+        return parse_json(await read_body(request, self.state.max_body))
 
     async def resolve(self, request: Request) -> Response:
         """``POST /awakeables/{id}/resolve``: the JSON body is the value (checked against its schema)."""
-        awakeable_id = request.path_params["id"]
+        awakeable_id = check_awakeable_id(request.path_params["id"])
         value = await self._json(request)
         self._refuse_when_closing()
         await self.state.engine.resolve_awakeable(awakeable_id, value)
-        return JSONResponse({"awakeableId": awakeable_id, "status": "Resolved"}, status_code=HTTP_ACCEPTED)
+        return SafeJSONResponse(
+            {"awakeableId": awakeable_id, "status": "Resolved"}, status_code=HTTP_ACCEPTED
+        )
 
     async def reject(self, request: Request) -> Response:
         """``POST /awakeables/{id}/reject`` with ``{"reason": "..."}`` (optional): the waiting handler
         gets a TerminalError with that reason."""
-        awakeable_id = request.path_params["id"]
+        awakeable_id = check_awakeable_id(request.path_params["id"])
         body = await self._json(request)
         if body is None:
             body = {}
@@ -63,13 +66,15 @@ class ConsoleApi:
         reason = body.get("reason", "").strip() or DEFAULT_REJECT_REASON
         self._refuse_when_closing()
         await self.state.engine.reject_awakeable(awakeable_id, reason)
-        return JSONResponse({"awakeableId": awakeable_id, "status": "Rejected"}, status_code=HTTP_ACCEPTED)
+        return SafeJSONResponse(
+            {"awakeableId": awakeable_id, "status": "Rejected"}, status_code=HTTP_ACCEPTED
+        )
 
     async def keys(self, request: Request) -> Response:
         """``GET /state/{service}``: the keys of a virtual object."""
         service = request.path_params["service"]
         keys = await self.state.engine.object_keys(service, MAX_KEYS)
-        return JSONResponse({"service": service, "keys": keys})
+        return SafeJSONResponse({"service": service, "keys": keys})
 
     def routes(self) -> list[BaseRoute]:
         return [

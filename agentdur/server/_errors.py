@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import (
@@ -25,26 +25,31 @@ from .._http import (
     HTTP_SERVICE_UNAVAILABLE,
     LAST_HTTP_ERROR,
 )
+from ._json import SafeJSONResponse
 
 log = logging.getLogger("agentdur.server")
 
 GENERIC_FAILURE = "internal server error; the details are in the server log"
 
 
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> SafeJSONResponse:
     """The JSON error body every failure of the server uses."""
-    return JSONResponse({"message": message, "code": status}, status_code=status, headers=headers)
+    return SafeJSONResponse({"message": message, "code": status}, status_code=status, headers=headers)
 
 
-def terminal_error_response(error: TerminalError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def terminal_error_response(
+    error: TerminalError, headers: Mapping[str, str] | None = None
+) -> SafeJSONResponse:
     """A handler's or the engine's terminal failure: its code becomes the HTTP status when it is one."""
     # Any other code of a TerminalError is answered with a 500 (the body still carries it).
     in_range = FIRST_HTTP_ERROR <= error.status_code <= LAST_HTTP_ERROR
     status = error.status_code if in_range else HTTP_INTERNAL_ERROR
-    return JSONResponse(error.to_json(), status_code=status, headers=headers)
+    return SafeJSONResponse(error.to_json(), status_code=status, headers=headers)
 
 
-def paused_response(error: InvocationPausedError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def paused_response(
+    error: InvocationPausedError, headers: Mapping[str, str] | None = None
+) -> SafeJSONResponse:
     """A caller's answer when the invocation it waits for paused: 500, naming it and how to resume."""
     body = {
         "message": str(error),
@@ -53,7 +58,7 @@ def paused_response(error: InvocationPausedError, headers: Mapping[str, str] | N
         "status": "paused",
         "reason": error.reason,
     }
-    return JSONResponse(body, status_code=HTTP_INTERNAL_ERROR, headers=headers)
+    return SafeJSONResponse(body, status_code=HTTP_INTERNAL_ERROR, headers=headers)
 
 
 def method_not_allowed(method: str, allowed: tuple[str, ...]) -> HTTPException:
@@ -107,11 +112,11 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 }
 
 
-def health_response(reason: str | None) -> JSONResponse:
+def health_response(reason: str | None) -> SafeJSONResponse:
     """``{"status": "ok"}``, or a 503 naming ``reason`` while the engine cannot write its journal."""
     if reason is None:
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unhealthy", "reason": reason}, status_code=HTTP_SERVICE_UNAVAILABLE)
+        return SafeJSONResponse({"status": "ok"})
+    return SafeJSONResponse({"status": "unhealthy", "reason": reason}, status_code=HTTP_SERVICE_UNAVAILABLE)
 
 
 class CatchAll:
@@ -134,6 +139,13 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            # Nobody is left to answer: one line, no traceback (a client giving up is not a server error).
+            log.info(
+                "client disconnected before sending the whole body: %s %s",
+                scope.get("method"),
+                scope.get("path"),
+            )
         except Exception:
             log.exception("unexpected error serving %s %s", scope.get("method"), scope.get("path"))
             if not started:

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .._exceptions import InvalidInputError, InvocationPausedError, StoreWriteError, TerminalError, UserError
@@ -46,6 +46,9 @@ from ._errors import (
     paused_response,
     terminal_error_response,
 )
+from ._json import SafeJSONResponse
+from ._params import any_character, invocation_id, single
+from ._params import awakeable_id as check_awakeable_id
 from ._routes import Target, no_route, path_segments, resolve_idempotent_path, resolve_invocation_path
 from ._state import ServerState
 from ._stream import stream_invocation
@@ -75,7 +78,7 @@ class Ingress:
         allowed = ("GET", "POST") if target.spec.kind == "shared" and not target.send else ("POST",)
         if request.method not in allowed:
             raise method_not_allowed(request.method, allowed)
-        delay_text = request.query_params.get("delay")
+        delay_text = single(request.query_params, "delay")
         if delay_text is not None and not target.send:
             raise InvalidInputError("delay is only allowed on /send: a call cannot wait before it starts")
         delay = parse_delay(delay_text) if delay_text is not None else None
@@ -92,7 +95,7 @@ class Ingress:
                 spec.service, spec.name, body, key=key, idempotency_key=idempotency_key, delay=delay
             )
             status = "Accepted" if created else "PreviouslyAccepted"
-            return JSONResponse(
+            return SafeJSONResponse(
                 {"invocationId": inv_id, "status": status},
                 status_code=HTTP_ACCEPTED,
                 headers={INVOCATION_ID_HEADER: inv_id},
@@ -144,7 +147,7 @@ class Ingress:
             if not self.state.closing:
                 raise
             return error_response(HTTP_SERVICE_UNAVAILABLE, f"{SHUTTING_DOWN}: attach to {inv_id}", headers)
-        return JSONResponse(result, headers=headers)
+        return SafeJSONResponse(result, headers=headers)
 
     # ------------------------------------------------------------------ /restate/...
 
@@ -156,12 +159,12 @@ class Ingress:
             case ["awakeables", awakeable_id, ("resolve" | "reject") as verb]:
                 if request.method != "POST":
                     raise method_not_allowed(request.method, ("POST",))
-                return await self.complete_awakeable(request, awakeable_id, verb)
-            case ["invocation", invocation_id, "stream"]:
+                return await self.complete_awakeable(request, check_awakeable_id(awakeable_id), verb)
+            case ["invocation", streamed, "stream"]:
                 if request.method != "GET":
                     raise method_not_allowed(request.method, ("GET",))
                 self.refuse_when_closing()
-                return await stream_invocation(self.state, invocation_id)
+                return await stream_invocation(self.state, invocation_id(streamed))
             case ["invocation", *target, ("attach" | "output") as verb] if len(target) in (1, 3, 4):
                 if request.method != "GET":
                     raise method_not_allowed(request.method, ("GET",))
@@ -185,7 +188,7 @@ class Ingress:
     async def attach_or_output(self, target: list[str], verb: str) -> Response:
         """Wait for (``attach``) or peek at (``output``) an invocation, by id or by idempotency key."""
         if len(target) == 1:
-            inv_id = target[0]
+            inv_id = invocation_id(target[0])
         else:
             spec, key, idempotency_key = resolve_idempotent_path(self.state.engine.app, target)
             inv_id = self.state.engine.idempotent_invocation_id(
@@ -216,14 +219,14 @@ class Ingress:
             self.refuse_when_closing()
             await engine.reject_awakeable(awakeable_id, reason)
             status = "Rejected"
-        return JSONResponse({"awakeableId": awakeable_id, "status": status}, status_code=HTTP_ACCEPTED)
+        return SafeJSONResponse({"awakeableId": awakeable_id, "status": status}, status_code=HTTP_ACCEPTED)
 
 
 def ingress_app(state: ServerState) -> Starlette:
     """The ingress ASGI application over ``state.engine``."""
     ingress = Ingress(state)
     return Starlette(
-        routes=[Route("/{path:path}", ingress.dispatch, methods=ALL_METHODS)],
+        routes=any_character([Route("/{path:path}", ingress.dispatch, methods=ALL_METHODS)]),
         middleware=[Middleware(CatchAll)],
         exception_handlers=EXCEPTION_HANDLERS,
     )

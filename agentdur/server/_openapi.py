@@ -8,22 +8,12 @@ from typing import Any, Literal
 
 from pydantic import PydanticUserError, TypeAdapter
 
-from .._http import IDEMPOTENCY_KEY_HEADER
 from .._service import Definition, HandlerSpec
+from ._durations import DELAY_PATTERN, MAX_DELAY_TEXT
+from ._openapi_routes import ERROR_REF, ERROR_SCHEMA, error_responses, idempotency_header, restate_paths
 
 OPENAPI_VERSION = "3.1.0"
 COMPONENTS_REF = "#/components/schemas/{model}"
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "message": {"type": "string"},
-        "code": {"type": "integer"},
-        "invocationId": {"type": "string", "description": "set when the invocation paused"},
-        "status": {"type": "string", "enum": ["paused"], "description": "set when the invocation paused"},
-        "reason": {"type": "string", "description": "why the invocation paused"},
-    },
-    "required": ["message", "code"],
-}
 SEND_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -45,8 +35,11 @@ def handler_schema(adapter: TypeAdapter[Any], mode: Mode) -> dict[str, Any]:
         return {"description": f"no JSON schema for this type: {error.message}"}
 
 
-def openapi_document(definitions: Iterable[Definition], *, title: str, server_url: str) -> dict[str, Any]:
-    """An OpenAPI 3.1 document of the ingress routes of ``definitions``: calls, sends, their schemas."""
+def openapi_document(
+    definitions: Iterable[Definition], *, title: str, server_url: str, restate_api: bool = True
+) -> dict[str, Any]:
+    """An OpenAPI 3.1 document of the ingress routes of ``definitions``: calls, sends, their schemas;
+    with ``restate_api`` also the fixed ``/restate/...`` routes (health, attach, output, awakeables)."""
     definitions = list(definitions)
     specs = [spec for definition in definitions for spec in definition.handlers.values()]
     schemas, components = _schemas(specs)
@@ -62,6 +55,8 @@ def openapi_document(definitions: Iterable[Definition], *, title: str, server_ur
         paths.update(_verb_paths(base, paths[base], paths[f"{base}/send"]))
         if spec.kind == "workflow":
             paths.update(_workflow_paths(spec, schemas))
+    if restate_api:
+        paths.update(restate_paths())
     components["Error"] = ERROR_SCHEMA
     components["SendResponse"] = SEND_SCHEMA
     return {
@@ -111,30 +106,21 @@ def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, s
                 "name": "key",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "minLength": 1},
                 "description": "object key",
             }
         )
-    parameters.append(
-        {
-            "name": IDEMPOTENCY_KEY_HEADER,
-            "in": "header",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "the same key returns the same invocation and result",
-        }
-    )
+    parameters.append(idempotency_header())
     if send:
         parameters.append(
             {
                 "name": "delay",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "string"},
-                "description": "start after this long: 10s, 500ms, 1h30m or ISO-8601 PT10S",
+                "schema": {"type": "string", "minLength": 1, "pattern": DELAY_PATTERN},
+                "description": f"start after this long, at most {MAX_DELAY_TEXT}: 10s, 500ms, 1h30m or ISO-8601 PT10S",
             }
         )
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     if send:
         success = {
             "202": {
@@ -150,6 +136,11 @@ def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, s
                 "content": {"application/json": {"schema": output}},
             }
         }
+    failure = {
+        "description": "a terminal failure, with its code; or (500, status 'paused') the invocation"
+        " paused after its retries or at a journal mismatch: resume it, then attach again",
+        "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+    }
     operation: dict[str, Any] = {
         "operationId": f"{spec.service}_{spec.name}" + ("_send" if send else ""),
         "summary": f"{'Send to' if send else 'Call'} {spec.service}/{spec.name}",
@@ -157,15 +148,8 @@ def _operation(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]], *, s
         "parameters": parameters,
         "responses": {
             **success,
-            "400": {
-                "description": "malformed or invalid input (the message names the field)",
-                "content": error,
-            },
-            "default": {
-                "description": "a terminal failure, with its code; or (500, status 'paused') the invocation"
-                " paused after its retries or at a journal mismatch: resume it, then attach again",
-                "content": error,
-            },
+            **error_responses(400, 401, 409, 413, 415, 503),
+            **({} if send else {"default": failure}),
         },
     }
     doc = inspect.getdoc(spec.fn)
@@ -199,7 +183,7 @@ def _workflow_paths(spec: HandlerSpec, schemas: dict[SchemaKey, dict[str, Any]])
         "name": "key",
         "in": "path",
         "required": True,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1},
         "description": "workflow key",
     }
     paths: dict[str, Any] = {}

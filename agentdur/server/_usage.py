@@ -11,25 +11,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from .._exceptions import InvalidInputError
 from ..engine._ledger import GROUPINGS
+from ._json import SafeJSONResponse
+from ._params import ChoiceParam, TextParam, check_known
 from ._state import ServerState
+
+BY_PARAM = ChoiceParam("by", tuple(GROUPINGS), "group the totals by this (default service)")
+SINCE_PARAM = TextParam("since", "only usage recorded at or after this ISO 8601 time (UTC without a zone)")
+USAGE_PARAMS = (BY_PARAM, SINCE_PARAM)
 
 
 async def usage(state: ServerState, request: Request) -> Response:
     """The usage report, grouped as ``by`` says (default ``service``)."""
     query = request.query_params
-    unknown = sorted(set(query) - {"by", "since"})
-    if unknown:
-        raise InvalidInputError(f"unknown query parameter {unknown[0]!r}: use by, since")
-    by = query.get("by", "service")
-    if by not in GROUPINGS:
-        raise InvalidInputError(f"by: must be one of {', '.join(GROUPINGS)}, not {by!r}")
-    since_text = query.get("since")
+    check_known(query, USAGE_PARAMS)
+    by = BY_PARAM.parse(query) or "service"
+    since_text = SINCE_PARAM.parse(query)
     since = parse_since(since_text) if since_text is not None else None
-    return JSONResponse(await state.engine.usage(by, since))
+    return SafeJSONResponse(await state.engine.usage(by, since))
 
 
 def parse_since(text: str) -> float:
