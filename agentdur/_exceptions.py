@@ -6,9 +6,14 @@ The hierarchy separates three things a caller treats differently::
     └── AgentdurError                 base of everything below
         ├── UserError                 misuse of the API, found where it happens
         │   │                         (a handler defined twice, a context used outside a handler)
-        │   └── DatabaseLockedError   the SQLite file is owned by another engine (one owner per file)
+        │   ├── DatabaseLockedError   the SQLite file is owned by another engine (one owner per file)
+        │   └── InvalidRunOptionsError   ``RunOptions`` or a retry policy built with an impossible value
         ├── StoreWriteError           the embedded engine could not write its journal (503);
         │                             nothing of the failed write was recorded
+        ├── StepAbortedError          a step body raised a BaseException that is not engine control
+        │                             flow (SystemExit, KeyboardInterrupt, GeneratorExit, ...): retryable
+        ├── StepTimeoutError          a step attempt ran longer than ``RunOptions.timeout``: retryable
+        ├── JournalValueError         a value that cannot be journaled (wrong type, NaN, too large)
         ├── JournalMismatchError      replay met a different step than the journal holds;
         │                             the invocation is paused, never retried in a loop
         ├── InvocationPausedError     told to a caller waiting for an invocation that paused
@@ -85,6 +90,59 @@ class StoreWriteError(AgentdurError):
     """
 
     status_code = HTTP_SERVICE_UNAVAILABLE
+
+
+class StepAbortedError(AgentdurError):
+    """A step body raised a ``BaseException`` that is not engine control flow.
+
+    ``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``, a ``CancelledError`` the engine did not
+    cause, a ``StopIteration`` out of a sync function: none of them may stop the process or leave the
+    invocation running with nothing journaled. The attempt fails with this (retryable) error instead,
+    so the step's ``RunOptions`` and then the invocation retry policy apply, and finally a pause.
+
+    Handler code raising one of them (outside any step) fails its attempt the same way.
+
+    Args:
+        step: the step's name (or ``service/handler`` with ``handler=True``).
+        error: what the body raised.
+        handler: the error came from handler code, not from a step's body.
+    """
+
+    def __init__(self, step: str, error: BaseException, *, handler: bool = False) -> None:
+        detail = f": {error}" if str(error) else ""
+        where = f"handler {step}" if handler else f"step {step!r}"
+        super().__init__(
+            f"{where} raised {type(error).__name__}{detail}; agentdur code cannot stop the process "
+            "or leave its invocation running, so this attempt failed and is retried"
+        )
+        self.step = step
+        self.error_type = type(error).__name__
+
+
+class StepTimeoutError(AgentdurError, TimeoutError):
+    """A step attempt ran longer than its ``RunOptions.timeout`` (retryable, like any step error).
+
+    An async body is cancelled; a sync body cannot be stopped, so its thread is abandoned: it runs on
+    to its end, its result is dropped, and the engine counts it until then.
+    """
+
+    def __init__(self, step: str, timeout: float, *, abandoned_thread: bool = False) -> None:
+        tail = "; its thread keeps running and its result will be dropped" if abandoned_thread else ""
+        super().__init__(f"step {step!r} did not finish within its timeout of {timeout:g}s{tail}")
+        self.step = step
+        self.timeout = timeout
+
+
+class JournalValueError(AgentdurError, ValueError):
+    """A value that cannot be journaled: it does not match its declared type, holds a non-finite float
+    or an integer of more than 4300 digits (JSON cannot carry them both ways), or its JSON is larger
+    than the maximum journal entry size. As a step result it fails the attempt (retryable): nothing
+    of it reaches the journal."""
+
+
+class InvalidRunOptionsError(UserError, ValueError):
+    """``RunOptions`` (or a retry policy) built with a value it cannot work with; the message names
+    the field."""
 
 
 class JournalMismatchError(AgentdurError):

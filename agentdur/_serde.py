@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
+import math
+import sys
 import typing
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from ._exceptions import InvalidInputError
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 _ANY_ADAPTER: TypeAdapter[Any] = TypeAdapter(Any)
+# The digits Python converts between text and int (``sys.get_int_max_str_digits``, 4300 by default).
+MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
+# An int with more bits than this has more than MAX_INT_DIGITS digits.
+_MAX_INT_BITS = math.ceil(MAX_INT_DIGITS * math.log2(10))
 
 
 def adapter_for(tp: Any) -> TypeAdapter[Any]:
@@ -94,12 +102,54 @@ def _is_json_error(error: ValidationError) -> bool:
 
 
 def to_json_text(value: Any) -> str:
-    """JSON text for a plain Python value passed to the engine API (dicts, lists, models)."""
+    """JSON text for a plain Python value passed to the engine API (dicts, lists, models).
+
+    Raises:
+        InvalidInputError: the value cannot be JSON (an unknown type, a non-finite float, an int of
+            more than 4300 digits), or raw ``bytes`` that are not UTF-8.
+    """
     if isinstance(value, bytes | bytearray):
-        return bytes(value).decode()
-    return _ANY_ADAPTER.dump_json(value).decode()
+        try:
+            return bytes(value).decode()
+        except UnicodeDecodeError as error:
+            raise InvalidInputError(f"the input bytes are not UTF-8 JSON: {error}") from None
+    try:
+        text = _ANY_ADAPTER.dump_json(value).decode()
+    except (PydanticSerializationError, ValueError, TypeError, RecursionError) as error:
+        raise InvalidInputError(f"the input cannot be serialized as JSON: {error}") from None
+    problem = unjournalable(value)
+    if problem is not None:
+        raise InvalidInputError(f"the input holds {problem}, which JSON cannot carry")
+    return text
 
 
 def from_json_text(text: str | None) -> Any:
     """Plain Python value from stored JSON text."""
     return None if text is None else json.loads(text)
+
+
+def unjournalable(value: Any) -> str | None:
+    """What in ``value`` JSON cannot carry both ways (a non-finite float, an int too long to read
+    back), or ``None``. Looks through containers, pydantic models and dataclasses."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return f"the non-finite float {item!r}"
+        elif isinstance(item, int):
+            if item.bit_length() > _MAX_INT_BITS:
+                return f"an integer of more than {MAX_INT_DIGITS} digits"
+        elif isinstance(item, str | bytes | bool | None):
+            continue
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif isinstance(item, BaseModel):
+            stack.extend(item.__dict__.values())
+            if item.__pydantic_extra__:
+                stack.extend(item.__pydantic_extra__.values())
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, field.name) for field in dataclasses.fields(item))
+    return None

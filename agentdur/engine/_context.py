@@ -16,10 +16,11 @@ from pydantic import TypeAdapter
 
 from .._context import DurableFuture, ObjectContext, SendHandle, current_step
 from .._exceptions import TerminalError, UserError
-from .._options import RunOptions
+from .._options import RunOptions, check_run_options
 from .._schema import schema_text_of
-from .._serde import adapter_for, dump, step_result_type
+from .._serde import adapter_for, step_result_type
 from .._tasks import current_track
+from .._values import dump_checked
 from . import _ops, _requests
 from . import _records as r
 from ._futures import EmbeddedAwakeableFuture, EmbeddedCallFuture, EmbeddedSendHandle
@@ -61,6 +62,7 @@ class EmbeddedContext(ObjectContext):
         *args: Any,
         **kwargs: Any,
     ) -> DurableFuture[Any]:
+        check_run_options(name, options)
         adapter = adapter_for(step_result_type(action, options.type_hint))
         return self._runner.run_step(name, action, options, adapter, args, kwargs)
 
@@ -102,7 +104,11 @@ class EmbeddedContext(ObjectContext):
 
     def resolve_awakeable(self, name: str, value: Any) -> None:
         self._complete_awakeable(
-            r.RESOLVE_AWAKEABLE, name, r.ENTRY_COMPLETED, dump(adapter_for(Any), value), None
+            r.RESOLVE_AWAKEABLE,
+            name,
+            r.ENTRY_COMPLETED,
+            self._checked(f"the value for awakeable {name}", value),
+            None,
         )
 
     def reject_awakeable(self, name: str, failure_message: str, failure_code: int = 500) -> None:
@@ -236,7 +242,10 @@ class EmbeddedContext(ObjectContext):
         return runner.future(idx, entry, adapter_for(list[str]))
 
     def set(self, name: str, value: Any) -> None:
-        self._write_state(r.SET_STATE, name, dump(adapter_for(Any), value))
+        self._write_state(r.SET_STATE, name, self._checked(f"the value of state {name!r}", value))
+
+    def _checked(self, what: str, value: Any) -> str:
+        return dump_checked(what, adapter_for(Any), value, self._runner.runtime.max_entry_size)
 
     def clear(self, name: str) -> None:
         self._write_state(r.CLEAR_STATE, name, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -14,22 +15,29 @@ from typing import Any
 from .._exceptions import (
     ConflictError,
     InvalidInputError,
+    InvalidRunOptionsError,
     NotFoundError,
+    StoreWriteError,
     TerminalError,
     UserError,
     terminal_error_from_json,
 )
 from .._live import LiveOutput
-from .._options import InvocationRetryPolicy, as_seconds
+from .._loop_watch import DEFAULT_BLOCKED_LOOP_WARNING, LoopWatch
+from .._options import InvocationRetryPolicy, as_seconds, check_positive_int
 from .._serde import to_json_text, validate_input
 from .._service import App, HandlerSpec
+from .._step_body import STEP_THREADS
+from .._values import DEFAULT_MAX_ENTRY_SIZE
 from .._workflow import NO_IDEMPOTENCY_KEY, WORKFLOW_ALREADY_INVOKED, Workflow
 from . import _ledger, _ops
 from . import _records as r
 from ._lock import DatabaseLock
+from ._poison import DEFAULT_POISON_AFTER, mark_clean_shutdown, pause_poisoned
 from ._recovery import recover
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
 from ._store import Store, Synchronous
+from ._watch import FileIdentity, FileWatch, describe_blocker
 from ._workflow_runs import purge_run
 from ._workflows import RetentionSweeper, workflow_run_id
 
@@ -56,6 +64,14 @@ class Engine:
             memory before it is released and later resumed by replay; ``None`` never releases.
         retry_policy: how handler attempts that fail with retryable errors are retried before the
             invocation is paused.
+        max_entry_size: the largest journal entry (a step result, a state value, a handler result)
+            in bytes of JSON; a larger one fails its attempt with :class:`~agentdur.JournalValueError`.
+            Defaults to restate-server's message size limit (32 MiB); ``None`` sets no limit.
+        poison_after: an invocation that was running at this many crashes of the process in a row,
+            without writing a journal entry in between, is paused at the next start instead of
+            being resumed (so the server comes up); ``None`` never pauses one for that.
+        blocked_loop_warning: seconds a handler may hold the event loop (sync code outside a step)
+            before a WARNING names it, once per handler; ``None`` does not watch.
     """
 
     def __init__(
@@ -66,9 +82,24 @@ class Engine:
         synchronous: Synchronous = "FULL",
         suspend_after: float | timedelta | None = DEFAULT_SUSPEND_AFTER,
         retry_policy: InvocationRetryPolicy | None = None,
+        max_entry_size: int | None = DEFAULT_MAX_ENTRY_SIZE,
+        poison_after: int | None = DEFAULT_POISON_AFTER,
+        blocked_loop_warning: float | timedelta | None = DEFAULT_BLOCKED_LOOP_WARNING,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
+        check_positive_int("Engine.max_entry_size", max_entry_size)
+        check_positive_int("Engine.poison_after", poison_after)
+        blocked_after = as_seconds(blocked_loop_warning)
+        if blocked_after is not None and not blocked_after > 0:
+            raise InvalidRunOptionsError(
+                f"Engine.blocked_loop_warning must be positive, not {blocked_loop_warning!r}"
+            )
+        self.max_entry_size = max_entry_size
+        self.poison_after = poison_after
+        self.blocked_loop_warning = blocked_after
+        self._file_watch: FileWatch | None = None
+        self._loop_watch: LoopWatch | None = None
         self.app = app
         self.path = os.fspath(path)
         self.synchronous: Synchronous = synchronous
@@ -105,9 +136,18 @@ class Engine:
             self._lock.release()
             raise
         store.start(loop)
-        self._runtime = Runtime(self.app, store, loop, self.suspend_after, self.retry_policy)
-        recover(self._runtime)
-        RetentionSweeper(self._runtime, self.app).start()
+        await pause_poisoned(store, self.poison_after)
+        self._runtime = rt = Runtime(self.app, store, loop, self.suspend_after, self.retry_policy)
+        rt.max_entry_size = self.max_entry_size
+        self._file_watch = FileWatch(rt, FileIdentity(self.path))
+        self._file_watch.start()
+        if self.blocked_loop_warning is not None:
+            self._loop_watch = LoopWatch(
+                loop, self.blocked_loop_warning, lambda t, f: describe_blocker(rt, t, f)
+            )
+            self._loop_watch.start()
+        recover(rt)
+        RetentionSweeper(rt, self.app).start()
 
     async def close(self, grace_period: float = 0.0) -> None:
         """Stop running handlers (they resume on the next start), commit pending writes, close the file.
@@ -119,8 +159,13 @@ class Engine:
         if self._runtime is None or self._closed:
             return
         self._closed = True
+        for watch in (self._file_watch, self._loop_watch):
+            if watch is not None:
+                watch.stop()
         try:
             await self._runtime.close(grace_period)
+            with contextlib.suppress(StoreWriteError):
+                await mark_clean_shutdown(self._runtime.store)
             await self._runtime.store.close()
         finally:
             self._lock.release()
@@ -147,8 +192,17 @@ class Engine:
         invocations whose writes failed are stopped; it becomes healthy again by itself once a
         test write to the file succeeds.
         """
-        fault = self._rt.store.fault
+        rt = self._rt
+        if self._file_watch is not None:
+            self._file_watch.check()
+        fault = rt.store.fault
         return None if fault is None else str(fault)
+
+    @property
+    def abandoned_steps(self) -> list[tuple[str, float]]:
+        """Sync step bodies abandoned at their timeout (or at shutdown) whose threads still run:
+        their step names and seconds running. A thread cannot be stopped; each ends on its own."""
+        return STEP_THREADS.abandoned()
 
     @property
     def in_memory(self) -> int:

@@ -58,6 +58,7 @@ class RuntimeHost(Protocol):
     loop: asyncio.AbstractEventLoop
     store: Store
     suspend_after: float | None
+    max_entry_size: int | None
     closing: bool
     seq: itertools.count[int]
     runners: dict[str, RunnerView]

@@ -27,14 +27,18 @@ from .._exceptions import (
     EngineControl,
     InvocationCancelledError,
     JournalMismatchError,
+    StepAbortedError,
     SuspendInvocation,
     TerminalError,
     UserError,
     terminal_error_to_json,
 )
 from .._options import RunOptions
-from .._serde import dump, validate_input
+from .._serde import validate_input
+from .._service import HandlerSpec
+from .._step_body import engine_cancelled, run_body
 from .._tasks import TaskTrack, current_track, path_order, start_handler_task, untracked
+from .._values import dump_checked
 from ..usage import set_usage_sink
 from . import _ops
 from . import _records as r
@@ -106,14 +110,23 @@ class InvocationRunner(FutureOwner):
                 result = await spec.fn(context, arg)
             else:
                 result = await spec.fn(context)
-            output = dump(spec.output_adapter, result)
+            what = f"the result of handler {spec.service}/{spec.name}"
+            output = dump_checked(what, spec.output_adapter, result, self.runtime.max_entry_size)
         except TerminalError as error:
             outcome, error_seen = "failed", error
             await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(error)), error)
         except _Abort as abort:
             outcome = "paused"
             await self.runtime.pause(self, str(self.abort_error), error=abort)
-        except (SuspendInvocation, asyncio.CancelledError, _Interrupt):
+        except asyncio.CancelledError as error:
+            if self.suspending or self.closed or engine_cancelled():
+                if not self.suspending:
+                    raise
+                outcome = "suspended"
+            else:  # the handler raised it of its own: a failed attempt, not a stop
+                outcome, error_seen = "attempt_failed", error
+                await self.runtime.retry_later(self, _handler_aborted(spec, error))
+        except (SuspendInvocation, _Interrupt):
             if not self.suspending:
                 raise
             outcome = "suspended"
@@ -123,6 +136,11 @@ class InvocationRunner(FutureOwner):
         except Exception as error:
             outcome, error_seen = "attempt_failed", error
             await self.runtime.retry_later(self, error)
+        except BaseException as error:  # SystemExit, KeyboardInterrupt, GeneratorExit from the handler
+            if isinstance(error, EngineControl):
+                raise
+            outcome, error_seen = "attempt_failed", error
+            await self.runtime.retry_later(self, _handler_aborted(spec, error))
         else:
             outcome = "succeeded"
             await self.runtime.finish(self, output, None)
@@ -182,8 +200,11 @@ class InvocationRunner(FutureOwner):
             await self.runtime.finish(self, None, json.dumps(terminal_error_to_json(first)), first)
         elif isinstance(group, Exception):
             await self.runtime.retry_later(self, group)
-        else:
+        elif any(isinstance(leaf, EngineControl) for leaf in leaves):
             raise group
+        else:  # SystemExit and the like among the leaves: a failed attempt, not the process's end
+            spec = self.inv.spec
+            await self.runtime.retry_later(self, _handler_aborted(spec, group))
 
     def drain(self) -> None:
         """Start no new operation: the handler unwinds at its next one; running steps may finish."""
@@ -440,17 +461,18 @@ class InvocationRunner(FutureOwner):
         enter_step(name)  # this task's context (and the threads it starts) now belong to the step
         attempt = 0
         started = time.monotonic()
+        timeout = options.timeout_seconds
+        what = f"the result of step {name!r}"
         while True:
             attempt += 1
             began = time.time()
             if attempts is not None:
                 attempts[0] = attempt
             try:
-                if is_async:
-                    result = await action(*args, **kwargs)
-                else:
-                    result = await asyncio.to_thread(action, *args, **kwargs)
-                return r.ENTRY_COMPLETED, self._dump_step_result(name, adapter, result)
+                # Anything but a result, a TerminalError or an Exception is control flow or has
+                # become a StepAbortedError here, so nothing below lets a step stop the process.
+                result = await run_body(name, action, is_async, args, kwargs, timeout)
+                return r.ENTRY_COMPLETED, dump_checked(what, adapter, result, self.runtime.max_entry_size)
             except TerminalError as error:
                 return r.ENTRY_FAILED, json.dumps(terminal_error_to_json(error))
             except Exception as error:
@@ -481,15 +503,6 @@ class InvocationRunner(FutureOwner):
                     error,
                 )
                 await asyncio.sleep(delay)
-
-    @staticmethod
-    def _dump_step_result(name: str, adapter: TypeAdapter[Any], result: Any) -> str:
-        try:
-            return dump(adapter, result)
-        except Exception as error:
-            raise TerminalError(
-                f"the result of step {name!r} cannot be serialized as JSON: {error}; set RunOptions(type_hint=...)"
-            ) from error
 
     # ----------------------------------------------------------------- waiting
 
@@ -624,6 +637,13 @@ def _is_async(action: Callable[..., Any]) -> bool:
         return _is_async_cached(action)
     except TypeError:  # unhashable callable
         return asyncio.iscoroutinefunction(action)
+
+
+def _handler_aborted(spec: HandlerSpec, error: BaseException) -> StepAbortedError:
+    """A BaseException out of handler code, as the retryable failure of this attempt."""
+    aborted = StepAbortedError(f"{spec.service}/{spec.name}", error, handler=True)
+    aborted.__cause__ = error
+    return aborted
 
 
 def _own(runner: InvocationRunner, futures: Sequence[DurableFuture[Any]]) -> list[EmbeddedFuture[Any]]:

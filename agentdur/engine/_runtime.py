@@ -37,6 +37,7 @@ from .._live import LiveOutput
 from .._options import InvocationRetryPolicy
 from .._schema import value_check
 from .._service import App, HandlerSpec
+from .._values import DEFAULT_MAX_ENTRY_SIZE
 from . import _ops
 from . import _records as r
 from ._faults import WriteFaults
@@ -86,6 +87,7 @@ class Runtime:
         self.loop = loop
         self.suspend_after = suspend_after
         self.retry_policy = retry_policy
+        self.max_entry_size: int | None = DEFAULT_MAX_ENTRY_SIZE  # the Engine sets its own
         self.runners: dict[str, RunnerView] = {}
         self.queues: dict[tuple[str, str], deque[str]] = {}
         self.timers: dict[Hashable, asyncio.TimerHandle] = {}

@@ -63,7 +63,9 @@ CREATE TABLE IF NOT EXISTS invocations (
     created_at REAL NOT NULL,
     modified_at REAL NOT NULL,
     completed_at REAL,
-    trace_context TEXT
+    trace_context TEXT,
+    crashes INTEGER NOT NULL DEFAULT 0,
+    crash_mark INTEGER
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS invocations_idempotency
     ON invocations (service, handler, ifnull(obj_key, ''), idempotency_key)
@@ -142,6 +144,9 @@ ADDED_COLUMNS = [
     ("journal", "value_schema", "TEXT"),  # the JSON schema a pending awakeable's value must match
     ("journal", "attempts", "TEXT"),  # a retried step's attempts: JSON [{started_at, completed_at, error}]
     ("invocations", "trace_context", "TEXT"),  # the W3C traceparent its spans join (agentdur._spans)
+    # crashes of the process in a row while the invocation ran, and its journal size at the last one
+    ("invocations", "crashes", "INTEGER NOT NULL DEFAULT 0"),
+    ("invocations", "crash_mark", "INTEGER"),
 ]
 
 
@@ -231,6 +236,7 @@ class Store:
         # the fault (and failed with the writes it follows) or refused, never committed after it.
         self._submit = threading.Lock()
         self._fault: StoreWriteError | None = None
+        self._lost: StoreWriteError | None = None  # the file was removed or replaced: never cleared
         self._closed = False
         self.on_recovered: Callable[[], None] | None = None
         self.commits = 0
@@ -241,7 +247,12 @@ class Store:
     @property
     def fault(self) -> StoreWriteError | None:
         """Why the store cannot write right now, or ``None`` while it can."""
-        return self._fault
+        return self._lost or self._fault
+
+    def declare_lost(self, error: StoreWriteError) -> None:
+        """The file is no longer the one opened (removed or replaced): refuse every write from now on."""
+        with self._submit:
+            self._lost = error
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the writer thread; futures of writes complete on ``loop``."""
@@ -289,7 +300,7 @@ class Store:
         with self._submit:
             if self._closed:
                 raise StoreClosedError("the engine's store is closed")
-            fault = self._fault
+            fault = self._lost or self._fault
             if fault is None:
                 self._queue.put(item)
                 return None

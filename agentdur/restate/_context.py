@@ -22,13 +22,13 @@ from .._context import (
     check_not_in_step,
 )
 from .._exceptions import TerminalError, UserError
-from .._options import RunOptions
+from .._options import RunOptions, check_run_options
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
 from .._tasks import current_track
 from ._errors import from_restate, raising_restate_errors
 from ._pump import Pump, completed
-from ._serde import AdapterSerde, AwakeableSerde
+from ._serde import AdapterSerde, AwakeableSerde, StepSerde
 from ._tracing import RestateTrace, replaying
 
 _ANY = AdapterSerde(adapter_for(Any))
@@ -98,10 +98,10 @@ class RestateSendHandle(SendHandle):
         return str(await self._host.pump.run_exclusive("await of invocation_id()", self.inner.invocation_id))
 
 
-def _run_options(options: RunOptions[Any], adapter: TypeAdapter[Any]) -> restate.RunOptions[Any]:
-    """agentdur's RunOptions mapped field by field onto restate-sdk's."""
+def _run_options(name: str, options: RunOptions[Any], adapter: TypeAdapter[Any]) -> restate.RunOptions[Any]:
+    """agentdur's RunOptions mapped field by field onto restate-sdk's (the timeout is ours)."""
     return restate.RunOptions(
-        serde=AdapterSerde(adapter),
+        serde=StepSerde(name, adapter),
         max_attempts=options.max_attempts,
         max_duration=options.max_duration,
         initial_retry_interval=options.initial_retry_interval,
@@ -151,10 +151,10 @@ class RestateContext(ObjectContext, FutureHost):
         **kwargs: Any,
     ) -> DurableFuture[Any]:
         self._command(f"ctx run {name!r}")
+        check_run_options(name, options)
         adapter = adapter_for(step_result_type(action, options.type_hint))
-        inner = self.inner.run_typed(
-            name, raising_restate_errors(name, action), _run_options(options, adapter), *args, **kwargs
-        )
+        body = raising_restate_errors(name, action, options.timeout_seconds)
+        inner = self.inner.run_typed(name, body, _run_options(name, options, adapter), *args, **kwargs)
         return RestateFuture(self, inner, trace_index=self.trace.operation("run", name))
 
     def sleep(self, delta: timedelta, name: str | None = None) -> DurableFuture[None]:

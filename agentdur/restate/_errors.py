@@ -11,6 +11,7 @@ import restate
 
 from .._context import enter_step
 from .._exceptions import TerminalError, error_for_status
+from .._step_body import run_body
 
 
 def to_restate(error: TerminalError) -> restate.TerminalError:
@@ -27,30 +28,26 @@ def from_restate(error: restate.TerminalError) -> TerminalError:
     return error_for_status(error.status_code, error.message)
 
 
-def raising_restate_errors(name: str, action: Callable[..., Any]) -> Callable[..., Any]:
+def raising_restate_errors(
+    name: str, action: Callable[..., Any], timeout: float | None = None
+) -> Callable[..., Any]:
     """Wrap step ``name`` so an agentdur TerminalError it raises reaches restate-sdk as a terminal
     failure, and context operations inside its body are refused (as on the embedded engine).
 
-    The wrapper keeps the action sync or async, so restate-sdk still runs sync actions in a thread.
+    The wrapper is always async: a sync action runs on agentdur's step threads (not restate-sdk's
+    executor), so a hung one can be abandoned at ``timeout`` or at shutdown. As on the embedded
+    engine, a BaseException that is not control flow (``SystemExit``, a ``StopIteration`` out of a
+    sync function, ...) becomes a retryable :class:`~agentdur.StepAbortedError`, and an attempt past
+    ``timeout`` seconds a retryable :class:`~agentdur.StepTimeoutError`.
     """
-    if inspect.iscoroutinefunction(action):
-
-        @functools.wraps(action)
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            enter_step(name)
-            try:
-                return await action(*args, **kwargs)
-            except TerminalError as error:
-                raise to_restate(error) from error
-
-        return run_async
+    is_async = inspect.iscoroutinefunction(action)
 
     @functools.wraps(action)
-    def run_sync(*args: Any, **kwargs: Any) -> Any:
+    async def run(*args: Any, **kwargs: Any) -> Any:
         enter_step(name)
         try:
-            return action(*args, **kwargs)
+            return await run_body(name, action, is_async, args, kwargs, timeout)
         except TerminalError as error:
             raise to_restate(error) from error
 
-    return run_sync
+    return run

@@ -8,6 +8,7 @@ from pydantic import TypeAdapter, ValidationError
 from restate.serde import Serde
 
 from .._schema import mismatch_error, problems_of
+from .._values import DEFAULT_MAX_ENTRY_SIZE, dump_checked
 
 
 class AdapterSerde(Serde[Any]):
@@ -23,6 +24,21 @@ class AdapterSerde(Serde[Any]):
 
     def serialize(self, obj: Any) -> bytes:
         return self.adapter.dump_json(obj)
+
+
+class StepSerde(AdapterSerde):
+    """A step's result: checked as on the embedded engine before restate-sdk journals it (a value
+    that would not load on replay fails the attempt with a retryable JournalValueError)."""
+
+    def __init__(
+        self, step: str, adapter: TypeAdapter[Any], max_size: int | None = DEFAULT_MAX_ENTRY_SIZE
+    ) -> None:
+        super().__init__(adapter)
+        self.what = f"the result of step {step!r}"
+        self.max_size = max_size
+
+    def serialize(self, obj: Any) -> bytes:
+        return dump_checked(self.what, self.adapter, obj, self.max_size).encode()
 
 
 class AwakeableSerde(AdapterSerde):

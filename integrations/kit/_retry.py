@@ -72,8 +72,9 @@ async def call_with_retries(
 
     Args:
         call: one attempt.
-        options: ``max_attempts`` (``default_attempts`` when unset), ``max_duration`` and the backoff
-            intervals. A ``retry-after`` on the error is honoured when it is longer than the backoff.
+        options: ``max_attempts`` (``default_attempts`` when unset), ``max_duration``, the backoff
+            intervals and ``timeout`` (of each call: a call past it is cancelled and retried). A
+            ``retry-after`` on the error is honoured when it is longer than the backoff.
         is_terminal: errors for which retrying is pointless; they are raised at once, as they are.
         default_attempts: the attempts when ``options.max_attempts`` is unset.
 
@@ -87,7 +88,8 @@ async def call_with_retries(
     while True:
         attempt += 1
         try:
-            return await call()
+            async with asyncio.timeout(options.timeout_seconds):
+                return await call()
         except TerminalError:
             raise
         except Exception as error:

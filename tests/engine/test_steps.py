@@ -190,10 +190,14 @@ async def test_invocation_is_paused_when_retries_run_out_and_resumable(tmp_path:
     assert executions["before"] == 1
 
 
-async def test_unserializable_step_result_is_terminal(tmp_path: Path) -> None:
-    async with agentdur.Engine(APP, path=tmp_path / "u.db") as engine:
-        with pytest.raises(agentdur.TerminalError, match="cannot be serialized as JSON"):
+async def test_unserializable_step_result_fails_the_attempt_and_is_never_journaled(tmp_path: Path) -> None:
+    policy = agentdur.InvocationRetryPolicy(max_attempts=2, initial_interval=timedelta(milliseconds=1))
+    async with agentdur.Engine(APP, path=tmp_path / "u.db", retry_policy=policy) as engine:
+        with pytest.raises(agentdur.InvocationPausedError, match="cannot be serialized as JSON"):
             await engine.call("Steps", "unserializable")
+        paused = (await engine.invocations(status="paused"))[0]
+        assert "JournalValueError" in (paused.last_error or "")
+        assert (await engine.invocation(paused.id)).journal == []
 
 
 # A journal mismatch: the same handler name with different code, as after a bad deploy.

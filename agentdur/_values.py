@@ -1,0 +1,67 @@
+"""Checks of a value before it is journaled, the same on both engines.
+
+A journaled value must load again, unchanged, on replay: otherwise the invocation that wrote it can
+never replay past it. So a step result is refused (the attempt fails, nothing is written) when it
+does not match its declared type, holds a float that JSON cannot carry (NaN, infinities: pydantic
+would write them as ``null``), an integer of more than 4300 digits (Python refuses to read it back),
+or when its JSON is larger than the maximum journal entry size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
+
+from ._exceptions import JournalValueError
+from ._serde import adapter_for, unjournalable
+
+# restate-server's default message size limit (``networking.message-size-limit``, 32 MiB): an entry
+# larger than that cannot travel to Restate either, so both engines refuse it at the same size.
+DEFAULT_MAX_ENTRY_SIZE = 32 * 1024 * 1024
+_ANY = adapter_for(Any)
+
+
+def dump_checked(what: str, adapter: TypeAdapter[Any], value: Any, max_size: int | None) -> str:
+    """``value`` as JSON text, once it is sure to load again as the same value.
+
+    Args:
+        what: names the value in errors ("the result of step 'fetch'").
+        adapter: the declared type.
+        value: what to journal.
+        max_size: the largest JSON text accepted, in bytes (``None``: no limit).
+
+    Raises:
+        JournalValueError: the value cannot be journaled; the message says why and names ``what``.
+    """
+    problem = unjournalable(value)
+    if problem is not None:
+        raise JournalValueError(f"{what} holds {problem}, which JSON cannot carry both ways")
+    try:
+        text = adapter.dump_json(value, warnings="error").decode()
+    except PydanticSerializationError as error:
+        raise JournalValueError(
+            f"{what} cannot be serialized as JSON of its declared type: {_first_line(error)}; return a "
+            "value of that type, or declare its type with RunOptions(type_hint=...)"
+        ) from None
+    except (ValueError, TypeError, RecursionError) as error:
+        raise JournalValueError(f"{what} cannot be serialized as JSON: {error}") from None
+    if max_size is not None and len(text) > max_size:
+        raise JournalValueError(
+            f"{what} is {len(text):,} bytes of JSON, more than the maximum journal entry size of "
+            f"{max_size:,} bytes; store large data elsewhere and journal a reference to it"
+        )
+    if adapter is not _ANY:
+        try:
+            adapter.validate_json(text)
+        except ValidationError as error:
+            raise JournalValueError(
+                f"{what} does not match its declared type (it would not load on replay): {_first_line(error)}"
+            ) from None
+    return text
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return " ".join(lines[:3])
