@@ -527,6 +527,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         "grace": args.grace,
         "max_attempts": args.max_attempts,
         "suspend_after": args.suspend_after,
+        "poison_after": args.poison_after,
+        "max_entry_size": args.max_entry_size,
+        "blocked_loop_warning": args.blocked_loop_warning,
     }
     options = ServeOptions(**{name: value for name, value in given.items() if value is not None})
     asyncio.run(run(app, options))
@@ -545,6 +548,9 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
         "--max-body": args.max_body,
         "--grace": args.grace,
         "--suspend-after": args.suspend_after,
+        "--poison-after": args.poison_after,
+        "--max-entry-size": args.max_entry_size,
+        "--blocked-loop-warning": args.blocked_loop_warning,
     }
     given = [flag for flag, value in embedded_only.items() if value]
     if given:
@@ -703,6 +709,21 @@ def _add_serve(commands: Any) -> None:
         metavar="SECONDS",
         help="seconds an invocation that only waits (timer, approval, call) stays in memory before it is "
         f"released and later resumed by replay (default 10; ${SUSPEND_AFTER_ENV})",
+    )
+    serve.add_argument(
+        "--poison-after",
+        type=int,
+        metavar="N",
+        help="pause, at start, an invocation that was running at N crashes in a row (default 3)",
+    )
+    serve.add_argument(
+        "--max-entry-size", type=int, metavar="BYTES", help="largest journal entry (default 32 MiB)"
+    )
+    serve.add_argument(
+        "--blocked-loop-warning",
+        type=float,
+        metavar="SECONDS",
+        help="warn (once per handler) when a handler holds the event loop this long (default 1)",
     )
     serve.add_argument(
         "--log-level",

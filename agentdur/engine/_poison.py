@@ -3,10 +3,10 @@
 A step that kills the process (``os._exit``, a segfault in an extension, the kernel's OOM killer) is
 re-run by recovery at every start, and kills it again: without this the server would never answer a
 health check. The engine records whether it shut down cleanly (the ``clean_shutdown`` meta row, ``0``
-while it runs). Starting after an unclean end, every invocation that was running then counts one
-crash, unless it made progress (wrote a journal entry) since the crash before; one that reaches
-``poison_after`` consecutive crashes is paused with that reason instead of being resumed. A clean
-shutdown, or the resume of a paused invocation, starts the count again.
+while it runs). Starting after an unclean end, every invocation that was running (or ready, which
+the engine starts at once) then counts one crash, unless it made progress (wrote a journal entry) since the crash before; one that reaches
+``poison_after`` consecutive crashes is paused with that reason instead of being resumed (and its
+count starts again, for when it is resumed). A clean shutdown starts every count again.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def _count_crashes(conn: sqlite3.Connection, poison_after: int | None, now: floa
     running = conn.execute(
         "SELECT i.id, i.crashes, i.crash_mark,"
         " (SELECT count(*) FROM journal j WHERE j.invocation_id = i.id) AS entries"
-        " FROM invocations i WHERE i.status=?",
-        (r.RUNNING,),
+        " FROM invocations i WHERE i.status IN (?, ?)",
+        (r.RUNNING, r.READY),  # ready ones are started at once: the write saying so may not be in yet
     ).fetchall()
     for inv_id, crashes, mark, entries in running:
         crashes = crashes + 1 if mark == entries else 1  # progress since the last crash starts again

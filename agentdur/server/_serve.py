@@ -2,7 +2,10 @@
 
 On SIGTERM or SIGINT the server stops accepting connections, gives running steps ``grace`` seconds to
 finish and be journaled, closes the engine and exits normally; whatever is left resumes at the next
-start. A second signal stops at once (the journal is still consistent: unfinished steps re-run).
+start. Sync steps still running then are abandoned (their daemon threads do not hold the exit). If
+the shutdown still has not finished ``SHUTDOWN_BOUND`` seconds after the grace period (a handler
+holding the event loop, say), the process exits anyway. A second signal exits at once, even while
+the loop is blocked (the journal is still consistent: unfinished steps re-run at the next start).
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sqlite3
+import threading
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -40,6 +46,10 @@ DEFAULT_GRACE = 10.0
 CONSOLE_FILES = (f"{UI_PATH}/",)
 # Extra time uvicorn gives open requests after the engine's grace period, before it cancels them.
 RESPONSE_GRACE = 5.0
+# How long after the grace period a shutdown may still take before the process exits regardless.
+SHUTDOWN_BOUND = RESPONSE_GRACE + 5.0
+# The exit status of a shutdown cut short (a second signal, or past the bound): 128 + SIGTERM.
+EXIT_FORCED = 128 + signal.SIGTERM
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,11 @@ class ServeOptions:
         max_attempts: handler attempts before a failing invocation is paused (engine default if None).
         suspend_after: seconds a waiting invocation stays in memory before it is released (engine
             default if None).
+        poison_after: crashes in a row an invocation may be running at before the next start pauses
+            it (engine default if None).
+        max_entry_size: the largest journal entry in bytes (engine default if None).
+        blocked_loop_warning: seconds a handler may hold the event loop before a warning names it
+            (engine default if None).
     """
 
     host: str = DEFAULT_HOST
@@ -68,6 +83,9 @@ class ServeOptions:
     grace: float = DEFAULT_GRACE
     max_attempts: int | None = None
     suspend_after: float | None = None
+    poison_after: int | None = None
+    max_entry_size: int | None = None
+    blocked_loop_warning: float | None = None
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -118,15 +136,8 @@ async def run(app: App, options: ServeOptions) -> None:
     sockets = [listen(options.host, options.port), listen(options.host, options.admin_port)]
     stop = asyncio.Event()
     servers: list[_Server] = []
-    _on_signals(stop, servers)  # a signal during recovery stops right after it
-    retry_policy = (
-        None if options.max_attempts is None else InvocationRetryPolicy(max_attempts=options.max_attempts)
-    )
-    engine = (
-        Engine(app, path=options.db, retry_policy=retry_policy)
-        if options.suspend_after is None
-        else Engine(app, path=options.db, retry_policy=retry_policy, suspend_after=options.suspend_after)
-    )
+    _on_signals(stop, servers, options.grace)  # a signal during recovery stops right after it
+    engine = _engine(app, options)
     try:
         await engine.start()
     except BaseException as error:
@@ -167,6 +178,19 @@ async def run(app: App, options: ServeOptions) -> None:
     log.info("stopped; unfinished invocations resume at the next start")
 
 
+def _engine(app: App, options: ServeOptions) -> Engine:
+    """The engine with the options given (the engine's own defaults for the others)."""
+    given: dict[str, Any] = {
+        "suspend_after": options.suspend_after,
+        "poison_after": options.poison_after,
+        "max_entry_size": options.max_entry_size,
+        "blocked_loop_warning": options.blocked_loop_warning,
+    }
+    if options.max_attempts is not None:
+        given["retry_policy"] = InvocationRetryPolicy(max_attempts=options.max_attempts)
+    return Engine(app, path=options.db, **{name: value for name, value in given.items() if value is not None})
+
+
 def _server(app: ASGIApp, options: ServeOptions) -> _Server:
     config = uvicorn.Config(
         app,
@@ -178,14 +202,32 @@ def _server(app: ASGIApp, options: ServeOptions) -> _Server:
     return _Server(config)
 
 
-def _on_signals(stop: asyncio.Event, servers: list[_Server]) -> None:
+def _on_signals(stop: asyncio.Event, servers: list[_Server], grace: float) -> None:
+    """The first SIGTERM/SIGINT starts the graceful shutdown, bounded by a watchdog thread; the
+    second one exits at once, from a plain signal handler that runs even while the loop is blocked."""
     loop = asyncio.get_running_loop()
 
-    def handle() -> None:
-        if stop.is_set():  # a second signal: stop waiting for open requests
-            for server in servers:
-                server.force_exit = True
+    def first(sig: signal.Signals) -> None:
+        if stop.is_set():
+            return
         stop.set()
+        for other in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(other)
+            signal.signal(other, _exit_now)
+        bound = grace + SHUTDOWN_BOUND
+        watchdog = threading.Timer(bound, _exit_overdue, (bound,))
+        watchdog.daemon = True
+        watchdog.start()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, handle)
+        loop.add_signal_handler(sig, first, sig)
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    os.write(2, f"agentdur: second {signal.Signals(signum).name}: exiting now\n".encode())
+    os._exit(EXIT_FORCED)
+
+
+def _exit_overdue(bound: float) -> None:
+    os.write(2, f"agentdur: the shutdown took longer than {bound:g}s: exiting now\n".encode())
+    os._exit(EXIT_FORCED)
