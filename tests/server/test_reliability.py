@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agentdur.testing import WaitTimeout
-from agentdur.testing import ServedApp
+from agentdur.testing import ServedApp, WaitTimeout
 
 from .helpers import REPO, lines, wait_for
 
