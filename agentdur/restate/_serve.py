@@ -12,6 +12,7 @@ from typing import Any
 from .._http import DEFAULT_DEPLOYMENT_PORT, LOCALHOST
 from .._options import InvocationRetryPolicy
 from .._service import App
+from .._shutdown import exit_now, start_watchdog
 from ._app import restate_app
 
 log = logging.getLogger("agentdur.restate")
@@ -82,6 +83,10 @@ async def serve(
             await server
 
 
+# How long a deployment's shutdown may take after SIGTERM before the process exits regardless.
+SHUTDOWN_BOUND = 30.0
+
+
 async def run_deployment(
     app: App,
     *,
@@ -99,10 +104,18 @@ async def run_deployment(
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        # The first signal shuts down gracefully, within a bound; the second one exits at once.
+        if stop.is_set():
+            exit_now("second signal")
+        stop.set()
+        start_watchdog(SHUTDOWN_BOUND)
+
     # restate-sdk installs its own SIGTERM dispatcher on its first request, replacing any plain
     # loop handler; its hook registry is the one place a SIGTERM handler survives that.
-    install_shutdown_hook(loop, stop.set, signal.SIGTERM)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
+    install_shutdown_hook(loop, on_signal, signal.SIGTERM)
+    loop.add_signal_handler(signal.SIGINT, on_signal)
     await serve(
         app,
         host=host,

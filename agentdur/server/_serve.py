@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import socket
 import sqlite3
-import threading
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +27,7 @@ from .._exceptions import UserError
 from .._http import DEFAULT_ADMIN_PORT, DEFAULT_INGRESS_PORT, LOCALHOST
 from .._options import InvocationRetryPolicy
 from .._service import App
+from .._shutdown import exit_on_next, start_watchdog
 from ..engine import Engine
 from ..engine._lock import check_unlocked
 from ._admin import admin_app
@@ -48,8 +47,6 @@ CONSOLE_FILES = (f"{UI_PATH}/",)
 RESPONSE_GRACE = 5.0
 # How long after the grace period a shutdown may still take before the process exits regardless.
 SHUTDOWN_BOUND = RESPONSE_GRACE + 5.0
-# The exit status of a shutdown cut short (a second signal, or past the bound): 128 + SIGTERM.
-EXIT_FORCED = 128 + signal.SIGTERM
 
 
 @dataclass(frozen=True)
@@ -213,21 +210,8 @@ def _on_signals(stop: asyncio.Event, servers: list[_Server], grace: float) -> No
         stop.set()
         for other in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(other)
-            signal.signal(other, _exit_now)
-        bound = grace + SHUTDOWN_BOUND
-        watchdog = threading.Timer(bound, _exit_overdue, (bound,))
-        watchdog.daemon = True
-        watchdog.start()
+        exit_on_next(signal.SIGTERM, signal.SIGINT)
+        start_watchdog(grace + SHUTDOWN_BOUND)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, first, sig)
-
-
-def _exit_now(signum: int, frame: object) -> None:
-    os.write(2, f"agentdur: second {signal.Signals(signum).name}: exiting now\n".encode())
-    os._exit(EXIT_FORCED)
-
-
-def _exit_overdue(bound: float) -> None:
-    os.write(2, f"agentdur: the shutdown took longer than {bound:g}s: exiting now\n".encode())
-    os._exit(EXIT_FORCED)

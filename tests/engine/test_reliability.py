@@ -103,7 +103,7 @@ async def large(ctx: agentdur.Context, size: int) -> int:
 
 @svc.handler()
 async def none_options(ctx: agentdur.Context) -> str:
-    return await ctx.run_typed("x", lambda: "x", None)  # type: ignore[call-overload]
+    return await ctx.run_typed("x", lambda: "x", None)  # type: ignore[call-overload,no-any-return]
 
 
 @svc.handler()

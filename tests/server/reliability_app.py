@@ -43,6 +43,17 @@ async def exit_process(ctx: agentdur.Context, marker: str) -> str:
 
 
 @poison.handler()
+async def system_exit(ctx: agentdur.Context, marker: str) -> str:
+    """A step raising SystemExit: once, it ended the server for good."""
+
+    def leave() -> str:
+        mark(marker, "started")
+        raise SystemExit(1)
+
+    return await ctx.run_typed("leave", leave)
+
+
+@poison.handler()
 async def ok(ctx: agentdur.Context) -> str:
     return "ok"
 

@@ -72,20 +72,41 @@ def test_a_step_that_ends_its_process_is_paused_after_the_crash_loop(tmp_path: P
     try:
         server.start()
         inv_id = send(server, "exit_process", str(marker))
-        assert server.process is not None
-        assert server.process.wait(HANG_GUARD) == 3  # the step killed the server
-        failed_starts = 0
+        starts = 1
         while True:
+            assert server.process is not None
+            assert server.process.wait(HANG_GUARD) == 3  # the poison step ended the server
+            starts += 1
+            assert starts <= 4, server.log_path.read_text()[-3000:]
             try:
-                server.start()
+                server.start()  # recovery runs the step again (it may answer /health first)...
+                info = invocation(server, inv_id)
+            except (WaitTimeout, httpx.HTTPError):
+                continue
+            if info["status"] == "paused":  # ...until a start pauses it instead
                 break
-            except WaitTimeout:  # recovery re-ran the poison step, which killed the server again
-                failed_starts += 1
-                assert failed_starts < 3, server.log_path.read_text()[-3000:]
-        assert failed_starts == 1
-        info = invocation(server, inv_id)
-        assert info["status"] == "paused" and "crashed 2 times in a row" in info["last_error"]
+        assert starts == 3  # crashes 1 and 2, then the start that paused it
+        assert "crashed 2 times in a row" in info["last_error"]
+        assert httpx.post(f"{server.ingress_url}/Poison/ok", timeout=20).json() == "ok"
         assert lines(marker) == ["started", "started"]
+    finally:
+        server.close()
+
+
+def test_a_step_raising_system_exit_fails_its_attempts_and_the_server_stays_up(tmp_path: Path) -> None:
+    marker = tmp_path / "marker.log"
+    server = served(tmp_path, "--max-attempts", "2")
+    try:
+        server.start()
+        inv_id = send(server, "system_exit", str(marker))
+        info = wait_for(
+            lambda: (found := invocation(server, inv_id))["status"] == "paused" and found,
+            "the invocation to pause",
+        )
+        assert "StepAbortedError" in info["last_error"] and "SystemExit" in info["last_error"]
+        assert lines(marker) == ["started", "started"]  # attempts 1 and 2
+        assert server.child is not None and server.child.running
+        assert httpx.post(f"{server.ingress_url}/Poison/ok", timeout=20).json() == "ok"
     finally:
         server.close()
 
