@@ -88,8 +88,7 @@ async def call_with_retries(
     while True:
         attempt += 1
         try:
-            async with asyncio.timeout(options.timeout_seconds):
-                return await call()
+            return await _bounded(call, options.timeout_seconds)
         except TerminalError:
             raise
         except Exception as error:
@@ -108,3 +107,15 @@ async def call_with_retries(
                 error,
             )
             await asyncio.sleep(delay)
+
+
+async def _bounded(call: Callable[[], Awaitable[R]], seconds: float | None) -> R:
+    """One attempt, cancelled after ``seconds`` (a ``TimeoutError`` saying so)."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            return await call()
+    except TimeoutError:
+        if deadline.expired():
+            raise TimeoutError(f"no answer within {seconds:g}s") from None
+        raise
