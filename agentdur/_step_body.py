@@ -48,16 +48,24 @@ class _Job:
     abandoned: bool = False
 
 
-class StepThreads:
-    """Daemon threads that run sync step bodies; a thread whose body is abandoned is counted until it ends.
+class _Worker:
+    """One step thread and the slot it takes its next job from."""
 
-    Threads are reused while they have work and end after :data:`IDLE_THREAD_SECONDS` idle.
+    def __init__(self) -> None:
+        self.inbox: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+
+
+class StepThreads:
+    """Daemon threads that run sync step bodies, one per body running; a thread whose body is
+    abandoned is counted until it ends.
+
+    A job goes straight to an idle thread (or a new one), never to a shared queue, so no body waits
+    behind another one that hangs. Threads are reused and end after :data:`IDLE_THREAD_SECONDS` idle.
     """
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._idle = 0
+        self._idle: list[_Worker] = []
         self._numbers = itertools.count(1)
         self._running: dict[int, _Job] = {}
 
@@ -82,12 +90,13 @@ class StepThreads:
         )
         with self._lock:
             self._running[job.number] = job
-            start_thread = self._idle == 0
-            if not start_thread:
-                self._idle -= 1
-        if start_thread:
-            threading.Thread(target=self._work, name="agentdur-step", daemon=True).start()
-        self._jobs.put(job)
+            worker = self._idle.pop() if self._idle else None
+            if worker is not None:
+                worker.inbox.put(job)  # under the lock: a worker timing out sees it is taken
+        if worker is None:
+            threading.Thread(
+                target=self._work, args=(_Worker(), job), name="agentdur-step", daemon=True
+            ).start()
         try:
             return await job.future
         except asyncio.CancelledError:
@@ -108,35 +117,34 @@ class StepThreads:
             count,
         )
 
-    def _work(self) -> None:
+    def _work(self, worker: _Worker, job: _Job) -> None:
         while True:
+            self._run(job)
+            with self._lock:
+                self._idle.append(worker)
             try:
-                job = self._jobs.get(timeout=IDLE_THREAD_SECONDS)
+                job = worker.inbox.get(timeout=IDLE_THREAD_SECONDS)
             except queue.Empty:
                 with self._lock:
-                    if self._idle > 0:  # still counted idle: nobody is about to hand it a job
-                        self._idle -= 1
+                    if worker in self._idle:  # nobody handed it a job meanwhile: end
+                        self._idle.remove(worker)
                         return
-                continue
-            if job.abandoned:  # given up before it started: do not start it at all
-                with self._lock:
-                    self._running.pop(job.number, None)
-                    self._idle += 1
-                continue
-            job.started = time.monotonic()
-            outcome = _call_capturing(job.step, job.call)
-            with self._lock:
-                self._running.pop(job.number, None)
-                self._idle += 1
-            if job.abandoned:
-                log.warning(
-                    "the abandoned body of step %r ended after %.1fs; its result was dropped",
-                    job.step,
-                    time.monotonic() - job.started,
-                )
-                continue
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                job.loop.call_soon_threadsafe(_settle, job.future, outcome)
+                job = worker.inbox.get()  # handed one just now (put under the lock)
+
+    def _run(self, job: _Job) -> None:
+        job.started = time.monotonic()
+        outcome = _call_capturing(job.step, job.call)
+        with self._lock:
+            self._running.pop(job.number, None)
+        if job.abandoned:
+            log.warning(
+                "the abandoned body of step %r ended after %.1fs; its result was dropped",
+                job.step,
+                time.monotonic() - job.started,
+            )
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            job.loop.call_soon_threadsafe(_settle, job.future, outcome)
 
 
 def _call_capturing(step: str, call: Callable[[], Any]) -> tuple[bool, Any]:
