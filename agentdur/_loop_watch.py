@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from ._service import App
+
 log = logging.getLogger("agentdur.loop")
 
 DEFAULT_BLOCKED_LOOP_WARNING = 1.0
@@ -118,3 +120,22 @@ def coroutine_name(task: asyncio.Task[object] | None) -> str:
     return (
         f"task running {getattr(code, 'co_qualname', '?')}" if code is not None else f"task {task.get_name()}"
     )
+
+
+def handler_on_stack(app: App, frame: FrameType | None) -> str | None:
+    """``handler Service/name`` for the innermost handler of ``app`` whose code is on the stack."""
+    codes = frame_codes(frame)
+    for service in app.services.values():
+        for spec in service.handlers.values():
+            if getattr(spec.fn, "__code__", None) in codes:
+                return f"handler {spec.service}/{spec.name}"
+    return None
+
+
+def app_describer(app: App) -> Describe:
+    """Names what holds the loop by the handler of ``app`` on the stack, else by the task."""
+
+    def describe(task: asyncio.Task[object] | None, frame: FrameType | None) -> str:
+        return handler_on_stack(app, frame) or coroutine_name(task)
+
+    return describe

@@ -19,7 +19,7 @@ import os
 from types import FrameType
 
 from .._exceptions import StoreWriteError
-from .._loop_watch import coroutine_name, frame_codes
+from .._loop_watch import coroutine_name, handler_on_stack
 from ._host import RuntimeHost
 
 log = logging.getLogger("agentdur.engine")
@@ -101,9 +101,4 @@ def describe_blocker(runtime: RuntimeHost, task: asyncio.Task[object] | None, fr
             if step_task is task:
                 name = runner.running_steps.get(idx, ("?", 0.0))[0]
                 return f"step {name!r} of {handler}"
-    codes = frame_codes(frame)
-    for service in runtime.app.services.values():
-        for spec in service.handlers.values():
-            if getattr(spec.fn, "__code__", None) in codes:
-                return f"handler {spec.service}/{spec.name}"
-    return coroutine_name(task)
+    return handler_on_stack(runtime.app, frame) or coroutine_name(task)

@@ -10,6 +10,7 @@ import urllib.request
 from typing import Any
 
 from .._http import DEFAULT_DEPLOYMENT_PORT, LOCALHOST
+from .._loop_watch import DEFAULT_BLOCKED_LOOP_WARNING, LoopWatch, app_describer
 from .._options import InvocationRetryPolicy
 from .._service import App
 from .._shutdown import exit_now, start_watchdog
@@ -65,6 +66,8 @@ async def serve(
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     stop = shutdown or asyncio.Event()
+    watch = LoopWatch(asyncio.get_running_loop(), DEFAULT_BLOCKED_LOOP_WARNING, app_describer(app))
+    watch.start()
     server = asyncio.ensure_future(
         hypercorn_serve(
             _with_lifespan(restate_app(app, retry_policy)), config, shutdown_trigger=stop.wait, mode="asgi"
@@ -78,6 +81,7 @@ async def serve(
             log.info("registered %s with %s as %s", uri, register, answer.get("id"))
         await server
     finally:
+        watch.stop()
         stop.set()
         if not server.done():
             await server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import agentdur
@@ -57,6 +58,12 @@ async def bad_result(ctx: agentdur.Context, kind: str) -> int:
         return values[kind]  # type: ignore[no-any-return]
 
     return await ctx.run_typed("typed", wrong, TWICE)
+
+
+@steps.handler()
+async def blocks(ctx: agentdur.Context) -> str:
+    time.sleep(1.5)  # noqa: ASYNC251 - sync code holding the event loop, past the 1 s warning threshold
+    return "done"
 
 
 app = agentdur.App([steps])

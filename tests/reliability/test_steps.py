@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..harness import EngineUnderTest
+from ..harness import EngineUnderTest, wait_for
 from .app import RAISED
 
 
@@ -40,3 +40,11 @@ def test_a_result_that_would_not_replay_is_never_journaled(
     answered = engine.post("/Misbehave/bad_result", kind)
     assert answered.status_code == 500, answered.text
     assert "JournalValueError" in answered.json()["message"] and message in answered.json()["message"]
+
+
+def test_a_handler_blocking_the_event_loop_is_named_in_a_warning(engine: EngineUnderTest) -> None:
+    assert engine.post("/Misbehave/blocks").json() == "done"
+    log = engine._log()
+    warning = "handler Misbehave/blocks blocked the event loop for more than 1.0s"
+    wait_for(lambda: warning in log.read_text(), what="the blocked-loop warning in the process log")
+    assert "app.py" in log.read_text().split(warning, 1)[1].splitlines()[0]  # the line it was held at
