@@ -4,7 +4,8 @@ A step that kills the process (``os._exit``, a segfault in an extension, the ker
 re-run by recovery at every start, and kills it again: without this the server would never answer a
 health check. The engine records whether it shut down cleanly (the ``clean_shutdown`` meta row, ``0``
 while it runs). Starting after an unclean end, every invocation that was running (or ready, which
-the engine starts at once) then counts one crash, unless it made progress (wrote a journal entry) since the crash before; one that reaches
+the engine starts at once) and not waiting on a durable future counts one crash, unless it made
+progress (wrote a journal entry) since the crash before; one that reaches
 ``poison_after`` consecutive crashes is paused with that reason instead of being resumed (and its
 count starts again, for when it is resumed). A clean shutdown starts every count again.
 """
@@ -55,11 +56,15 @@ def _count_crashes(conn: sqlite3.Connection, poison_after: int | None, now: floa
         conn.execute("UPDATE invocations SET crashes=0 WHERE crashes > 0")
         return []
     paused: list[tuple[str, str]] = []
+    # Ready ones count too (the engine starts them at once; the write saying so may not be in yet);
+    # one that waits on a durable future (an approval, a timer, a call) runs no code that could
+    # crash the process, so it is left alone however often the process died around it.
     running = conn.execute(
         "SELECT i.id, i.crashes, i.crash_mark,"
         " (SELECT count(*) FROM journal j WHERE j.invocation_id = i.id) AS entries"
-        " FROM invocations i WHERE i.status IN (?, ?)",
-        (r.RUNNING, r.READY),  # ready ones are started at once: the write saying so may not be in yet
+        " FROM invocations i WHERE i.status IN (?, ?) AND NOT EXISTS"
+        " (SELECT 1 FROM journal w WHERE w.invocation_id = i.id AND w.status = ?)",
+        (r.RUNNING, r.READY, r.ENTRY_PENDING),
     ).fetchall()
     for inv_id, crashes, mark, entries in running:
         crashes = crashes + 1 if mark == entries else 1  # progress since the last crash starts again

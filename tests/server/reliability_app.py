@@ -54,6 +54,13 @@ async def system_exit(ctx: agentdur.Context, marker: str) -> str:
 
 
 @poison.handler()
+async def wait_approval(ctx: agentdur.Context) -> str:
+    """Waits on an awakeable: innocent of any crash around it."""
+    _, approved = ctx.awakeable(str)
+    return await approved
+
+
+@poison.handler()
 async def ok(ctx: agentdur.Context) -> str:
     return "ok"
 

@@ -49,6 +49,8 @@ def test_an_invocation_running_at_repeated_sigkills_is_paused_and_the_server_com
     try:
         server.start()
         inv_id = send(server, "hang", str(marker))
+        waiting = send(server, "wait_approval")  # in memory too, but only waiting: never paused for it
+        wait_for(lambda: invocation(server, waiting)["journal"], "the awakeable to be journaled")
         for crash in (1, 2, 3):
             wait_for(lambda n=crash: len(lines(marker)) == n, f"the step to run (time {crash})")  # type: ignore[misc]
             wait_for(
@@ -60,6 +62,7 @@ def test_an_invocation_running_at_repeated_sigkills_is_paused_and_the_server_com
         assert info["status"] == "paused", info
         assert "crashed 3 times in a row" in info["last_error"]
         assert len(lines(marker)) == 3  # paused before its step could run a fourth time
+        assert invocation(server, waiting)["status"] in ("running", "suspended")
         assert httpx.post(f"{server.ingress_url}/Poison/ok", timeout=20).json() == "ok"
         assert httpx.get(f"{server.admin_url}/health").json() == {"status": "ok"}
     finally:
