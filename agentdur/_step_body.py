@@ -196,6 +196,7 @@ async def run_body(
         EngineControl: engine control flow (it passes through).
         Exception: what the body raised, as it is.
     """
+    own_task = asyncio.current_task()
     try:
         if limit is None:
             if is_async:
@@ -218,6 +219,8 @@ async def run_body(
     except (Exception, EngineControl):
         raise
     except BaseException as error:
+        if not running_in_task(own_task):  # the coroutine is being closed (garbage collected): let it end
+            raise
         raise StepAbortedError(step, error) from error
 
 
@@ -226,3 +229,12 @@ def engine_cancelled() -> bool:
     ``CancelledError`` seen now is control flow, not something the code raised of its own."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+def running_in_task(task: asyncio.Task[Any] | None) -> bool:
+    """True while ``task`` runs; False while its coroutine is closed from outside it (garbage
+    collected: its ``GeneratorExit`` then ends it, and is no failure of the code)."""
+    try:
+        return task is not None and asyncio.current_task() is task
+    except RuntimeError:  # no running event loop
+        return False

@@ -36,7 +36,7 @@ from .._exceptions import (
 from .._options import RunOptions
 from .._serde import validate_input
 from .._service import HandlerSpec
-from .._step_body import engine_cancelled, run_body
+from .._step_body import engine_cancelled, run_body, running_in_task
 from .._tasks import TaskTrack, current_track, path_order, start_handler_task, untracked
 from .._values import dump_checked
 from ..usage import set_usage_sink
@@ -137,8 +137,8 @@ class InvocationRunner(FutureOwner):
             outcome, error_seen = "attempt_failed", error
             await self.runtime.retry_later(self, error)
         except BaseException as error:  # SystemExit, KeyboardInterrupt, GeneratorExit from the handler
-            if isinstance(error, EngineControl):
-                raise
+            if isinstance(error, EngineControl) or not running_in_task(self.task):
+                raise  # control flow, or the coroutine being closed (garbage collected): not an attempt
             outcome, error_seen = "attempt_failed", error
             await self.runtime.retry_later(self, _handler_aborted(spec, error))
         else:
