@@ -84,6 +84,20 @@ async def hangs_sync(ctx: agentdur.Context) -> str:
 
 
 @svc.handler()
+async def hangs_untimed(ctx: agentdur.Context) -> str:
+    def stuck() -> str:
+        RELEASE.wait()
+        return "released"
+
+    return await ctx.run_typed("stuck", stuck)
+
+
+@svc.handler()
+async def quick_sync(ctx: agentdur.Context) -> str:
+    return await ctx.run_typed("quick", lambda: "quick")
+
+
+@svc.handler()
 async def returns(ctx: agentdur.Context, kind: str) -> int:
     values: dict[str, Any] = {"text": "not a number", "nan": float("nan"), "huge": 10**5000, "big": 10**600}
 
@@ -166,6 +180,25 @@ async def test_a_sync_step_past_its_timeout_is_abandoned_and_its_thread_counted(
             assert [name for name, _ in engine.abandoned_steps] == ["stuck"]
             RELEASE.set()
             await wait_until(lambda: engine.abandoned_steps == [], what="the abandoned thread to end")
+    finally:
+        RELEASE.set()
+
+
+async def test_a_sync_step_never_waits_behind_hung_ones(tmp_path: Path) -> None:
+    RELEASE.clear()
+    hung = 40  # more than any default thread pool of this machine
+    try:
+        async with agentdur.Engine(APP, path=tmp_path / "q.db") as engine:
+            ids = [await engine.send("Hostile", "hangs_untimed") for _ in range(hung)]
+
+            async def all_running() -> bool:
+                infos = [await engine.invocation(i) for i in ids]
+                return all(info.journal for info in infos)  # each lists its running step
+
+            await wait_until(all_running, what="every hung step to run")
+            assert await asyncio.wait_for(engine.call("Hostile", "quick_sync"), 20) == "quick"
+            RELEASE.set()
+            assert [await engine.attach(i) for i in ids] == ["released"] * hung
     finally:
         RELEASE.set()
 
