@@ -117,10 +117,17 @@ def to_json_text(value: Any) -> str:
         text = _ANY_ADAPTER.dump_json(value).decode()
     except (PydanticSerializationError, ValueError, TypeError, RecursionError) as error:
         raise InvalidInputError(f"the input cannot be serialized as JSON: {error}") from None
-    problem = unjournalable(value)
+    problem = unjournalable(value) if may_hold_unjournalable(text) else None
     if problem is not None:
         raise InvalidInputError(f"the input holds {problem}, which JSON cannot carry")
     return text
+
+
+def may_hold_unjournalable(text: str) -> bool:
+    """Whether the JSON ``text`` of a value may hide a non-finite float (written as ``null``, or as
+    ``NaN``/``Infinity`` under some model configs) or an int too long to read back (which needs a
+    text that long): only then is the value itself worth walking through."""
+    return len(text) > MAX_INT_DIGITS or "null" in text or "NaN" in text or "Infinity" in text
 
 
 def from_json_text(text: str | None) -> Any:
@@ -134,14 +141,15 @@ def unjournalable(value: Any) -> str | None:
     stack = [value]
     while stack:
         item = stack.pop()
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
         if isinstance(item, float):
             if not math.isfinite(item):
                 return f"the non-finite float {item!r}"
         elif isinstance(item, int):
             if item.bit_length() > _MAX_INT_BITS:
                 return f"an integer of more than {MAX_INT_DIGITS} digits"
-        elif isinstance(item, str | bytes | bool | None):
-            continue
         elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list | tuple | set | frozenset):
@@ -153,3 +161,7 @@ def unjournalable(value: Any) -> str | None:
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
             stack.extend(getattr(item, field.name) for field in dataclasses.fields(item))
     return None
+
+
+# Types whose values JSON always carries both ways (bool and small ints are checked as ints).
+_SCALARS = frozenset({str, bytes, bool, type(None)})

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from ._exceptions import JournalValueError
-from ._serde import adapter_for, unjournalable
+from ._serde import adapter_for, may_hold_unjournalable, unjournalable
 
 # restate-server's default message size limit (``networking.message-size-limit``, 32 MiB): an entry
 # larger than that cannot travel to Restate either, so both engines refuse it at the same size.
@@ -35,11 +35,9 @@ def dump_checked(what: str, adapter: TypeAdapter[Any], value: Any, max_size: int
     Raises:
         JournalValueError: the value cannot be journaled; the message says why and names ``what``.
     """
-    problem = unjournalable(value)
-    if problem is not None:
-        raise JournalValueError(f"{what} holds {problem}, which JSON cannot carry both ways")
     try:
-        text = adapter.dump_json(value, warnings="error").decode()
+        # No serializer warnings: the round trip below says what does not match, as an error.
+        text = adapter.dump_json(value, warnings="none").decode()
     except PydanticSerializationError as error:
         raise JournalValueError(
             f"{what} cannot be serialized as JSON of its declared type: {_first_line(error)}; return a "
@@ -52,6 +50,10 @@ def dump_checked(what: str, adapter: TypeAdapter[Any], value: Any, max_size: int
             f"{what} is {len(text):,} bytes of JSON, more than the maximum journal entry size of "
             f"{max_size:,} bytes; store large data elsewhere and journal a reference to it"
         )
+    if may_hold_unjournalable(text):
+        problem = unjournalable(value)
+        if problem is not None:
+            raise JournalValueError(f"{what} holds {problem}, which JSON cannot carry both ways")
     if adapter is not _ANY:
         try:
             adapter.validate_json(text)
