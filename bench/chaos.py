@@ -81,12 +81,22 @@ class Target:
         raise NotImplementedError
 
 
+POISON_AFTER = 1000
+
+
 class Embedded(Target):
     """``agentdur serve`` on a SQLite file."""
 
     def __init__(self, workdir: Path, log: Path) -> None:
+        # Kills come faster than a step can make progress on a busy machine: poison detection (an
+        # invocation in flight at N crashes in a row is paused) would pause innocent jobs here.
         self.served = ServedApp(
-            APP, db=workdir / "chaos.db", log_path=workdir / "serve.log", env={LOG_ENV: str(log)}, cwd=ROOT
+            APP,
+            db=workdir / "chaos.db",
+            log_path=workdir / "serve.log",
+            env={LOG_ENV: str(log)},
+            cwd=ROOT,
+            args=["--poison-after", str(POISON_AFTER)],
         )
         self.ingress_url, self.admin_url = self.served.ingress_url, self.served.admin_url
 

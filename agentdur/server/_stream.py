@@ -28,6 +28,7 @@ from .._http import INVOCATION_ID_HEADER
 from .._live import LiveEvent, Subscription
 from ..engine import Engine
 from ..engine._records import InvocationInfo
+from ._openapi_routes import INVOCATION_ID_PARAM, error_responses
 from ._state import ServerState
 
 KEEPALIVE_SECONDS = 15.0
@@ -177,18 +178,13 @@ def openapi_paths() -> dict[str, Any]:
                     "(event: gap), and last the outcome (event: end). Not journaled: a completed "
                     "invocation answers with its end event only."
                 ),
-                "parameters": [
-                    {"name": "invocationId", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
+                "parameters": [INVOCATION_ID_PARAM],
                 "responses": {
                     "200": {
                         "description": "an event stream ending with an `end` event",
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
                     },
-                    "404": {
-                        "description": "unknown invocation",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
+                    **error_responses(400, 401, 404, 500, 503),
                 },
             }
         }
