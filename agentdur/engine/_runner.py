@@ -91,6 +91,11 @@ class InvocationRunner(FutureOwner):
         self.running_steps: dict[int, tuple[str, float]] = {}  # their names and start times
         self.reason = "new"  # why this execution runs: new, recovery, retry, resume (set by the runtime)
         self.trace: _spans.InvocationTrace | None = None
+        # Entries written without waiting (awakeables, timers, state) since the last flush a step
+        # asked for: a step body may tell the outside world about them (an awakeable id), so it
+        # starts only once they are committed (see _flush_before_step).
+        self._unflushed = False
+        self._flushing: asyncio.Future[None] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -322,6 +327,23 @@ class InvocationRunner(FutureOwner):
                 extra(conn)
 
         self.store.write_nowait(op, single_statement=extra is None, on_error=self.on_write_error)
+        self._unflushed = True
+
+    def _flush_before_step(self) -> asyncio.Future[None] | None:
+        """What a new step body waits for: the commit of the entries written before it without waiting.
+
+        Without it, a body that publishes an awakeable id (a notify step) could run, and the id
+        reach a person, before the awakeable's entry is durable: a crash then would lose the
+        awakeable the person is about to resolve. One barrier serves every step started until the
+        next fire-and-forget write; a step after none waits for nothing.
+        """
+        if self._unflushed:
+            self._unflushed = False
+            self._flushing = asyncio.ensure_future(self.store.barrier())
+        if self._flushing is not None and not self._flushing.done():
+            return self._flushing
+        self._flushing = None
+        return None
 
     def deliver(self, idx: int, outcome: r.Outcome) -> None:
         """A completion committed for entry ``idx`` (timer, awakeable, call result, cancel)."""
@@ -364,9 +386,12 @@ class InvocationRunner(FutureOwner):
         fut: EmbeddedFuture[Any] = EmbeddedFuture(self, idx, adapter)
         self.inflight_steps += 1
         self.running_steps[idx] = (name, time.time())
+        flushing = self._flush_before_step()
         self.step_tasks[idx] = untracked(
             self.loop,
-            self._execute_step(fut, self.take_key(idx), name, action, options, adapter, args, kwargs),
+            self._execute_step(
+                fut, self.take_key(idx), name, action, options, adapter, args, kwargs, flushing
+            ),
         )
         return fut
 
@@ -380,11 +405,14 @@ class InvocationRunner(FutureOwner):
         adapter: TypeAdapter[Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        flushing: asyncio.Future[None] | None = None,
     ) -> None:
         tries: list[r.StepAttempt] = []
         span = self.trace.start_step(fut.index, name) if self.trace is not None else None
         attempts = [0]
         try:
+            if flushing is not None:
+                await asyncio.shield(flushing)
             if span is None:
                 status, text = await self._attempt_step(name, action, options, adapter, args, kwargs, tries)
             else:
