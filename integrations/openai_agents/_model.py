@@ -336,8 +336,9 @@ def _begin_tool_turn(output: list[TResponseOutputItem], tools: list[Tool]) -> No
     """Register the calls of ``output`` that run as durable local tools, in the response's order.
 
     Only calls whose tool goes through a :class:`DurableInvoker` take a place in the turn: any other
-    call (a handoff, a hosted tool, an MCP tool) never arrives there, and a later tool must not wait
-    for it.
+    call (a handoff, a hosted tool, an MCP tool, a call the SDK may hold back for approval) may never
+    arrive there, and a later tool must not wait for it. Those run outside the turn order; the
+    engines replay concurrent tasks deterministically, so their steps still replay in place.
     """
     turns = current_tool_turns()
     if turns is None:
@@ -345,7 +346,9 @@ def _begin_tool_turn(output: list[TResponseOutputItem], tools: list[Tool]) -> No
     durable = {
         tool.name
         for tool in tools
-        if isinstance(tool, FunctionTool) and isinstance(tool.on_invoke_tool, DurableInvoker)
+        if isinstance(tool, FunctionTool)
+        and isinstance(tool.on_invoke_tool, DurableInvoker)
+        and tool.needs_approval is False  # the SDK may hold the call back (approvals=INTERRUPT)
     }
     call_ids = [
         item.call_id for item in output if isinstance(item, ResponseFunctionToolCall) and item.name in durable

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from typing import Any
 
@@ -17,7 +18,14 @@ from pydantic import BaseModel
 
 import agentdur
 from agentdur.integrations.kit import ToolTurns
-from agentdur.integrations.openai_agents import DurableRunner, DurableSession, durable_function_tool
+from agentdur.integrations.openai_agents import (
+    INTERRUPT,
+    Approvals,
+    DurableRunner,
+    DurableSession,
+    WaitNotice,
+    durable_function_tool,
+)
 from agentdur.patterns.approval import ApprovalNotice, Decision, request_approval
 
 from ..effects import LOG_ENV, record, record_interval
@@ -89,6 +97,55 @@ async def ask_approval(wrapper: agents.RunContextWrapper[agentdur.Context], labe
         wrapper.context, f"approve {label}", notify=publish, decision_type=Decision
     )
     return f"approved={decision.approved} by {decision.by}"
+
+
+# --------------------------------------------------------------------- the SDK's own approvals
+
+
+@durable_function_tool(needs_approval=True)
+async def pay(label: str, amount: int) -> str:
+    """Pay out the claim (needs a human's approval)."""
+    record(f"pay {label}")
+    return f"paid {amount}"
+
+
+async def over_100(context: Any, arguments: dict[str, Any], call_id: str) -> bool:
+    return int(arguments.get("amount", 0)) > 100
+
+
+@agents.function_tool(needs_approval=over_100)
+def pay_plain(label: str, amount: int) -> str:
+    """Pay out the claim (amounts over 100 need approval)."""
+    record(f"pay {label}")
+    return f"paid {amount}"
+
+
+def notify(notice: WaitNotice) -> None:
+    found = re.search(r"label='(\w+)'|\[(\w+)\]", notice.description)  # a tool's or an agent's input
+    run = next(group for group in found.groups() if group) if found else notice.description
+    record(f"awakeable {run} {notice.awakeable_id}")
+    record(f"notified {run}")
+
+
+APPROVALS = Approvals(notify=notify)
+
+
+def payer(kind: str) -> agents.Agent[Any]:
+    """The agent whose pay tool needs approval: a durable tool, a plain one with a needs_approval
+    function, an agent used as a tool that needs approval, or a nested agent's tool."""
+    if kind == "durable":
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, pay])
+    if kind == "function":
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, pay_plain])
+    if kind == "agent_tool":  # the cashier's own tool needs no approval for small amounts
+        cashier = agents.Agent(name="Cashier", instructions="Pay.", model="gpt-4o", tools=[pay_plain])
+        ask = cashier.as_tool("ask_cashier", "Ask the cashier to pay.", needs_approval=True)
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, ask])
+    if kind == "nested":
+        cashier = agents.Agent(name="Cashier", instructions="Pay.", model="gpt-4o", tools=[pay])
+        ask = cashier.as_tool("ask_cashier", "Ask the cashier to pay.")
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, ask])
+    raise agentdur.TerminalError(f"unknown kind {kind}", 400)
 
 
 # --------------------------------------------------------------------------------- agents
@@ -173,6 +230,44 @@ async def approve(ctx: agentdur.Context, label: str) -> str:
     agent = agents.Agent(name="Claims", instructions="Approve.", model="gpt-4o", tools=[ask_approval])
     result = await DurableRunner.run(agent, f"[{label}] Approve my claim.")
     return str(result.final_output)
+
+
+@service.handler()
+async def gated(ctx: agentdur.Context, req: RunRequest) -> str:
+    """A run whose pay tool needs approval: the call waits durably for the decision."""
+    result = await DurableRunner.run(payer(req.kind), f"[{req.label}] Pay my claim.", approvals=APPROVALS)
+    return str(result.final_output)
+
+
+@service.handler()
+async def interrupted(ctx: agentdur.Context, req: RunRequest) -> str:
+    """The SDK's own flow: interruptions, a state saved as JSON in the journal, approve, resume."""
+    agent = payer(req.kind)
+    result = await DurableRunner.run(agent, f"[{req.label}] Pay my claim.", approvals=INTERRUPT)
+    rounds = 0
+    while result.interruptions:
+        rounds += 1
+        state = result.to_state()
+        saved = await ctx.run_typed(
+            "Save run state", _state_json, agentdur.RunOptions(type_hint=dict[str, Any]), state
+        )
+        restored = await agents.RunState.from_json(
+            agent, saved, context_override=agents.RunContextWrapper(ctx)
+        )
+        for item in result.interruptions:
+            decision = await request_approval(
+                ctx, f"approve {item.tool_name} {req.label}", notify=publish, decision_type=Decision
+            )
+            if decision.approved:
+                restored.approve(item)
+            else:
+                restored.reject(item, rejection_message=f"rejected by {decision.by}")
+        result = await DurableRunner.run(agent, restored, approvals=INTERRUPT)
+    return f"{rounds} {result.final_output}"
+
+
+async def _state_json(state: agents.RunState[Any]) -> dict[str, Any]:
+    return state.to_json()
 
 
 async def pause(name: str, seconds: float) -> str:
