@@ -43,6 +43,7 @@ from agents import (
     Tool,
 )
 from agents.items import TResponseInputItem
+from agents.mcp import MCPServer
 from agents.run import AgentRunner, get_default_agent_runner, set_default_agent_runner
 from agents.run_config import RunOptions as SdkRunOptions
 from agents.run_error_handlers import RunErrorHandlers
@@ -53,6 +54,7 @@ from agentdur import RunOptions, TerminalError, UserError, current_context, trac
 
 from ..kit import Approvals, agent_span, tool_turns_scope
 from ._approvals import approval_gated
+from ._mcp import DurableMCPServer
 from ._model import DurableModel, DurableModelProvider
 from ._tools import ToolCancelledError, ToolTerminalError, durable_tool
 
@@ -195,6 +197,7 @@ class _DurableRun:
     approvals: ApprovalMode = dataclasses.field(default_factory=Approvals)
     agents: dict[int, Agent[Any]] = dataclasses.field(default_factory=dict)
     tools: dict[int, Tool] = dataclasses.field(default_factory=dict)
+    mcp_servers: dict[int, DurableMCPServer] = dataclasses.field(default_factory=dict)
     prepared: set[int] = dataclasses.field(default_factory=set)
 
     def prepare_config(self, config: RunConfig | dict[str, Any] | None) -> RunConfig:
@@ -239,6 +242,7 @@ class _DurableRun:
         setattr(copied, _PREPARED_MARK, True)
         copied.model = self.model(agent.model)
         copied.tools = [self.tool(tool, agent) for tool in agent.tools]
+        copied.mcp_servers = [self.mcp_server(server) for server in agent.mcp_servers]
         copied.handoffs = [self.handoff(target) for target in agent.handoffs]
         copied.input_guardrails = _sequential(agent.input_guardrails) or []
         return copied
@@ -258,6 +262,15 @@ class _DurableRun:
             else:  # INTERRUPT: the SDK holds the call back; it takes no place in its turn
                 durable = durable_tool(tool)
             self.tools[id(tool)] = durable
+        return durable
+
+    def mcp_server(self, server: MCPServer) -> MCPServer:
+        """The server with its tool list and calls journaled (one wrapper per server and run)."""
+        if isinstance(server, DurableMCPServer):
+            return server
+        durable = self.mcp_servers.get(id(server))
+        if durable is None:
+            durable = self.mcp_servers[id(server)] = DurableMCPServer(server)
         return durable
 
     def handoff(self, target: Agent[Any] | Handoff[Any, Any]) -> Agent[Any] | Handoff[Any, Any]:

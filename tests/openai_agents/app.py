@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sys
 import time
 from typing import Any
 
 import agents
+from agents.mcp import MCPServerStdio, MCPServerStdioParams
 from openai import AsyncOpenAI
 from pydantic import BaseModel
 
@@ -268,6 +270,25 @@ async def interrupted(ctx: agentdur.Context, req: RunRequest) -> str:
 
 async def _state_json(state: agents.RunState[Any]) -> dict[str, Any]:
     return state.to_json()
+
+
+MCP_SERVER = os.path.join(os.path.dirname(__file__), "mcp_server.py")
+
+
+@service.handler()
+async def mcp(ctx: agentdur.Context, label: str) -> str:
+    """An agent with an MCP server over stdio (the ``mcp`` package's own server, in a child process)."""
+    params: MCPServerStdioParams = {
+        "command": sys.executable,
+        "args": [MCP_SERVER],
+        "env": {LOG_ENV: os.environ.get(LOG_ENV, "")},
+    }
+    async with MCPServerStdio(params, name="bookings", client_session_timeout_seconds=60) as server:
+        agent = agents.Agent(
+            name="Booker", instructions="Book.", model="gpt-4o", tools=[hold], mcp_servers=[server]
+        )
+        result = await DurableRunner.run(agent, f"[{label}] Book my trip.")
+    return str(result.final_output)
 
 
 async def pause(name: str, seconds: float) -> str:

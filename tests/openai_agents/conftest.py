@@ -49,6 +49,7 @@ def steer(request: ModelRequest) -> ModelReply | None:
         ("transfer_to_specialist", {}),
         ("ask_specialist", {"input": f"[{label}] check the weather"}),
         ("get_weather", {"city": "Paris", "label": label}),
+        ("book", {"label": label}),
         ("hold", {"label": label}),
         ("refuse_claim", {"label": label}),
         ("ask_approval", {"label": label}),

@@ -359,7 +359,11 @@ async def test_misuse_is_reported_clearly(tmp_path: Path) -> None:
     with pytest.raises(agentdur.UserError, match="no agentdur handler is running"):
         await DurableRunner.run(agents.Agent(name="A"), "hi")
 
-    @agents.function_tool(needs_approval=True)
+    @agents.tool_input_guardrail
+    def allow(data: agents.ToolInputGuardrailData) -> agents.ToolGuardrailFunctionOutput:
+        return agents.ToolGuardrailFunctionOutput.allow()
+
+    @agents.function_tool(tool_input_guardrails=[allow])
     def pay(amount: int) -> str:
         """Pay."""
         return "paid"
@@ -373,7 +377,7 @@ async def test_misuse_is_reported_clearly(tmp_path: Path) -> None:
 
     async with agentdur.Engine(agentdur.App([approving, svc]), path=tmp_path / "u.db") as engine:
         for service, handler, message in (
-            ("Approving", "run", "uses needs_approval, which cannot run durably yet"),
+            ("Approving", "run", "uses tool_input_guardrails, which cannot run durably yet"),
             ("Agents", "session_in_a_service", "only virtual objects have a key"),
         ):
             inv = await engine.send(service, handler)
