@@ -7,6 +7,7 @@ the tests steer it with a reply function that reads the ``[label]`` in each conv
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import re
 import sys
@@ -288,6 +289,95 @@ async def mcp(ctx: agentdur.Context, label: str) -> str:
             name="Booker", instructions="Book.", model="gpt-4o", tools=[hold], mcp_servers=[server]
         )
         result = await DurableRunner.run(agent, f"[{label}] Book my trip.")
+    return str(result.final_output)
+
+
+# ------------------------------------------- guardrails, hooks, on_handoff, instructions with steps
+
+
+async def effect(name: str, label: str) -> str:
+    """One journaled step recording ``<name> <label>``: made by SDK callbacks, not by tools."""
+
+    async def once() -> str:
+        record(f"{name} {label}")
+        return name
+
+    return await agentdur.current_context().run_typed(name, once, agentdur.RunOptions())
+
+
+async def held(point: str) -> None:
+    release = os.environ.get(LOG_ENV, "") + f".release-{point}"
+    record(f"hold {point}")
+    while not os.path.exists(release):  # noqa: ASYNC110, ASYNC240 - a file written by another process
+        await asyncio.sleep(0.01)
+
+
+CALLBACK_LABEL: contextvars.ContextVar[str] = contextvars.ContextVar("callback_label", default="?")
+
+
+async def instructions(context: agents.RunContextWrapper[Any], agent: agents.Agent[Any]) -> str:
+    await effect(f"instructions {agent.name}", CALLBACK_LABEL.get())
+    return "Check and hold."
+
+
+@agents.input_guardrail
+async def guard_in(
+    context: agents.RunContextWrapper[Any], agent: agents.Agent[Any], input: Any
+) -> agents.GuardrailFunctionOutput:
+    await effect("guard in", CALLBACK_LABEL.get())
+    return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+
+
+def guard_out(name: str, holds: bool) -> agents.OutputGuardrail[Any]:
+    async def check(
+        context: agents.RunContextWrapper[Any], agent: agents.Agent[Any], output: Any
+    ) -> agents.GuardrailFunctionOutput:
+        label = CALLBACK_LABEL.get()
+        await effect(f"guard {name} first", label)
+        if holds:
+            await held(f"{label}-out")
+        await effect(f"guard {name} second", label)
+        return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+
+    return agents.OutputGuardrail(guardrail_function=check, name=f"guard_{name}")
+
+
+class StepHooks(agents.RunHooks[Any]):
+    """Hooks that make durable steps."""
+
+    async def on_agent_start(self, context: agents.RunContextWrapper[Any], agent: agents.Agent[Any]) -> None:
+        await effect(f"hook start {agent.name}", CALLBACK_LABEL.get())
+
+    async def on_tool_start(
+        self, context: agents.RunContextWrapper[Any], agent: agents.Agent[Any], tool: agents.Tool
+    ) -> None:
+        await effect(f"hook tool {tool.name}", CALLBACK_LABEL.get())
+
+
+async def on_handoff(context: agents.RunContextWrapper[Any]) -> None:
+    await effect("on handoff", CALLBACK_LABEL.get())
+
+
+@service.handler()
+async def callbacks(ctx: agentdur.Context, label: str) -> str:
+    """A run whose SDK callbacks all make durable steps: dynamic instructions, an input guardrail,
+    hooks, an on_handoff callback and two concurrent output guardrails (one holds)."""
+    CALLBACK_LABEL.set(label)
+    specialist = agents.Agent(
+        name="Specialist",
+        instructions=instructions,
+        model="gpt-4o",
+        tools=[get_weather, hold],
+        output_guardrails=[guard_out("a", holds=True), guard_out("b", holds=False)],
+    )
+    triage = agents.Agent(
+        name="Triage",
+        instructions=instructions,
+        model="gpt-4o",
+        handoffs=[agents.handoff(specialist, on_handoff=on_handoff)],
+        input_guardrails=[guard_in],
+    )
+    result = await DurableRunner.run(triage, f"[{label}] How is the weather?", hooks=StepHooks())
     return str(result.final_output)
 
 
