@@ -192,6 +192,26 @@ async def plain(ctx: agentdur.Context, message: str) -> str:
     return str(result.final_output)
 
 
+class InConversation(BaseModel):
+    message: str
+    conversation_id: str | None = None
+    previous_response_id: str | None = None
+
+
+@svc.handler()
+async def in_conversation(ctx: agentdur.Context, req: InConversation) -> str:
+    """A run on server-side conversation state (the scripted server ignores it: the point is retries)."""
+    agent = agents.Agent(name="Plain", instructions="Answer.", model=model("responses"))
+    result = await DurableRunner.run(
+        agent,
+        req.message,
+        run_options=agentdur.RunOptions(max_attempts=3),
+        conversation_id=req.conversation_id,
+        previous_response_id=req.previous_response_id,
+    )
+    return str(result.final_output)
+
+
 @svc.handler()
 async def default_model(ctx: agentdur.Context, message: str) -> str:
     """The SDK's default provider builds its client from the environment's API key."""
@@ -335,6 +355,33 @@ async def test_model_retries_honour_retry_after_and_stop_on_auth_errors(
         model_server.faults.fail_next(3, status=503)
         with pytest.raises(agentdur.TerminalError, match="after 3 attempt"):
             await engine.call("Agents", "plain", "hello")
+
+
+async def test_a_call_in_a_conversation_is_never_resent_after_it_may_have_been_applied(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    """With ``conversation_id`` a failure that may have reached the provider ends the run instead of
+    resending the input into the conversation; a refused request (429) is still retried, and so is any
+    failure with ``previous_response_id`` (responses are immutable)."""
+    async with agentdur.Engine(APP, path=tmp_path / "c.db") as engine:
+        conversation = {"message": "hello", "conversation_id": "conv_1"}
+        model_server.faults.fail_next(1, status=500)
+        with pytest.raises(agentdur.TerminalError, match="conversation 'conv_1'") as failed:
+            await engine.call("Agents", "in_conversation", conversation)
+        assert failed.value.status_code == 502 and model_server.count() == 1  # not resent
+        model_server.faults.drop_next(1)
+        with pytest.raises(agentdur.TerminalError, match="not retried"):
+            await engine.call("Agents", "in_conversation", conversation)
+        assert model_server.count() == 2
+        model_server.faults.fail_next(1, status=429, retry_after=0.1)
+        assert await engine.call("Agents", "in_conversation", conversation) == "Echo: hello"
+        assert model_server.count() == 4  # refused before it was applied: retried
+        model_server.faults.fail_next(1, status=500)
+        chained = {"message": "again", "previous_response_id": "resp_1"}
+        assert await engine.call("Agents", "in_conversation", chained) == "Echo: again"
+        assert model_server.count() == 6
+        sent = [r.request.body for r in model_server.requests if r.request is not None]
+        assert sent[0].get("conversation") == "conv_1" and sent[-1].get("previous_response_id") == "resp_1"
 
 
 async def test_a_missing_api_key_fails_at_once_without_a_retry(
