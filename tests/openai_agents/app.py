@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import agents
-from agents.mcp import MCPServerStdio, MCPServerStdioParams
+from agents.mcp import MCPServerStdio, MCPServerStdioParams, MCPServerStreamableHttp
 from openai import AsyncOpenAI
 from pydantic import BaseModel
 
@@ -378,6 +378,22 @@ async def callbacks(ctx: agentdur.Context, label: str) -> str:
         input_guardrails=[guard_in],
     )
     result = await DurableRunner.run(triage, f"[{label}] How is the weather?", hooks=StepHooks())
+    return str(result.final_output)
+
+
+class McpOverHttp(BaseModel):
+    label: str
+    url: str
+
+
+@service.handler()
+async def mcp_http(ctx: agentdur.Context, req: McpOverHttp) -> str:
+    """An agent with an MCP server over streamable HTTP (a process the test started)."""
+    async with MCPServerStreamableHttp({"url": req.url}, name="bookings") as server:
+        agent = agents.Agent(
+            name="Booker", instructions="Book.", model="gpt-4o", tools=[hold], mcp_servers=[server]
+        )
+        result = await DurableRunner.run(agent, f"[{req.label}] Book my trip.")
     return str(result.final_output)
 
 

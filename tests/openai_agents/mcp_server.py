@@ -1,4 +1,4 @@
-"""An MCP server for the tests, over stdio: the ``mcp`` package's own ``MCPServer``.
+"""An MCP server for the tests, over stdio (or streamable HTTP): the ``mcp`` package's own ``MCPServer``.
 
 Its ``book`` tool records a side effect in the tests' log. A file ``<log>.mcp-hidden`` hides the tool
 from the list, so a test can prove that a replay does not ask the server for its tools again.
@@ -28,4 +28,7 @@ if not Path(os.environ.get(LOG_ENV, "") + ".mcp-hidden").exists():
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    if sys.argv[1:2] == ["http"]:  # streamable HTTP on 127.0.0.1:<port>/mcp
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")
