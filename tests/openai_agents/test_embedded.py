@@ -23,14 +23,16 @@ from pydantic import BaseModel
 
 import agentdur
 from agentdur.integrations.openai_agents import (
+    Approvals,
     DurableModel,
     DurableRunner,
     DurableSession,
+    WaitNotice,
     durable_function_tool,
     response_from_json,
     response_to_json,
 )
-from agentdur.testing import ModelReply, ModelRequest, ScriptedModelServer
+from agentdur.testing import ModelReply, ModelRequest, ModelToolCall, ScriptedModelServer
 
 from ..engine.helpers import wait_until
 
@@ -382,6 +384,42 @@ async def test_a_call_in_a_conversation_is_never_resent_after_it_may_have_been_a
         assert model_server.count() == 6
         sent = [r.request.body for r in model_server.requests if r.request is not None]
         assert sent[0].get("conversation") == "conv_1" and sent[-1].get("previous_response_id") == "resp_1"
+
+
+async def test_an_approval_nobody_decides_in_time_tells_the_model_and_escalates_first(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    """``Approvals(timeout=..., escalate=...)``: after the timeout the escalation gets a new
+    awakeable; when that one expires too, the tool does not run and the model is told why."""
+    notices: list[WaitNotice] = []
+
+    @durable_function_tool(needs_approval=True)
+    def refund(amount: int) -> str:
+        """Refund the customer."""
+        effects.append(f"refund {amount}")
+        return "refunded"
+
+    def answer(request: ModelRequest) -> ModelReply:
+        if not request.tool_results:
+            return ModelReply(tool_calls=(ModelToolCall("refund", {"amount": 30}),))
+        return ModelReply(text=request.tool_results[0].content)
+
+    model_server.script.respond_with(answer)
+    refunds = agentdur.Service("Refunds")
+
+    @refunds.handler()
+    async def run(ctx: agentdur.Context) -> str:
+        agent = agents.Agent(name="Refunder", model=model("responses"), tools=[refund])
+        approvals = Approvals(notify=notices.append, escalate=notices.append, timeout=timedelta(seconds=0.2))
+        return str((await DurableRunner.run(agent, "refund 30", approvals=approvals)).final_output)
+
+    async with agentdur.Engine(agentdur.App([refunds]), path=tmp_path / "a.db") as engine:
+        output = await engine.call("Refunds", "run")
+    assert output == "Tool execution was not approved within 0:00:00.200000; it did not run."
+    assert [n.attempt for n in notices] == [1, 2] and notices[1].description.endswith("(escalation 1)")
+    assert notices[0].description == "Approve refund(amount=30)?"
+    assert notices[0].resolve_url.endswith(f"/restate/awakeables/{notices[0].awakeable_id}/resolve")
+    assert not [e for e in effects if e.startswith("refund")]
 
 
 async def test_a_missing_api_key_fails_at_once_without_a_retry(
