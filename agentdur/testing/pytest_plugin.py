@@ -14,11 +14,14 @@ available in any test suite without a ``conftest.py`` line (``-p no:agentdur`` t
 - ``agentdur_restate_deployment``: ``agentdur_restate_deployment("module:app")`` serves the app as a
   Restate deployment registered with ``restate_server`` (a :class:`~agentdur.testing.RestateDeployment`).
 
-The model server is imported on first use, so the plugin loads without the ``testing`` extra.
+The model server is imported on first use, so the plugin loads without the ``testing`` extra. Loading
+the plugin sets ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (unless already set), so that LiteLLM imported
+by a test loads offline.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,10 @@ import pytest
 
 from ._processes import RestateDeployment, ServedApp
 from ._restate_server import RestateServer
+
+# Loaded before any test module: LiteLLM, imported by a test without network, downloads its model cost
+# map unless told not to and then fails to import now and then (see agentdur.integrations).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 if TYPE_CHECKING:
     from ..engine import Engine

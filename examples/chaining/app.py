@@ -16,6 +16,12 @@ one step in another.
 
 from __future__ import annotations
 
+import os
+
+# LiteLLM downloads a model cost map at import unless told to use its bundled copy (as
+# agentdur.integrations does): no call may leave the machine, and that import can deadlock offline.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 import litellm
 from pydantic import BaseModel, Field
 

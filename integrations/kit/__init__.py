@@ -19,10 +19,13 @@ Every integration (``integrations/README.md`` is the contract) imports its frame
 - :func:`publish_model_start`, :func:`publish_text_delta`, :func:`publish_tool_call`,
   :func:`publish_live`: the live output of a streamed model call (one
   vocabulary for every integration; not journaled).
+- :func:`wait_for_decision`, :class:`Approvals`, :class:`ToolDecision`, :class:`WaitNotice`: a durable
+  wait for a human's decision on a tool call (an SDK's own approval feature, made durable).
 - :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code a
   handler runs in a worker thread.
 """
 
+from ._approval import Approvals, ToolDecision, WaitNotice, wait_for_decision
 from ._genai import ModelFacts, ModelInfo, agent_span, start_agent_span
 from ._live import (
     publish_live,
@@ -46,17 +49,20 @@ from ._tool_step import DEFAULT_TOOL_OPTIONS, ToolStepFailed, journaled_tool_cal
 from ._tool_turn import ToolSlot, ToolTurn, ToolTurns, current_tool_turns, tool_turns_scope
 
 __all__ = [
+    "Approvals",
     "DEFAULT_MODEL_OPTIONS",
     "DEFAULT_TOOL_OPTIONS",
     "ModelFacts",
     "ModelInfo",
     "ObjectStateList",
     "RetriesExhausted",
+    "ToolDecision",
     "ToolSlot",
     "ToolStepFailed",
     "ToolTurn",
     "ToolTurns",
     "agent_span",
+    "WaitNotice",
     "call_from_worker_thread",
     "call_with_retries",
     "credentials_error",
@@ -73,4 +79,5 @@ __all__ = [
     "retry_after_seconds",
     "start_agent_span",
     "tool_turns_scope",
+    "wait_for_decision",
 ]

@@ -10,12 +10,8 @@ Needs the ``litellm`` extra: ``pip install "agentdur[litellm]"``.
 
 from __future__ import annotations
 
-import os
-
-# litellm downloads a model cost map at import unless told to use its bundled copy; nothing here may
-# depend on that download (and this machine has no internet).
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
+# The package agentdur.integrations, imported first, has told LiteLLM to use its bundled model cost
+# map: an import that downloads it is slow, needs the network and sometimes deadlocks.
 try:
     import litellm  # noqa: F401
 except ImportError as error:  # pragma: no cover - depends on the environment

@@ -3,8 +3,9 @@
 Inside an agentdur handler, replace ``Runner.run(agent, input, ...)`` with
 ``DurableRunner.run(agent, input, ...)``. Every model call of the run becomes one journaled step
 (replayed after a crash without a request), tools declared with :func:`durable_function_tool` are
-journaled and run in parallel with a deterministic journal, and :class:`DurableSession` keeps the
-conversation in virtual-object state. Runs on the embedded engine and on Restate alike.
+journaled and run in parallel with a deterministic journal, a tool's ``needs_approval`` becomes a
+durable approval (:class:`Approvals`), and :class:`DurableSession` keeps the conversation in
+virtual-object state. Runs on the embedded engine and on Restate alike.
 
 Errors a tool raises, as the run sees them::
 
@@ -29,8 +30,9 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from agentdur import current_context as restate_context
 
+from ..kit import Approvals, ToolDecision, WaitNotice
 from ._model import DurableModel, DurableModelProvider, response_from_json, response_to_json
-from ._runner import DurableRunner, RunnerOptions
+from ._runner import INTERRUPT, DurableRunner, RunnerOptions
 from ._session import DurableSession
 from ._tools import (
     DurableInvoker,
@@ -45,6 +47,8 @@ from ._tools import (
 RestateSession = DurableSession  # restate-sdk's name for the session in a virtual object's state
 
 __all__ = [
+    "INTERRUPT",
+    "Approvals",
     "DurableInvoker",
     "DurableModel",
     "DurableModelProvider",
@@ -54,7 +58,9 @@ __all__ = [
     "RunnerOptions",
     "ToolAttemptFailed",
     "ToolCancelledError",
+    "ToolDecision",
     "ToolTerminalError",
+    "WaitNotice",
     "durable_function_tool",
     "durable_tool",
     "propagating",

@@ -12,9 +12,11 @@ After each response, the function calls it asks for are registered as one tool t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
+import httpx
+import openai
 from agents import FunctionTool, Handoff, Model, ModelProvider, ModelSettings, Tool, Usage
 from agents.agent_output import AgentOutputSchemaBase
 from agents.items import ModelResponse, TResponseInputItem, TResponseOutputItem, TResponseStreamEvent
@@ -31,7 +33,7 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 from pydantic import TypeAdapter
 
-from agentdur import RunOptions
+from agentdur import RunOptions, TerminalError
 
 from ..kit import (
     ModelFacts,
@@ -39,12 +41,16 @@ from ..kit import (
     credentials_error,
     current_tool_turns,
     is_credentials_error,
+    is_terminal_model_error,
     journaled_model_call,
     publish_model_start,
     publish_text_delta,
     publish_tool_call,
 )
 from ._tools import DurableInvoker
+
+R = TypeVar("R")
+HTTP_TOO_MANY_REQUESTS = 429
 
 __all__ = ["DurableModel", "DurableModelProvider", "response_from_json", "response_to_json"]
 
@@ -175,7 +181,7 @@ class DurableModel(Model):
         conversation_id: str | None,
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
-        async def call() -> ModelResponse:
+        async def send() -> ModelResponse:
             return await self.wrapped.get_response(
                 system_instructions,
                 input,
@@ -189,6 +195,7 @@ class DurableModel(Model):
                 prompt=prompt,
             )
 
+        call = not_resent_into(conversation_id, send)
         response = await journaled_model_call(
             self.step_name,
             call,
@@ -219,7 +226,7 @@ class DurableModel(Model):
         published to the invocation's live output (``ctx.publish``) as they arrive."""
         live: asyncio.Queue[TResponseStreamEvent] = asyncio.Queue()
 
-        async def call() -> ModelResponse:
+        async def stream() -> ModelResponse:
             completed: Response | None = None
             done_items: list[TResponseOutputItem] = []
             publish_model_start(str(self.model))
@@ -252,7 +259,7 @@ class DurableModel(Model):
         step = asyncio.ensure_future(
             journaled_model_call(
                 self.step_name,
-                call,
+                not_resent_into(conversation_id, stream),
                 dump=response_to_json,
                 load=response_from_json,
                 run_options=self.run_options,
@@ -336,8 +343,9 @@ def _begin_tool_turn(output: list[TResponseOutputItem], tools: list[Tool]) -> No
     """Register the calls of ``output`` that run as durable local tools, in the response's order.
 
     Only calls whose tool goes through a :class:`DurableInvoker` take a place in the turn: any other
-    call (a handoff, a hosted tool, an MCP tool) never arrives there, and a later tool must not wait
-    for it.
+    call (a handoff, a hosted tool, an MCP tool, a call the SDK may hold back for approval) may never
+    arrive there, and a later tool must not wait for it. Those run outside the turn order; the
+    engines replay concurrent tasks deterministically, so their steps still replay in place.
     """
     turns = current_tool_turns()
     if turns is None:
@@ -345,10 +353,55 @@ def _begin_tool_turn(output: list[TResponseOutputItem], tools: list[Tool]) -> No
     durable = {
         tool.name
         for tool in tools
-        if isinstance(tool, FunctionTool) and isinstance(tool.on_invoke_tool, DurableInvoker)
+        if isinstance(tool, FunctionTool)
+        and isinstance(tool.on_invoke_tool, DurableInvoker)
+        and tool.needs_approval is False  # the SDK may hold the call back (approvals=INTERRUPT)
     }
     call_ids = [
         item.call_id for item in output if isinstance(item, ResponseFunctionToolCall) and item.name in durable
     ]
     if call_ids:
         turns.begin(call_ids)
+
+
+def not_resent_into(
+    conversation_id: str | None, call: Callable[[], Awaitable[R]]
+) -> Callable[[], Awaitable[R]]:
+    """``call``, whose failures are not retried when a retry could add its input to a server-side
+    conversation twice.
+
+    A request in a conversation (``conversation_id``, OpenAI conversations sessions) appends its input
+    items to the conversation held by the provider. A request that failed after reaching the provider
+    (a 5xx, a timeout, a dropped connection) may have been applied, so resending it could duplicate
+    them: such a failure ends the step terminally, naming the conversation. Failures that prove the
+    request was refused before being applied (429, a connection that never opened) and errors the step
+    treats as terminal anyway pass through unchanged and keep their usual retries.
+
+    ``previous_response_id`` needs none of this: a response is immutable, a retried request makes a
+    sibling of the lost response, and the next call continues from the journaled one.
+    """
+    if conversation_id is None:
+        return call
+
+    async def once() -> R:
+        try:
+            return await call()
+        except Exception as error:
+            if is_terminal_model_error(error) or _refused_before_applied(error):
+                raise
+            raise TerminalError(
+                f"a model call in conversation {conversation_id!r} failed ({type(error).__name__}: {error}) "
+                "after it may have reached the provider; it is not retried, since the conversation may "
+                "already hold its input and a retry would add it twice",
+                502,
+            ) from error
+
+    return once
+
+
+def _refused_before_applied(error: BaseException) -> bool:
+    """True when the provider cannot have applied the request: rate limited, or never connected."""
+    if getattr(error, "status_code", None) == HTTP_TOO_MANY_REQUESTS:
+        return True
+    cause = error.__cause__ or error.__context__
+    return isinstance(error, openai.APIConnectionError) and isinstance(cause, httpx.ConnectError)

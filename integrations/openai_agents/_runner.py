@@ -23,7 +23,7 @@ import contextvars
 import dataclasses
 import inspect
 from collections.abc import Iterator
-from typing import Any, Generic, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from agents import (
     Agent,
@@ -43,6 +43,7 @@ from agents import (
     Tool,
 )
 from agents.items import TResponseInputItem
+from agents.mcp import MCPServer
 from agents.run import AgentRunner, get_default_agent_runner, set_default_agent_runner
 from agents.run_config import RunOptions as SdkRunOptions
 from agents.run_error_handlers import RunErrorHandlers
@@ -51,13 +52,20 @@ from typing_extensions import Unpack
 
 from agentdur import RunOptions, TerminalError, UserError, current_context, tracing
 
-from ..kit import agent_span, tool_turns_scope
+from ..kit import Approvals, agent_span, tool_turns_scope
+from ._approvals import approval_gated
+from ._mcp import DurableMCPServer
 from ._model import DurableModel, DurableModelProvider
 from ._tools import ToolCancelledError, ToolTerminalError, durable_tool
 
-__all__ = ["DurableRunner", "RunnerOptions"]
+__all__ = ["INTERRUPT", "DurableRunner", "RunnerOptions"]
 
 TContext = TypeVar("TContext")
+
+INTERRUPT: Literal["interrupt"] = "interrupt"
+"""``approvals=INTERRUPT``: keep the SDK's own interruption flow (``result.interruptions``, ``RunState``)."""
+
+ApprovalMode = Approvals | Literal["interrupt"]
 
 
 class RunnerOptions(TypedDict, Generic[TContext]):
@@ -91,11 +99,12 @@ class DurableRunner:
     async def run(
         cls,
         starting_agent: Agent[TContext],
-        input: str | list[TResponseInputItem],
+        input: str | list[TResponseInputItem] | RunState[TContext],
         *,
         session: Session | None = None,
         run_options: RunOptions[Any] | None = None,
         use_restate_session: bool = False,
+        approvals: ApprovalMode | None = None,
         **runner_kwargs: Unpack[RunnerOptions[TContext]],
     ) -> RunResult:
         """Run ``starting_agent`` on ``input`` and return the SDK's ``RunResult``.
@@ -106,19 +115,25 @@ class DurableRunner:
             run_options: retries of each model call (default: 5 attempts with backoff,
                 ``retry-after`` honoured; authentication and bad-request errors fail at once).
                 They replace the SDK's and the HTTP client's own retries.
+            approvals: how tools with ``needs_approval`` ask (agents used as tools and nested runs
+                included). By default (or an :class:`Approvals` with a ``notify`` hook and a
+                ``timeout``) a call that needs approval waits durably for a decision in its turn and
+                the run goes on by itself; ``INTERRUPT`` keeps the SDK's flow: the run ends with
+                ``result.interruptions``, to resume with ``DurableRunner.run(agent, state)``.
             runner_kwargs: ``Runner.run``'s other arguments (``context``, ``max_turns``,
-                ``hooks``, ``run_config``, ...), unchanged.
+                ``hooks``, ``run_config``, ...), unchanged. ``input`` may be a ``RunState`` (a
+                resumed run; its agents are prepared like the starting agent).
 
         Raises:
             UserError: outside an agentdur handler, or the agents use a feature that cannot run
-                durably (a tool with ``needs_approval`` or ``tool_input_guardrails``).
+                durably (a tool with ``tool_input_guardrails``).
             TerminalError: a model call failed for good, or a tool raised one (re-raised as the
                 tool raised it, e.g. an ``ApprovalRejected``); or an argument ``Runner.run`` does
                 not take (retrying would not help).
         """
         options = _with_handler_context(runner_kwargs, "run")
         session = _session(session, use_restate_session)
-        with durable_run(run_options), agent_span(starting_agent.name, "openai"):
+        with durable_run(run_options, approvals), agent_span(starting_agent.name, "openai"):
             try:
                 return await Runner.run(starting_agent, input, session=session, **options)
             except (ToolTerminalError, ToolCancelledError) as carried:
@@ -128,11 +143,12 @@ class DurableRunner:
     def run_streamed(
         cls,
         starting_agent: Agent[TContext],
-        input: str | list[TResponseInputItem],
+        input: str | list[TResponseInputItem] | RunState[TContext],
         *,
         session: Session | None = None,
         run_options: RunOptions[Any] | None = None,
         use_restate_session: bool = False,
+        approvals: ApprovalMode | None = None,
         **runner_kwargs: Unpack[RunnerOptions[TContext]],
     ) -> RunResultStreaming:
         """``Runner.run_streamed``, durably: events stream live on the first execution; a replayed
@@ -144,7 +160,7 @@ class DurableRunner:
         options = _with_handler_context(runner_kwargs, "run_streamed")
         session = _session(session, use_restate_session)
         # The SDK starts the run in a task that copies the context variables now.
-        with durable_run(run_options):
+        with durable_run(run_options, approvals):
             return Runner.run_streamed(starting_agent, input, session=session, **options)
 
 
@@ -178,8 +194,10 @@ class _DurableRun:
     """What every run prepared inside one ``DurableRunner`` call shares."""
 
     run_options: RunOptions[Any] | None
+    approvals: ApprovalMode = dataclasses.field(default_factory=Approvals)
     agents: dict[int, Agent[Any]] = dataclasses.field(default_factory=dict)
     tools: dict[int, Tool] = dataclasses.field(default_factory=dict)
+    mcp_servers: dict[int, DurableMCPServer] = dataclasses.field(default_factory=dict)
     prepared: set[int] = dataclasses.field(default_factory=set)
 
     def prepare_config(self, config: RunConfig | dict[str, Any] | None) -> RunConfig:
@@ -213,7 +231,7 @@ class _DurableRun:
 
     def agent(self, agent: Agent[Any]) -> Agent[Any]:
         """The durable copy of ``agent`` (one per original agent and durable run)."""
-        if id(agent) in self.prepared:
+        if id(agent) in self.prepared or _is_prepared(agent):
             return agent
         copied = self.agents.get(id(agent))
         if copied is not None:
@@ -221,8 +239,10 @@ class _DurableRun:
         copied = agent.clone()
         self.agents[id(agent)] = copied  # before recursing: handoffs may form cycles
         self.prepared.add(id(copied))
+        setattr(copied, _PREPARED_MARK, True)
         copied.model = self.model(agent.model)
         copied.tools = [self.tool(tool, agent) for tool in agent.tools]
+        copied.mcp_servers = [self.mcp_server(server) for server in agent.mcp_servers]
         copied.handoffs = [self.handoff(target) for target in agent.handoffs]
         copied.input_guardrails = _sequential(agent.input_guardrails) or []
         return copied
@@ -230,16 +250,27 @@ class _DurableRun:
     def tool(self, tool: Tool, owner: Agent[Any]) -> Tool:
         if not isinstance(tool, FunctionTool):
             return tool
-        if tool.needs_approval is not False or tool.tool_input_guardrails:
-            feature = "needs_approval" if tool.needs_approval is not False else "tool_input_guardrails"
+        if tool.tool_input_guardrails:
             raise UserError(
-                f"tool {tool.name!r} of agent {owner.name!r} uses {feature}, which cannot run durably yet: "
-                "a call the SDK holds back would keep the later calls of its turn waiting. Ask for "
-                "approval inside the tool with agentdur.patterns.approval.request_approval (a durable wait)"
+                f"tool {tool.name!r} of agent {owner.name!r} uses tool_input_guardrails, which cannot run "
+                "durably yet: a call a guardrail holds back would keep the later calls of its turn waiting"
             )
         durable = self.tools.get(id(tool))
         if durable is None:
-            durable = self.tools[id(tool)] = durable_tool(tool)
+            if tool.needs_approval is not False and isinstance(self.approvals, Approvals):
+                durable = approval_gated(tool, self.approvals)
+            else:  # INTERRUPT: the SDK holds the call back; it takes no place in its turn
+                durable = durable_tool(tool)
+            self.tools[id(tool)] = durable
+        return durable
+
+    def mcp_server(self, server: MCPServer) -> MCPServer:
+        """The server with its tool list and calls journaled (one wrapper per server and run)."""
+        if isinstance(server, DurableMCPServer):
+            return server
+        durable = self.mcp_servers.get(id(server))
+        if durable is None:
+            durable = self.mcp_servers[id(server)] = DurableMCPServer(server)
         return durable
 
     def handoff(self, target: Agent[Any] | Handoff[Any, Any]) -> Agent[Any] | Handoff[Any, Any]:
@@ -251,6 +282,20 @@ class _DurableRun:
             return self.agent(await invoke(context, arguments))
 
         return dataclasses.replace(target, on_invoke_handoff=on_invoke_handoff)
+
+    async def resumable(self, state: RunState[Any]) -> RunState[Any]:
+        """``state``, or the same state over the prepared agents if it points at the user's own.
+
+        The SDK resumes with the state's agents, not the starting agent, and a state rebuilt by
+        ``RunState.from_json`` holds the user's agents, whose models are not journaled. The state is
+        rebuilt once more, over the prepared agent graph (same context wrapper, same approvals).
+        """
+        starting = state._starting_agent
+        if starting is None or _is_prepared(starting):
+            return state
+        return await RunState.from_json(
+            self.agent(starting), state.to_json(), context_override=state._context
+        )
 
     def prepare(
         self, agent: Agent[Any], options: SdkRunOptions[Any]
@@ -267,14 +312,23 @@ def _sequential(guardrails: list[InputGuardrail[Any]] | None) -> list[InputGuard
     return [dataclasses.replace(g, run_in_parallel=False) if g.run_in_parallel else g for g in guardrails]
 
 
+# Set on the durable copies of agents: a state resumed by a later run points at them and needs no new
+# copy (an attribute, not a field: ``agent.clone()`` does not carry it).
+_PREPARED_MARK = "_agentdur_prepared"
+
+
+def _is_prepared(agent: Agent[Any] | None) -> bool:
+    return agent is not None and getattr(agent, _PREPARED_MARK, False) is True
+
+
 _RUN: contextvars.ContextVar[_DurableRun | None] = contextvars.ContextVar("agentdur_openai_run", default=None)
 
 
 @contextlib.contextmanager
-def durable_run(run_options: RunOptions[Any] | None) -> Iterator[None]:
+def durable_run(run_options: RunOptions[Any] | None, approvals: ApprovalMode | None = None) -> Iterator[None]:
     """Make the agent runs started inside (directly or from tools) durable."""
     _install_runner()
-    token = _RUN.set(_DurableRun(run_options))
+    token = _RUN.set(_DurableRun(run_options, approvals if approvals is not None else Approvals()))
     try:
         with tool_turns_scope():
             yield
@@ -301,6 +355,8 @@ class _DurableAgentRunner(AgentRunner):
         if run is None:
             return await self.inner.run(starting_agent, input, **kwargs)
         agent, options = run.prepare(starting_agent, kwargs)
+        if isinstance(input, RunState):
+            input = await run.resumable(input)
         return await self.inner.run(agent, input, **options)
 
     def run_sync(
@@ -321,6 +377,11 @@ class _DurableAgentRunner(AgentRunner):
         if run is None:
             return self.inner.run_streamed(starting_agent, input, **kwargs)
         agent, options = run.prepare(starting_agent, kwargs)
+        if isinstance(input, RunState) and not _is_prepared(input._starting_agent):
+            raise UserError(
+                "DurableRunner.run_streamed resumes only a RunState of a durable run (result.to_state()); "
+                "resume a state rebuilt with RunState.from_json with DurableRunner.run"
+            )
         return self.inner.run_streamed(agent, input, **options)
 
 

@@ -277,10 +277,10 @@ def durable_function_tool(
             one step only).
 
     Note:
-        ``needs_approval`` and ``tool_input_guardrails`` are accepted for signature parity, but
-        ``DurableRunner`` refuses tools that use them: a call that the SDK holds back would keep the
-        later calls of its turn waiting. Ask for approval inside the tool instead
-        (``agentdur.patterns.approval.request_approval``): that wait is durable.
+        ``needs_approval`` becomes a durable approval in a ``DurableRunner`` run (see its
+        ``approvals`` argument). ``tool_input_guardrails`` is accepted for signature parity, but
+        ``DurableRunner`` refuses tools that use it: a call a guardrail holds back would keep the
+        later calls of its turn waiting.
     """
     format_error = default_tool_error_function if failure_error_function is _UNSET else failure_error_function
 

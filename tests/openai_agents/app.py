@@ -7,17 +7,28 @@ the tests steer it with a reply function that reads the ``[label]`` in each conv
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
+import re
+import sys
 import time
 from typing import Any
 
 import agents
+from agents.mcp import MCPServerStdio, MCPServerStdioParams, MCPServerStreamableHttp
 from openai import AsyncOpenAI
 from pydantic import BaseModel
 
 import agentdur
 from agentdur.integrations.kit import ToolTurns
-from agentdur.integrations.openai_agents import DurableRunner, DurableSession, durable_function_tool
+from agentdur.integrations.openai_agents import (
+    INTERRUPT,
+    Approvals,
+    DurableRunner,
+    DurableSession,
+    WaitNotice,
+    durable_function_tool,
+)
 from agentdur.patterns.approval import ApprovalNotice, Decision, request_approval
 
 from ..effects import LOG_ENV, record, record_interval
@@ -89,6 +100,55 @@ async def ask_approval(wrapper: agents.RunContextWrapper[agentdur.Context], labe
         wrapper.context, f"approve {label}", notify=publish, decision_type=Decision
     )
     return f"approved={decision.approved} by {decision.by}"
+
+
+# --------------------------------------------------------------------- the SDK's own approvals
+
+
+@durable_function_tool(needs_approval=True)
+async def pay(label: str, amount: int) -> str:
+    """Pay out the claim (needs a human's approval)."""
+    record(f"pay {label}")
+    return f"paid {amount}"
+
+
+async def over_100(context: Any, arguments: dict[str, Any], call_id: str) -> bool:
+    return int(arguments.get("amount", 0)) > 100
+
+
+@agents.function_tool(needs_approval=over_100)
+def pay_plain(label: str, amount: int) -> str:
+    """Pay out the claim (amounts over 100 need approval)."""
+    record(f"pay {label}")
+    return f"paid {amount}"
+
+
+def notify(notice: WaitNotice) -> None:
+    found = re.search(r"label='(\w+)'|\[(\w+)\]", notice.description)  # a tool's or an agent's input
+    run = next(group for group in found.groups() if group) if found else notice.description
+    record(f"awakeable {run} {notice.awakeable_id}")
+    record(f"notified {run}")
+
+
+APPROVALS = Approvals(notify=notify)
+
+
+def payer(kind: str) -> agents.Agent[Any]:
+    """The agent whose pay tool needs approval: a durable tool, a plain one with a needs_approval
+    function, an agent used as a tool that needs approval, or a nested agent's tool."""
+    if kind == "durable":
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, pay])
+    if kind == "function":
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, pay_plain])
+    if kind == "agent_tool":  # the cashier's own tool needs no approval for small amounts
+        cashier = agents.Agent(name="Cashier", instructions="Pay.", model="gpt-4o", tools=[pay_plain])
+        ask = cashier.as_tool("ask_cashier", "Ask the cashier to pay.", needs_approval=True)
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, ask])
+    if kind == "nested":
+        cashier = agents.Agent(name="Cashier", instructions="Pay.", model="gpt-4o", tools=[pay])
+        ask = cashier.as_tool("ask_cashier", "Ask the cashier to pay.")
+        return agents.Agent(name="Payer", instructions="Pay.", model="gpt-4o", tools=[get_weather, ask])
+    raise agentdur.TerminalError(f"unknown kind {kind}", 400)
 
 
 # --------------------------------------------------------------------------------- agents
@@ -172,6 +232,168 @@ async def fail(ctx: agentdur.Context, label: str) -> str:
 async def approve(ctx: agentdur.Context, label: str) -> str:
     agent = agents.Agent(name="Claims", instructions="Approve.", model="gpt-4o", tools=[ask_approval])
     result = await DurableRunner.run(agent, f"[{label}] Approve my claim.")
+    return str(result.final_output)
+
+
+@service.handler()
+async def gated(ctx: agentdur.Context, req: RunRequest) -> str:
+    """A run whose pay tool needs approval: the call waits durably for the decision."""
+    result = await DurableRunner.run(payer(req.kind), f"[{req.label}] Pay my claim.", approvals=APPROVALS)
+    return str(result.final_output)
+
+
+@service.handler()
+async def interrupted(ctx: agentdur.Context, req: RunRequest) -> str:
+    """The SDK's own flow: interruptions, a state saved as JSON in the journal, approve, resume."""
+    agent = payer(req.kind)
+    result = await DurableRunner.run(agent, f"[{req.label}] Pay my claim.", approvals=INTERRUPT)
+    rounds = 0
+    while result.interruptions:
+        rounds += 1
+        state = result.to_state()
+        saved = await ctx.run_typed(
+            "Save run state", _state_json, agentdur.RunOptions(type_hint=dict[str, Any]), state
+        )
+        restored = await agents.RunState.from_json(
+            agent, saved, context_override=agents.RunContextWrapper(ctx)
+        )
+        for item in result.interruptions:
+            decision = await request_approval(
+                ctx, f"approve {item.tool_name} {req.label}", notify=publish, decision_type=Decision
+            )
+            if decision.approved:
+                restored.approve(item)
+            else:
+                restored.reject(item, rejection_message=f"rejected by {decision.by}")
+        result = await DurableRunner.run(agent, restored, approvals=INTERRUPT)
+    return f"{rounds} {result.final_output}"
+
+
+async def _state_json(state: agents.RunState[Any]) -> dict[str, Any]:
+    return state.to_json()
+
+
+MCP_SERVER = os.path.join(os.path.dirname(__file__), "mcp_server.py")
+
+
+@service.handler()
+async def mcp(ctx: agentdur.Context, label: str) -> str:
+    """An agent with an MCP server over stdio (the ``mcp`` package's own server, in a child process)."""
+    params: MCPServerStdioParams = {
+        "command": sys.executable,
+        "args": [MCP_SERVER],
+        "env": {LOG_ENV: os.environ.get(LOG_ENV, "")},
+    }
+    async with MCPServerStdio(params, name="bookings", client_session_timeout_seconds=60) as server:
+        agent = agents.Agent(
+            name="Booker", instructions="Book.", model="gpt-4o", tools=[hold], mcp_servers=[server]
+        )
+        result = await DurableRunner.run(agent, f"[{label}] Book my trip.")
+    return str(result.final_output)
+
+
+# ------------------------------------------- guardrails, hooks, on_handoff, instructions with steps
+
+
+async def effect(name: str, label: str) -> str:
+    """One journaled step recording ``<name> <label>``: made by SDK callbacks, not by tools."""
+
+    async def once() -> str:
+        record(f"{name} {label}")
+        return name
+
+    return await agentdur.current_context().run_typed(name, once, agentdur.RunOptions())
+
+
+async def held(point: str) -> None:
+    release = os.environ.get(LOG_ENV, "") + f".release-{point}"
+    record(f"hold {point}")
+    while not os.path.exists(release):  # noqa: ASYNC110, ASYNC240 - a file written by another process
+        await asyncio.sleep(0.01)
+
+
+CALLBACK_LABEL: contextvars.ContextVar[str] = contextvars.ContextVar("callback_label", default="?")
+
+
+async def instructions(context: agents.RunContextWrapper[Any], agent: agents.Agent[Any]) -> str:
+    await effect(f"instructions {agent.name}", CALLBACK_LABEL.get())
+    return "Check and hold."
+
+
+@agents.input_guardrail
+async def guard_in(
+    context: agents.RunContextWrapper[Any], agent: agents.Agent[Any], input: Any
+) -> agents.GuardrailFunctionOutput:
+    await effect("guard in", CALLBACK_LABEL.get())
+    return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+
+
+def guard_out(name: str, holds: bool) -> agents.OutputGuardrail[Any]:
+    async def check(
+        context: agents.RunContextWrapper[Any], agent: agents.Agent[Any], output: Any
+    ) -> agents.GuardrailFunctionOutput:
+        label = CALLBACK_LABEL.get()
+        await effect(f"guard {name} first", label)
+        if holds:
+            await held(f"{label}-out")
+        await effect(f"guard {name} second", label)
+        return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+
+    return agents.OutputGuardrail(guardrail_function=check, name=f"guard_{name}")
+
+
+class StepHooks(agents.RunHooks[Any]):
+    """Hooks that make durable steps."""
+
+    async def on_agent_start(self, context: agents.RunContextWrapper[Any], agent: agents.Agent[Any]) -> None:
+        await effect(f"hook start {agent.name}", CALLBACK_LABEL.get())
+
+    async def on_tool_start(
+        self, context: agents.RunContextWrapper[Any], agent: agents.Agent[Any], tool: agents.Tool
+    ) -> None:
+        await effect(f"hook tool {tool.name}", CALLBACK_LABEL.get())
+
+
+async def on_handoff(context: agents.RunContextWrapper[Any]) -> None:
+    await effect("on handoff", CALLBACK_LABEL.get())
+
+
+@service.handler()
+async def callbacks(ctx: agentdur.Context, label: str) -> str:
+    """A run whose SDK callbacks all make durable steps: dynamic instructions, an input guardrail,
+    hooks, an on_handoff callback and two concurrent output guardrails (one holds)."""
+    CALLBACK_LABEL.set(label)
+    specialist = agents.Agent(
+        name="Specialist",
+        instructions=instructions,
+        model="gpt-4o",
+        tools=[get_weather, hold],
+        output_guardrails=[guard_out("a", holds=True), guard_out("b", holds=False)],
+    )
+    triage = agents.Agent(
+        name="Triage",
+        instructions=instructions,
+        model="gpt-4o",
+        handoffs=[agents.handoff(specialist, on_handoff=on_handoff)],
+        input_guardrails=[guard_in],
+    )
+    result = await DurableRunner.run(triage, f"[{label}] How is the weather?", hooks=StepHooks())
+    return str(result.final_output)
+
+
+class McpOverHttp(BaseModel):
+    label: str
+    url: str
+
+
+@service.handler()
+async def mcp_http(ctx: agentdur.Context, req: McpOverHttp) -> str:
+    """An agent with an MCP server over streamable HTTP (a process the test started)."""
+    async with MCPServerStreamableHttp({"url": req.url}, name="bookings") as server:
+        agent = agents.Agent(
+            name="Booker", instructions="Book.", model="gpt-4o", tools=[hold], mcp_servers=[server]
+        )
+        result = await DurableRunner.run(agent, f"[{req.label}] Book my trip.")
     return str(result.final_output)
 
 

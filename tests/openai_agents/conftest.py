@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -44,13 +45,17 @@ def steer(request: ModelRequest) -> ModelReply | None:
     done = {result.name for result in request.tool_results}
     if offered >= set(SLOW) and not done & set(SLOW):
         return ModelReply(tool_calls=tuple(ModelToolCall(name, {"label": label}) for name in SLOW))
-    plan = [
+    plan: list[tuple[str, dict[str, Any]]] = [
         ("transfer_to_specialist", {}),
         ("ask_specialist", {"input": f"[{label}] check the weather"}),
         ("get_weather", {"city": "Paris", "label": label}),
+        ("book", {"label": label}),
         ("hold", {"label": label}),
         ("refuse_claim", {"label": label}),
         ("ask_approval", {"label": label}),
+        ("pay", {"label": label, "amount": 250}),
+        ("pay_plain", {"label": label, "amount": 250 if label.startswith("big") else 50}),
+        ("ask_cashier", {"input": f"[{label}] pay the claim"}),
     ]
     for name, arguments in plan:
         if name in offered and name not in done:

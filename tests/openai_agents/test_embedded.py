@@ -23,14 +23,16 @@ from pydantic import BaseModel
 
 import agentdur
 from agentdur.integrations.openai_agents import (
+    Approvals,
     DurableModel,
     DurableRunner,
     DurableSession,
+    WaitNotice,
     durable_function_tool,
     response_from_json,
     response_to_json,
 )
-from agentdur.testing import ModelReply, ModelRequest, ScriptedModelServer
+from agentdur.testing import ModelReply, ModelRequest, ModelToolCall, ScriptedModelServer
 
 from ..engine.helpers import wait_until
 
@@ -192,6 +194,26 @@ async def plain(ctx: agentdur.Context, message: str) -> str:
     return str(result.final_output)
 
 
+class InConversation(BaseModel):
+    message: str
+    conversation_id: str | None = None
+    previous_response_id: str | None = None
+
+
+@svc.handler()
+async def in_conversation(ctx: agentdur.Context, req: InConversation) -> str:
+    """A run on server-side conversation state (the scripted server ignores it: the point is retries)."""
+    agent = agents.Agent(name="Plain", instructions="Answer.", model=model("responses"))
+    result = await DurableRunner.run(
+        agent,
+        req.message,
+        run_options=agentdur.RunOptions(max_attempts=3),
+        conversation_id=req.conversation_id,
+        previous_response_id=req.previous_response_id,
+    )
+    return str(result.final_output)
+
+
 @svc.handler()
 async def default_model(ctx: agentdur.Context, message: str) -> str:
     """The SDK's default provider builds its client from the environment's API key."""
@@ -337,6 +359,69 @@ async def test_model_retries_honour_retry_after_and_stop_on_auth_errors(
             await engine.call("Agents", "plain", "hello")
 
 
+async def test_a_call_in_a_conversation_is_never_resent_after_it_may_have_been_applied(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    """With ``conversation_id`` a failure that may have reached the provider ends the run instead of
+    resending the input into the conversation; a refused request (429) is still retried, and so is any
+    failure with ``previous_response_id`` (responses are immutable)."""
+    async with agentdur.Engine(APP, path=tmp_path / "c.db") as engine:
+        conversation = {"message": "hello", "conversation_id": "conv_1"}
+        model_server.faults.fail_next(1, status=500)
+        with pytest.raises(agentdur.TerminalError, match="conversation 'conv_1'") as failed:
+            await engine.call("Agents", "in_conversation", conversation)
+        assert failed.value.status_code == 502 and model_server.count() == 1  # not resent
+        model_server.faults.drop_next(1)
+        with pytest.raises(agentdur.TerminalError, match="not retried"):
+            await engine.call("Agents", "in_conversation", conversation)
+        assert model_server.count() == 2
+        model_server.faults.fail_next(1, status=429, retry_after=0.1)
+        assert await engine.call("Agents", "in_conversation", conversation) == "Echo: hello"
+        assert model_server.count() == 4  # refused before it was applied: retried
+        model_server.faults.fail_next(1, status=500)
+        chained = {"message": "again", "previous_response_id": "resp_1"}
+        assert await engine.call("Agents", "in_conversation", chained) == "Echo: again"
+        assert model_server.count() == 6
+        sent = [r.request.body for r in model_server.requests if r.request is not None]
+        assert sent[0].get("conversation") == "conv_1" and sent[-1].get("previous_response_id") == "resp_1"
+
+
+async def test_an_approval_nobody_decides_in_time_tells_the_model_and_escalates_first(
+    tmp_path: Path, model_server: ScriptedModelServer
+) -> None:
+    """``Approvals(timeout=..., escalate=...)``: after the timeout the escalation gets a new
+    awakeable; when that one expires too, the tool does not run and the model is told why."""
+    notices: list[WaitNotice] = []
+
+    @durable_function_tool(needs_approval=True)
+    def refund(amount: int) -> str:
+        """Refund the customer."""
+        effects.append(f"refund {amount}")
+        return "refunded"
+
+    def answer(request: ModelRequest) -> ModelReply:
+        if not request.tool_results:
+            return ModelReply(tool_calls=(ModelToolCall("refund", {"amount": 30}),))
+        return ModelReply(text=request.tool_results[0].content)
+
+    model_server.script.respond_with(answer)
+    refunds = agentdur.Service("Refunds")
+
+    @refunds.handler()
+    async def run(ctx: agentdur.Context) -> str:
+        agent = agents.Agent(name="Refunder", model=model("responses"), tools=[refund])
+        approvals = Approvals(notify=notices.append, escalate=notices.append, timeout=timedelta(seconds=0.2))
+        return str((await DurableRunner.run(agent, "refund 30", approvals=approvals)).final_output)
+
+    async with agentdur.Engine(agentdur.App([refunds]), path=tmp_path / "a.db") as engine:
+        output = await engine.call("Refunds", "run")
+    assert output == "Tool execution was not approved within 0:00:00.200000; it did not run."
+    assert [n.attempt for n in notices] == [1, 2] and notices[1].description.endswith("(escalation 1)")
+    assert notices[0].description == "Approve refund(amount=30)?"
+    assert notices[0].resolve_url.endswith(f"/restate/awakeables/{notices[0].awakeable_id}/resolve")
+    assert not [e for e in effects if e.startswith("refund")]
+
+
 async def test_a_missing_api_key_fails_at_once_without_a_retry(
     tmp_path: Path, model_server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -359,7 +444,11 @@ async def test_misuse_is_reported_clearly(tmp_path: Path) -> None:
     with pytest.raises(agentdur.UserError, match="no agentdur handler is running"):
         await DurableRunner.run(agents.Agent(name="A"), "hi")
 
-    @agents.function_tool(needs_approval=True)
+    @agents.tool_input_guardrail
+    def allow(data: agents.ToolInputGuardrailData) -> agents.ToolGuardrailFunctionOutput:
+        return agents.ToolGuardrailFunctionOutput.allow()
+
+    @agents.function_tool(tool_input_guardrails=[allow])
     def pay(amount: int) -> str:
         """Pay."""
         return "paid"
@@ -373,7 +462,7 @@ async def test_misuse_is_reported_clearly(tmp_path: Path) -> None:
 
     async with agentdur.Engine(agentdur.App([approving, svc]), path=tmp_path / "u.db") as engine:
         for service, handler, message in (
-            ("Approving", "run", "uses needs_approval, which cannot run durably yet"),
+            ("Approving", "run", "uses tool_input_guardrails, which cannot run durably yet"),
             ("Agents", "session_in_a_service", "only virtual objects have a key"),
         ):
             inv = await engine.send(service, handler)
