@@ -11,6 +11,9 @@ from bench.chaos import Execution, Figures, campaign, check_steps, render
 KILLS = {"embedded": 20, "restate": 15}
 
 
+# A campaign is a few dozen restarts of real processes: minutes on a busy 2-core machine, not the
+# suite's default two. (Every wait inside it has its own bound, so a hang still fails, with a name.)
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("engine", ["embedded", "restate"])
 def test_a_short_campaign_finds_nothing(engine: str, tmp_path: Path) -> None:
     figures = campaign(engine, KILLS[engine], seed=7, workdir=tmp_path, quiet=True)
