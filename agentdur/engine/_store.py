@@ -71,6 +71,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS invocations_idempotency
     ON invocations (service, handler, ifnull(obj_key, ''), idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS invocations_unfinished ON invocations (status, seq) WHERE status != 'completed';
+CREATE INDEX IF NOT EXISTS invocations_completed ON invocations (completed_at) WHERE status = 'completed';
 CREATE TABLE IF NOT EXISTS journal (
     invocation_id TEXT NOT NULL,
     idx INTEGER NOT NULL,
@@ -198,6 +199,7 @@ class StoreClosedError(RuntimeError):
 def connect(path: str | Path, synchronous: Synchronous, timeout: float = 30.0) -> sqlite3.Connection:
     """A connection configured the way every connection to the file must be."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=timeout)
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only (before WAL)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=OFF")
