@@ -1,0 +1,83 @@
+"""Retention on a served app: ``agentdur purge --completed-before``, its admin endpoint, the options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from .helpers import Server, wait_for
+from .test_admin import status_of
+from .test_cli import agentdur, as_json, failed, ok
+from .test_ingress import pending_awakeable
+
+
+def completed(server: Server) -> set[str]:
+    found = httpx.get(f"{server.admin}/invocations", params={"status": "completed"}).json()
+    return {item["id"] for item in found["invocations"]}
+
+
+def test_purge_completed_before_from_the_cli_and_the_admin_api(serve: Callable[..., Server]) -> None:
+    server = serve("--retention-interval", "off")
+    done = [
+        httpx.post(f"{server.ingress}/Greeter/greet/send", json=name).json()["invocationId"]
+        for name in ("ann", "bob")
+    ]
+    for inv_id in done:
+        wait_for(lambda inv_id=inv_id: status_of(server, inv_id) == "completed", "the greetings")
+    waiting = httpx.post(f"{server.ingress}/Approvals/request/send", json="keep").json()["invocationId"]
+    pending_awakeable(server, waiting)
+
+    older = as_json("purge", "--completed-before", "7d", server=server)
+    assert older["purged"] == 0 and older["completed_before"].endswith("Z")
+    assert ok("purge", "--completed-before", "2000-01-01T00:00:00Z", server=server) == (
+        "purged 0 invocation(s) completed before 2000-01-01T00:00:00Z\n"
+    )
+    assert completed(server) >= set(done)
+    assert as_json("purge", "--completed-before", "0s", server=server)["purged"] >= 2
+    assert completed(server) & set(done) == set()
+    assert status_of(server, waiting) in ("running", "suspended")  # unfinished ones are never purged
+    assert "unknown invocation" in failed("journal", done[0], server=server)
+
+    assert "either an invocation ID or --completed-before" in failed("purge", server=server)
+    assert "not both" in failed("purge", waiting, "--completed-before", "1d", server=server)
+    error = failed("purge", "--completed-before", "yesterday", server=server)
+    assert "completed_before" in error and "(HTTP 400)" in error
+
+    for params, field in (({}, "completed_before: required"), ({"before": "1d"}, "unknown query parameter")):
+        response = httpx.post(f"{server.admin}/invocations/purge", params=params)
+        assert response.status_code == 400
+        assert field in response.json()["message"]
+
+
+def test_a_short_retention_removes_completed_invocations_in_the_background(
+    serve: Callable[..., Server],
+) -> None:
+    server = serve("--journal-retention", "0.3s", "--retention-interval", "100ms")
+    inv_id = httpx.post(f"{server.ingress}/Greeter/greet/send", json="cy").json()["invocationId"]
+    waiting = httpx.post(f"{server.ingress}/Approvals/request/send", json="stay").json()["invocationId"]
+    pending_awakeable(server, waiting)
+
+    def gone() -> bool:
+        return httpx.get(f"{server.admin}/invocations/{inv_id}").status_code == 404
+
+    wait_for(gone, "the completed invocation removed by the retention sweep")
+    assert status_of(server, waiting) in ("running", "suspended")
+
+
+def test_serve_help_shows_the_retention_defaults() -> None:
+    result = agentdur("serve", "--help")
+    text = " ".join(result.stdout.split())
+    for flag, default, env in (
+        ("--journal-retention", "1d", "AGENTDUR_JOURNAL_RETENTION"),
+        ("--idempotency-retention", "1d", "AGENTDUR_IDEMPOTENCY_RETENTION"),
+        ("--retention-interval", "1m", "AGENTDUR_RETENTION_INTERVAL"),
+    ):
+        assert flag in text
+        assert f"(default {default}; ${env})" in text
+
+
+def test_a_bad_retention_names_the_option(serve: Callable[..., Any]) -> None:
+    error = failed("serve", "tests.server.app:app", "--journal-retention", "soon")
+    assert error.startswith("error: --journal-retention: ")
