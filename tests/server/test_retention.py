@@ -1,11 +1,16 @@
-"""Retention on a served app: ``agentdur purge --completed-before``, its admin endpoint, the options."""
+"""Retention on a served app: ``agentdur purge --completed-before``, its admin endpoint, the options,
+and a soak run whose file must stop growing."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.soak import render_soak_report, run_soak
 
 from .helpers import Server, wait_for
 from .test_admin import status_of
@@ -81,3 +86,20 @@ def test_serve_help_shows_the_retention_defaults() -> None:
 def test_a_bad_retention_names_the_option(serve: Callable[..., Any]) -> None:
     error = failed("serve", "tests.server.app:app", "--journal-retention", "soon")
     assert error.startswith("error: --journal-retention: ")
+
+
+def test_soak_the_file_stops_growing_under_a_steady_stream(tmp_path: Path) -> None:
+    """A real server with a 2.5 s retention takes invocations for 45 s without pause.
+
+    What the file holds per invocation the retention keeps (peak size over the invocations of the
+    last two windows) must stay flat from the first windows on: without retention it grows with every
+    window (about 3x between the middle and the end of this run) and the check fails.
+    """
+    result = run_soak(45.0, 2.5, 0.5, workdir=tmp_path)
+    assert result.integrity == "ok"
+    assert result.auto_vacuum == 2  # a new file reclaims space incrementally
+    ratios = result.bytes_per_retained()
+    assert len(ratios) >= 12, result
+    middle, late = ratios[2 : len(ratios) // 2], ratios[len(ratios) // 2 :]
+    assert max(late) <= 1.75 * statistics.median(middle), render_soak_report(result, 2.5)
+    assert result.rows_left * 4 <= result.invocations, result  # most completed ones were removed
