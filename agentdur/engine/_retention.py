@@ -237,6 +237,8 @@ class Retention:
     async def _run(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
+            if self.store.fault is not None:
+                continue  # the file cannot be written now; the engine reports it on /health
             try:
                 await self.sweep_now()
             except Exception:  # a failed sweep is retried at the next interval
