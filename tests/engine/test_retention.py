@@ -178,3 +178,42 @@ async def test_an_older_file_without_auto_vacuum_still_works(tmp_path: Path) -> 
         await engine.attach(done)
         assert await engine.sweep() >= 1
         assert await completed_ids(engine) == set()
+
+
+flow = agentdur.Workflow("Flow")
+
+
+@flow.main()
+async def flow_run(ctx: agentdur.WorkflowContext, n: int) -> int:
+    ctx.set("n", n)
+    return n
+
+
+@flow.handler()
+async def flow_peek(ctx: agentdur.WorkflowSharedContext) -> int | None:
+    return await ctx.get("n", type_hint=int)
+
+
+FLOW_APP = agentdur.App([flow])
+
+
+async def test_workflow_runs_keep_their_own_retention(tmp_path: Path) -> None:
+    """A run lives by its workflow's retention (one day here), not the journal retention; shared
+    handlers of the workflow are ordinary invocations. Purging by time removes a run as purge does."""
+    async with agentdur.Engine(
+        FLOW_APP, path=tmp_path / "w.db", journal_retention=0, retention_interval=None
+    ) as engine:
+        assert await engine.call("Flow", "flow_run", 3, key="a") == 3
+        assert await engine.call("Flow", "flow_peek", key="a") == 3
+        run_id = engine.workflow_invocation_id("Flow", "a")
+
+        async def only_the_run_left() -> bool:
+            await engine.sweep()
+            return await completed_ids(engine) == {run_id}
+
+        await wait_until(only_the_run_left, what="the shared handler's invocation swept, the run kept")
+        assert await engine.state("Flow", "a") == {"n": 3}
+        assert await engine.purge_completed(time.time() + 1) == 1
+        assert await completed_ids(engine) == set()
+        assert await engine.state("Flow", "a") == {}  # a run goes with its key's state
+        assert await engine.call("Flow", "flow_run", 4, key="a") == 4

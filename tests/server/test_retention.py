@@ -29,8 +29,7 @@ def test_purge_completed_before_from_the_cli_and_the_admin_api(serve: Callable[.
         httpx.post(f"{server.ingress}/Greeter/greet/send", json=name).json()["invocationId"]
         for name in ("ann", "bob")
     ]
-    for inv_id in done:
-        wait_for(lambda inv_id=inv_id: status_of(server, inv_id) == "completed", "the greetings")
+    wait_for(lambda: all(status_of(server, inv_id) == "completed" for inv_id in done), "the greetings")
     waiting = httpx.post(f"{server.ingress}/Approvals/request/send", json="keep").json()["invocationId"]
     pending_awakeable(server, waiting)
 
