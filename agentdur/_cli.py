@@ -39,6 +39,28 @@ ADMIN_URL_ENV = "AGENTDUR_ADMIN_URL"
 INGRESS_URL_ENV = "AGENTDUR_INGRESS_URL"
 LOG_LEVEL_ENV = "AGENTDUR_LOG_LEVEL"
 SUSPEND_AFTER_ENV = "AGENTDUR_SUSPEND_AFTER"
+# Retention options of ``serve``: (flag, environment variable, default shown in --help, what it sets).
+RETENTION_OPTIONS = (
+    (
+        "--journal-retention",
+        "AGENTDUR_JOURNAL_RETENTION",
+        "1d",
+        "how long a completed invocation and its journal are kept",
+    ),
+    (
+        "--idempotency-retention",
+        "AGENTDUR_IDEMPOTENCY_RETENTION",
+        "1d",
+        "how long an idempotency key answers with its invocation's result; caps the journal retention "
+        "of such invocations",
+    ),
+    (
+        "--retention-interval",
+        "AGENTDUR_RETENTION_INTERVAL",
+        "1m",
+        "how often expired invocations are removed",
+    ),
+)
 
 
 def _env_float(name: str) -> float | None:
@@ -356,6 +378,19 @@ def cmd_operate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
+    """``agentdur purge ID`` or ``agentdur purge --completed-before TIME``."""
+    if (args.id is None) == (args.completed_before is None):
+        raise UserError("give either an invocation ID or --completed-before TIME (not both)")
+    if args.id is not None:
+        return cmd_operate(args, out)
+    payload = admin(args, "POST", "/invocations/purge", {"completed_before": args.completed_before})
+    if args.json:
+        return _emit_json(out, payload)
+    out.write(f"purged {payload['purged']} invocation(s) completed before {payload['completed_before']}\n")
+    return 0
+
+
 def cmd_approvals(args: argparse.Namespace, out: TextIO) -> int:
     payload = admin(args, "GET", "/awakeables")
     if args.json:
@@ -531,9 +566,31 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         "max_entry_size": args.max_entry_size,
         "blocked_loop_warning": args.blocked_loop_warning,
     }
-    options = ServeOptions(**{name: value for name, value in given.items() if value is not None})
+    given = {name: value for name, value in given.items() if value is not None}
+    options = ServeOptions(**given, **_retention_options(args))
     asyncio.run(run(app, options))
     return 0
+
+
+def _retention_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The retention options given (flag or environment): seconds, or ``None`` for ``off``."""
+    from ._exceptions import InvalidInputError
+    from .server._durations import parse_delay
+
+    given: dict[str, Any] = {}
+    for flag, _, _, _ in RETENTION_OPTIONS:
+        name = flag[2:].replace("-", "_")
+        text = getattr(args, name)
+        if text is None:
+            continue
+        if text.strip().lower() in ("off", "none", "forever"):
+            given[name] = None
+            continue
+        try:
+            given[name] = float(text) if text.strip().replace(".", "", 1).isdigit() else parse_delay(text)
+        except InvalidInputError as error:
+            raise UserError(f"{flag}: {error.message}") from None
+    return given
 
 
 def _serve_restate(app: Any, args: argparse.Namespace) -> int:
@@ -551,6 +608,7 @@ def _serve_restate(app: Any, args: argparse.Namespace) -> int:
         "--poison-after": args.poison_after,
         "--max-entry-size": args.max_entry_size,
         "--blocked-loop-warning": args.blocked_loop_warning,
+        **{flag: getattr(args, flag[2:].replace("-", "_")) for flag, _, _, _ in RETENTION_OPTIONS},
     }
     given = [flag for flag, value in embedded_only.items() if value]
     if given:
@@ -632,9 +690,18 @@ def build_parser() -> argparse.ArgumentParser:
         ("cancel", "cancel an invocation (its compensation runs)"),
         ("kill", "kill an invocation at once, without compensation"),
         ("resume", "resume a paused invocation"),
-        ("purge", "delete a completed invocation and its journal"),
     ):
         add(verb, cmd_operate, text).add_argument("id")
+    purge = add(
+        "purge", cmd_purge, "delete a completed invocation and its journal, or all completed before a time"
+    )
+    purge.add_argument("id", nargs="?")
+    purge.add_argument(
+        "--completed-before",
+        metavar="TIME",
+        help="delete every invocation completed before TIME: an ISO 8601 time (2026-01-31T12:00:00Z) or "
+        "a duration meaning that long ago (7d, 12h, P7D)",
+    )
     add("approvals", cmd_approvals, "list pending awakeables: the approvals inbox")
     resolve = add("resolve", cmd_resolve, "resolve an awakeable with a JSON value")
     resolve.add_argument("id")
@@ -710,6 +777,13 @@ def _add_serve(commands: Any) -> None:
         help="seconds an invocation that only waits (timer, approval, call) stays in memory before it is "
         f"released and later resumed by replay (default 10; ${SUSPEND_AFTER_ENV})",
     )
+    for flag, env, default, text in RETENTION_OPTIONS:
+        serve.add_argument(
+            flag,
+            default=os.environ.get(env) or None,
+            metavar="DURATION",
+            help=f"{text}: seconds or a duration like 7d, 12h, P7D; off disables (default {default}; ${env})",
+        )
     serve.add_argument(
         "--poison-after",
         type=int,

@@ -10,6 +10,8 @@ Subcommands:
              durability overhead per agent turn and per tool call.
     chaos    a randomized SIGKILL campaign against a served app on both engines: kills, invocations,
              violations.
+    soak     a steady stream of invocations against ``agentdur serve`` with a short retention: the
+             database file size per retention window (it must level off) and its integrity check.
 """
 
 from __future__ import annotations
@@ -206,7 +208,37 @@ def _add_chaos(
     return run
 
 
-SUBCOMMANDS = [_add_engine, _add_profile, _add_compare, _add_agents, _add_chaos]
+def _add_soak(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> Callable[[argparse.Namespace], int]:
+    parser = sub.add_parser(
+        "soak",
+        help="retention soak: the file size stays bounded under a steady stream of invocations",
+        description="Serve a small app with a short retention, stream invocations at it and print the "
+        "largest database file size of each retention window, then the integrity check.",
+    )
+    parser.add_argument("--seconds", type=float, default=300.0, help="how long to stream (default 300)")
+    parser.add_argument("--retention", type=float, default=10.0, help="retention in seconds (default 10)")
+    parser.add_argument("--interval", type=float, default=1.0, help="sweep interval in seconds (default 1)")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+
+    def run(args: argparse.Namespace) -> int:
+        from dataclasses import asdict
+
+        from .soak import render_soak_report, run_soak
+
+        result = run_soak(args.seconds, args.retention, args.interval, concurrency=args.concurrency)
+        print(render_soak_report(result, args.retention), flush=True)
+        if args.json:
+            _report.write_json(args.json, asdict(result))
+            print(f"\nwrote {args.json}")
+        return 0 if result.integrity == "ok" else 1
+
+    return run
+
+
+SUBCOMMANDS = [_add_engine, _add_profile, _add_compare, _add_agents, _add_chaos, _add_soak]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@ Its modules, each importing only the ones below it (``tests/test_layers.py`` hol
 
     _engine      Engine: the public facade (start, call, send, attach, resolve, operate, inspect)
       _poison    at start: pause an invocation that was running at several crashes in a row
+      _retention removing expired completed invocations (background sweep, purge), reclaiming space
       _recovery  reopening a file: restart unfinished invocations, re-arm timers, rebuild key queues
       _watch     while running: the file's identity (removed, replaced), who blocks the event loop
       _runtime   Runtime: invocations in memory, per-key queues, timers, completions, outcomes

@@ -35,6 +35,14 @@ from . import _records as r
 from ._lock import DatabaseLock
 from ._poison import DEFAULT_POISON_AFTER, mark_clean_shutdown, pause_poisoned
 from ._recovery import recover
+from ._retention import (
+    DEFAULT_IDEMPOTENCY_RETENTION,
+    DEFAULT_JOURNAL_RETENTION,
+    DEFAULT_RETENTION_INTERVAL,
+    Retention,
+    RetentionPolicy,
+    workflow_runs,
+)
 from ._runtime import DEFAULT_SUSPEND_AFTER, Runtime, new_invocation_id
 from ._store import Store, Synchronous
 from ._watch import FileIdentity, FileWatch, describe_blocker
@@ -72,6 +80,13 @@ class Engine:
             being resumed (so the server comes up); ``None`` never pauses one for that.
         blocked_loop_warning: seconds a handler may hold the event loop (sync code outside a step)
             before a WARNING names it, once per handler; ``None`` does not watch.
+        journal_retention: how long a completed invocation and its journal are kept (one day by
+            default, as on Restate); ``None`` keeps them until purged.
+        idempotency_retention: how long an invocation started with an idempotency key keeps
+            answering that key with its result (one day); it caps the journal retention of such an
+            invocation. ``None``: until purged.
+        retention_interval: how often the background sweep removes what expired (one minute);
+            ``None`` disables it (:meth:`sweep` and :meth:`purge_completed` still work).
     """
 
     def __init__(
@@ -85,6 +100,9 @@ class Engine:
         max_entry_size: int | None = DEFAULT_MAX_ENTRY_SIZE,
         poison_after: int | None = DEFAULT_POISON_AFTER,
         blocked_loop_warning: float | timedelta | None = DEFAULT_BLOCKED_LOOP_WARNING,
+        journal_retention: float | timedelta | None = DEFAULT_JOURNAL_RETENTION,
+        idempotency_retention: float | timedelta | None = DEFAULT_IDEMPOTENCY_RETENTION,
+        retention_interval: float | timedelta | None = DEFAULT_RETENTION_INTERVAL,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
@@ -105,7 +123,11 @@ class Engine:
         self.synchronous: Synchronous = synchronous
         self.suspend_after = as_seconds(suspend_after)
         self.retry_policy = retry_policy or InvocationRetryPolicy()
+        self.retention_policy = RetentionPolicy(
+            as_seconds(journal_retention), as_seconds(idempotency_retention), as_seconds(retention_interval)
+        )
         self._runtime: Runtime | None = None
+        self._retention: Retention | None = None
         self._lock = DatabaseLock(self.path)
         self._closed = False
 
@@ -148,6 +170,8 @@ class Engine:
             self._loop_watch.start()
         recover(rt)
         RetentionSweeper(rt, self.app).start()
+        self._retention = Retention(store, self.retention_policy, workflow_runs(self.app))
+        self._retention.start()
 
     async def close(self, grace_period: float = 0.0) -> None:
         """Stop running handlers (they resume on the next start), commit pending writes, close the file.
@@ -163,6 +187,8 @@ class Engine:
             if watch is not None:
                 watch.stop()
         try:
+            if self._retention is not None:
+                await self._retention.close()
             await self._runtime.close(grace_period)
             with contextlib.suppress(StoreWriteError):
                 await mark_clean_shutdown(self._runtime.store)
@@ -430,6 +456,23 @@ class Engine:
         if not isinstance(definition, Workflow) or definition.main_handler is None:
             return False
         return invocation_id == self.workflow_invocation_id(row["service"], row["obj_key"])
+
+    async def purge_completed(self, before: float) -> int:
+        """Delete every invocation that completed before ``before`` (epoch seconds) and its journal,
+        whatever the retention; returns how many. Object state is kept.
+
+        It works in bounded steps between the engine's other writes, then gives the freed pages back
+        to the file system when the file uses incremental auto-vacuum.
+        """
+        self._rt  # noqa: B018 - raises when the engine is not running
+        assert self._retention is not None
+        return await self._retention.purge_completed_before(before)
+
+    async def sweep(self) -> int:
+        """Apply the retention now (what the background sweep does): how many rows it removed."""
+        self._rt  # noqa: B018 - raises when the engine is not running
+        assert self._retention is not None
+        return await self._retention.sweep_now()
 
     def _require_status(self, invocation_id: str, status: str, otherwise: str) -> None:
         row = self._rt.store.read_one("SELECT status FROM invocations WHERE id=?", (invocation_id,))

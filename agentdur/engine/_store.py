@@ -71,6 +71,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS invocations_idempotency
     ON invocations (service, handler, ifnull(obj_key, ''), idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS invocations_unfinished ON invocations (status, seq) WHERE status != 'completed';
+CREATE INDEX IF NOT EXISTS invocations_completed ON invocations (completed_at) WHERE status = 'completed';
 CREATE TABLE IF NOT EXISTS journal (
     invocation_id TEXT NOT NULL,
     idx INTEGER NOT NULL,
@@ -195,9 +196,17 @@ class StoreClosedError(RuntimeError):
     """The store was closed; nothing more can be written."""
 
 
-def connect(path: str | Path, synchronous: Synchronous, timeout: float = 30.0) -> sqlite3.Connection:
-    """A connection configured the way every connection to the file must be."""
+def connect(
+    path: str | Path, synchronous: Synchronous, timeout: float = 30.0, *, opening: bool = False
+) -> sqlite3.Connection:
+    """A connection configured the way every connection to the file must be.
+
+    Args:
+        opening: the store's first connection, which creates a new file with incremental auto-vacuum.
+    """
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=timeout)
+    if opening:
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only (before WAL)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=OFF")
@@ -223,7 +232,7 @@ class Store:
             raise ValueError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
         self.path = Path(path)
         self.synchronous = synchronous
-        self._reader = connect(self.path, synchronous)
+        self._reader = connect(self.path, synchronous, opening=True)
         self._reader.executescript(SCHEMA)
         migrate(self._reader)
         self._reader.execute(

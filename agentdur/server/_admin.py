@@ -1,10 +1,12 @@
 """The admin API (port 9070 by default): services and their schemas, invocations, approvals, state.
 
-Operating verbs are Restate's: ``PATCH /invocations/{id}/cancel|kill|purge|resume``.
+Operating verbs are Restate's: ``PATCH /invocations/{id}/cancel|kill|purge|resume``;
+``POST /invocations/purge?completed_before=...`` purges every invocation completed before a time.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, get_args
@@ -22,6 +24,7 @@ from .._service import App, Definition, HandlerSpec, VirtualObject
 from .._workflow import Workflow
 from ..engine import InvocationInfo
 from ._console import ConsoleApi
+from ._durations import parse_delay
 from ._errors import EXCEPTION_HANDLERS, CatchAll, health_response
 from ._json import SafeJSONResponse
 from ._model_calls import annotate as annotate_model_calls
@@ -54,6 +57,9 @@ UNTIL_PARAM = TextParam(
 LIMIT_PARAM = IntParam("limit", 1, MAX_LIMIT, DEFAULT_LIMIT, "at most this many, newest first")
 OFFSET_PARAM = IntParam("offset", 0, MAX_OFFSET, 0, "skip this many (the next_offset of the previous page)")
 # The filters of GET /invocations, in the order the OpenAPI document lists them.
+COMPLETED_BEFORE_PARAM = TextParam(
+    "completed_before", "an ISO 8601 time, or a duration such as 7d or P7D meaning that long ago"
+)
 INVOCATION_FILTERS = (
     STATUS_PARAM,
     OUTCOME_PARAM,
@@ -80,6 +86,27 @@ def epoch_of(query: QueryParams, param: TextParam) -> float | None:
     # Shown times are rounded to the microsecond and stored ones are finer: half a microsecond
     # earlier, the time an invocation was shown with matches it.
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() - HALF_MICROSECOND
+
+
+def cutoff_of(query: QueryParams, param: TextParam, now: float) -> float:
+    """A required query parameter holding an ISO 8601 time, or a duration meaning "that long ago"
+    (``7d``, ``P7D``), as epoch seconds."""
+    name, text = param.name, param.parse(query)
+    if text is None or not text.strip():
+        raise InvalidInputError(f"{name}: required, an ISO 8601 time or a duration such as 7d or P7D")
+    try:
+        moment = epoch_of(query, param)
+    except InvalidInputError:
+        moment = None
+    if moment is not None:
+        return moment + HALF_MICROSECOND
+    try:
+        return now - parse_delay(text)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"{name}: must be an ISO 8601 time such as 2026-01-31T12:00:00Z or a duration such as 7d"
+            f" or P7D, not {text!r}"
+        ) from None
 
 
 def _service_type(definition: Definition) -> str:
@@ -199,6 +226,14 @@ class Admin:
         body = {"invocationId": inv_id, "action": verb, "status": status}
         return SafeJSONResponse(body, status_code=HTTP_ACCEPTED if verb == "cancel" else HTTP_OK)
 
+    async def purge_completed(self, request: Request) -> Response:
+        """``POST /invocations/purge?completed_before=TIME``: delete what completed before TIME."""
+        check_known(request.query_params, (COMPLETED_BEFORE_PARAM,))
+        before = cutoff_of(request.query_params, COMPLETED_BEFORE_PARAM, time.time())
+        purged = await self.state.engine.purge_completed(before)
+        when = datetime.fromtimestamp(before, UTC).isoformat().replace("+00:00", "Z")
+        return SafeJSONResponse({"purged": purged, "completed_before": when})
+
     async def awakeables(self, request: Request) -> Response:
         pending = await self.state.engine.pending_awakeables()
         return SafeJSONResponse({"awakeables": [item.model_dump(mode="json") for item in pending]})
@@ -218,6 +253,7 @@ class Admin:
             Route("/openapi.json", self.openapi, methods=["GET"]),
             Route("/openapi", self.admin_openapi, methods=["GET"]),
             Route("/invocations", self.invocations, methods=["GET"]),
+            Route("/invocations/purge", self.purge_completed, methods=["POST"]),
             Route("/invocations/{id}", self.invocation, methods=["GET"]),
             Route("/invocations/{id}/{verb}", self.operate, methods=["PATCH"]),
             Route("/awakeables", self.awakeables, methods=["GET"]),

@@ -30,6 +30,11 @@ from .._service import App
 from .._shutdown import exit_on_next, start_watchdog
 from ..engine import Engine
 from ..engine._lock import check_unlocked
+from ..engine._retention import (
+    DEFAULT_IDEMPOTENCY_RETENTION,
+    DEFAULT_JOURNAL_RETENTION,
+    DEFAULT_RETENTION_INTERVAL,
+)
 from ._admin import admin_app
 from ._auth import BearerAuth
 from ._body import DEFAULT_MAX_BODY
@@ -69,6 +74,11 @@ class ServeOptions:
         max_entry_size: the largest journal entry in bytes (engine default if None).
         blocked_loop_warning: seconds a handler may hold the event loop before a warning names it
             (engine default if None).
+        journal_retention: seconds a completed invocation and its journal are kept (``None``:
+            until purged).
+        idempotency_retention: seconds an idempotency key answers with its invocation's result; it
+            caps the journal retention of such invocations (``None``: until purged).
+        retention_interval: seconds between retention sweeps (``None``: no background sweep).
     """
 
     host: str = DEFAULT_HOST
@@ -83,6 +93,9 @@ class ServeOptions:
     poison_after: int | None = None
     max_entry_size: int | None = None
     blocked_loop_warning: float | None = None
+    journal_retention: float | None = DEFAULT_JOURNAL_RETENTION
+    idempotency_retention: float | None = DEFAULT_IDEMPOTENCY_RETENTION
+    retention_interval: float | None = DEFAULT_RETENTION_INTERVAL
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -185,7 +198,15 @@ def _engine(app: App, options: ServeOptions) -> Engine:
     }
     if options.max_attempts is not None:
         given["retry_policy"] = InvocationRetryPolicy(max_attempts=options.max_attempts)
-    return Engine(app, path=options.db, **{name: value for name, value in given.items() if value is not None})
+    given = {name: value for name, value in given.items() if value is not None}
+    return Engine(
+        app,
+        path=options.db,
+        journal_retention=options.journal_retention,  # None here means "kept until purged"
+        idempotency_retention=options.idempotency_retention,
+        retention_interval=options.retention_interval,
+        **given,
+    )
 
 
 def _server(app: ASGIApp, options: ServeOptions) -> _Server:
