@@ -380,6 +380,28 @@ def admin_paths(
             },
         )
     }
+    purged = {
+        "type": "object",
+        "properties": {"purged": {"type": "integer"}, "completed_before": {"type": "string"}},
+        "required": ["purged", "completed_before"],
+    }
+    paths["/invocations/purge"] = {
+        "post": _operation(
+            "purge_completed",
+            "Delete every invocation completed before a time, with its journal",
+            tag,
+            parameters=[
+                {
+                    "name": "completed_before",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1},
+                    "description": "an ISO time, or a duration meaning that long ago (7d, P7D)",
+                }
+            ],
+            responses={"200": json_response("purged", purged), **error_responses(400, 401, 503)},
+        )
+    }
     awakeable_id = path_id("id", AWAKEABLE_ID_PATTERN, "an awakeable id")
     complete_errors = error_responses(400, 401, 404, 409, 413, 415, 503)
     paths["/awakeables/{id}/resolve"] = {
