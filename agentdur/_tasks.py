@@ -34,6 +34,7 @@ __all__ = [
     "TaskTrack",
     "adopt_current_task",
     "current_track",
+    "has_pending_callbacks",
     "install_task_factory",
     "path_order",
     "reset_current_task",
@@ -117,6 +118,24 @@ def adopt_current_task(owner: object) -> contextvars.Token[TaskTrack | None]:
 def reset_current_task(token: contextvars.Token[TaskTrack | None]) -> None:
     """Undo :func:`adopt_current_task`."""
     _TRACK.reset(token)
+
+
+def has_pending_callbacks(loop: asyncio.AbstractEventLoop, owner: object) -> bool:
+    """Whether ``loop`` holds a ready callback scheduled from a task of ``owner`` (a task's wake-up,
+    or a future's done-callback such as the one completing a ``gather``).
+
+    Between a task finishing and a task awaiting it (or a gather of it) waking, the loop runs such a
+    callback: no task of the handler is runnable meanwhile, yet the handler is not blocked. A loop
+    without an inspectable ready queue (not asyncio's own) reports False.
+    """
+    for handle in getattr(loop, "_ready", ()):
+        if handle.cancelled():
+            continue
+        context = getattr(handle, "_context", None)
+        track = context.get(_TRACK) if isinstance(context, contextvars.Context) else None
+        if track is not None and track.owner is owner:
+            return True
+    return False
 
 
 def untracked(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:

@@ -44,7 +44,7 @@ from restate.vm import (
 from .._context import check_not_in_step
 from .._exceptions import UserError
 from .._http import CANCELLED_CODE, RESTATE_CANCELLED_MESSAGE
-from .._tasks import current_track, path_order, untracked
+from .._tasks import current_track, has_pending_callbacks, path_order, untracked
 
 
 @dataclass(eq=False)
@@ -203,7 +203,9 @@ class Pump:
             waiting_on = getattr(task, "_fut_waiter", None)
             if waiting_on is None or waiting_on.done():
                 return False
-        return True
+        # A callback on its way to completing what a task awaits (a finished child's done-callback
+        # completing a gather) leaves every task blocked for a turn: not quiescent yet.
+        return not has_pending_callbacks(asyncio.get_running_loop(), self.owner)
 
     def _stamp_completed(self) -> None:
         for parked in self.parked:

@@ -150,4 +150,36 @@ async def overlap(ctx: agentdur.ObjectContext, label: str) -> list[bool]:
     return list(await asyncio.gather(*(branch(i) for i in range(3))))
 
 
+async def _pause(i: int) -> str:
+    """Branch 1's step ends well after branch 0 went on, so the first run journals branch 0's next
+    commands first."""
+    await asyncio.sleep(0.3 if i == 1 else 0.0)
+    return str(i)
+
+
+async def _nested(depth: int) -> None:
+    """Gathers nested ``depth`` deep: the caller resumes only after as many done-callbacks ran."""
+    if depth:
+        await asyncio.gather(_nested(depth - 1))
+
+
+@spread.handler()
+async def handoff(ctx: agentdur.ObjectContext, label: str) -> list[str]:
+    """Two branches; branch 0 reaches its next commands through nested gathers, then a timer makes the
+    invocation suspend so it is replayed with both steps complete."""
+    record(f"attempt {label}")
+
+    async def branch(i: int) -> str:
+        await ctx.run_typed(f"pause {i}", _pause, agentdur.RunOptions(), i)
+        if i == 0:
+            await _nested(4)
+        ctx.set(f"after {i}", label)
+        return await ctx.run_typed(f"after {i}", _pause, agentdur.RunOptions(), i)
+
+    done = await asyncio.gather(branch(0), branch(1))
+    await ctx.sleep(timedelta(milliseconds=600))
+    record(f"finished {label} {' '.join(done)}")
+    return list(done)
+
+
 app = agentdur.App([spread])

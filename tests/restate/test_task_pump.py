@@ -149,3 +149,20 @@ def test_step_bodies_of_several_tasks_run_at_the_same_time(fan: EngineUnderTest)
     answer = fan.post(f"/Spread/{label}/overlap", label)
     assert answer.status_code == 200, answer.text
     assert answer.json() == [True, True, True]  # each body saw the other two started before it ended
+
+
+def test_a_task_resumed_through_done_callbacks_issues_its_commands_before_the_next_wake_up(
+    fan: EngineUnderTest,
+) -> None:
+    """On replay both branches' steps are complete at once: the pump must not take the turns in
+    which only gather's done-callbacks are pending (no task runnable) for quiescence and wake
+    branch 1 before branch 0 issued the commands it issued first on the first run."""
+    label = uuid.uuid4().hex[:8]
+    fan.send(f"/Spread/{label}/handoff", label)
+    wait_for(
+        lambda: fan.count(f"finished {label}") or JOURNAL_MISMATCH in server_log(fan),
+        what="the invocation finished or failed its replay",
+    )
+    assert JOURNAL_MISMATCH not in server_log(fan)
+    assert fan.count(f"attempt {label}") >= 2  # replayed after the suspension
+    assert fan.lines().count(f"finished {label} 0 1") == 1
