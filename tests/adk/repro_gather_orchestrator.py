@@ -1,4 +1,4 @@
-"""Reproducer of a Restate-only bug (see repro_concurrent_runners.py): asyncio.gather of three ADK runs (each its own Runner and DurableSessionService session) in one handler.
+"""Regression app of a fixed Restate-only bug (see test_repro_concurrent_runners.py): asyncio.gather of three ADK runs (each its own Runner and DurableSessionService session) in one handler.
 
 An earlier shape of ``examples/google_adk/orchestrator_workers.py``; it passes on the embedded engine."""
 

@@ -1,4 +1,4 @@
-"""Reproducer of a Restate-only bug (see repro_concurrent_runners.py): an ADK ParallelAgent built in the handler, of three LlmAgents each with a one-step function tool.
+"""Regression app of a fixed Restate-only bug (see test_repro_concurrent_runners.py): an ADK ParallelAgent built in the handler, of three LlmAgents each with a one-step function tool.
 
 An earlier shape of ``examples/google_adk/orchestrator_workers.py``; it passes on the embedded engine."""
 

@@ -1,25 +1,22 @@
-"""Reproducers of two Restate-only bugs with concurrent ADK runs inside one handler, SIGKILLed mid-run.
+"""Concurrent ADK runs inside one handler, SIGKILLed mid-run, recover on Restate (they once did not).
 
 Both apps are earlier shapes of ``examples/google_adk/orchestrator_workers.py`` (which now fans out to
 worker objects instead): a planner, then three workers at once, each a model call that asks for a
 lookup tool, the tool (one step), and a second model call; then a decision. The run is stopped with
 the planner and the fraud worker answered and the other two workers' second model calls held back,
-the deployment is SIGKILLed and started again. On the embedded engine both runs finish with the
-uninterrupted result; on Restate:
+the deployment is SIGKILLed and started again, and the run must finish with the uninterrupted result:
 
 - ``repro_gather_orchestrator`` (``asyncio.gather`` of three ``Runner.run_async``, each with
-  ``DurableSessionService``): the replay fails with restate-sdk's journal mismatch (570): "the previous
-  execution ran and recorded 'run' (index 38); the current execution attempts 'set state'": the
-  session writes (``ctx.set``, not awaited) of the concurrent runners reach the journal in another
-  order than in the first execution;
-- ``repro_parallel_orchestrator`` (an ADK ``ParallelAgent`` of the three workers in one runner): the
-  replay hangs: the deployment logs the plugin registration and nothing else, no model request is
-  sent, the attach times out. (The ``workflows`` example's ``ParallelAgent`` of tool-less analysts
-  recovers: tests/adk/test_workflow_examples.py.)
+  ``DurableSessionService``) failed its replay with restate-sdk's journal mismatch (570): "previous
+  execution recorded 'run' (index 38); current execution attempts 'set state'";
+- ``repro_parallel_orchestrator`` (an ADK ``ParallelAgent`` of the three workers in one runner) hung
+  on replay.
 
-They take about 90 s each and fail today on Restate, so this file is not part of the suite (its name
-does not start with ``test_``); run it by naming it: ``.venv/bin/python -m pytest
-tests/adk/repro_concurrent_runners.py``. Once both pass, rename it ``test_...`` so they guard the fix.
+Both had one cause: the Restate waiter took a turn of the loop in which only done-callbacks were
+pending (ADK's tasks resume through ``gather``/``wait``) for quiescence, and woke the next await
+before the resumed task issued its commands; on replay, with every completion there at once, the
+commands then came in another order (see docs/engines.md, "Concurrency inside handlers on
+Restate"; tests/restate/test_task_pump.py pins the same case without ADK). About 40 s in all.
 """
 
 from __future__ import annotations
