@@ -16,7 +16,10 @@ Both had one cause: the Restate waiter took a turn of the loop in which only don
 pending (ADK's tasks resume through ``gather``/``wait``) for quiescence, and woke the next await
 before the resumed task issued its commands; on replay, with every completion there at once, the
 commands then came in another order (see docs/engines.md, "Concurrency inside handlers on
-Restate"; tests/restate/test_task_pump.py pins the same case without ADK). About 40 s in all.
+Restate"; tests/restate/test_task_pump.py pins the same case without ADK). In the ``ParallelAgent``
+case two ``run`` commands (a tool step and an event step) swapped places, which restate-sdk does
+not detect, so the steps took each other's results and the run stalled; it failed in about one
+run of three before the fix. About 40 s in all.
 """
 
 from __future__ import annotations
