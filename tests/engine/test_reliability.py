@@ -130,13 +130,20 @@ APP = agentdur.App([svc])
 FAST = agentdur.InvocationRetryPolicy(max_attempts=2, initial_interval=timedelta(milliseconds=1))
 
 
-@pytest.mark.parametrize("handler", ["raise_in_async_step", "raise_in_sync_step"])
-@pytest.mark.parametrize("kind", sorted(RAISED))
+# Every kind from both kinds of step body, but StopIteration from a coroutine: Python turns that
+# into a RuntimeError (PEP 479), an ordinary error.
+@pytest.mark.parametrize(
+    ("handler", "kind"),
+    [
+        (handler, kind)
+        for handler in ("raise_in_async_step", "raise_in_sync_step")
+        for kind in sorted(RAISED)
+        if (handler, kind) != ("raise_in_async_step", "StopIteration")
+    ],
+)
 async def test_a_base_exception_from_a_step_fails_the_attempt_and_is_retried(
     tmp_path: Path, handler: str, kind: str
 ) -> None:
-    if handler == "raise_in_async_step" and kind == "StopIteration":
-        pytest.skip("a coroutine turns StopIteration into RuntimeError (PEP 479): an ordinary error")
     async with agentdur.Engine(APP, path=tmp_path / "b.db") as engine:
         with pytest.raises(
             agentdur.TerminalError, match=rf"failed after 2 attempt\(s\): StepAbortedError.*{kind}"

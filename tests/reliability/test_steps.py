@@ -9,13 +9,20 @@ from ..harness import EngineUnderTest, wait_for
 from .app import RAISED
 
 
-@pytest.mark.parametrize("handler", ["raise_async", "raise_sync"])
-@pytest.mark.parametrize("kind", sorted(RAISED))
+# Every kind from both kinds of step body, but StopIteration from a coroutine: Python turns that
+# into a RuntimeError (PEP 479), an ordinary error.
+@pytest.mark.parametrize(
+    ("handler", "kind"),
+    [
+        (handler, kind)
+        for handler in ("raise_async", "raise_sync")
+        for kind in sorted(RAISED)
+        if (handler, kind) != ("raise_async", "StopIteration")
+    ],
+)
 def test_a_base_exception_from_a_step_fails_the_attempt(
     engine: EngineUnderTest, handler: str, kind: str
 ) -> None:
-    if handler == "raise_async" and kind == "StopIteration":
-        pytest.skip("a coroutine turns StopIteration into RuntimeError (PEP 479): an ordinary error")
     answered = engine.post(f"/Misbehave/{handler}", kind)
     assert answered.status_code == 500, answered.text
     message = answered.json()["message"]
