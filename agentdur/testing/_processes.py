@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+import httpx
+
 from .._exceptions import WaitTimeout
 from ._ports import free_ports
 from ._restate_server import RestateServer
@@ -346,9 +348,23 @@ class RestateDeployment:
         )  # fmt: skip
 
     def registered(self) -> bool:
-        """Whether restate-server lists this deployment."""
+        """Whether restate-server lists this deployment, and its ingress already routes to every
+        service of it (the admin API learns of a registration before the ingress does)."""
         deployments: list[dict[str, Any]] = self.server.admin("GET", "/deployments")["deployments"]
-        return any(str(self.port) in str(d.get("uri", "")) for d in deployments)
+        ours = [d for d in deployments if str(self.port) in str(d.get("uri", ""))]
+        if not ours:
+            return False
+        names = [str(service.get("name")) for d in ours for service in d.get("services", [])]
+        return all(self._ingress_routes(name) for name in names)
+
+    def _ingress_routes(self, service: str) -> bool:
+        """Whether the ingress knows ``service``: a handler nobody has answers "handler ... not
+        found", not "service ... not found" (nothing runs: no such handler exists)."""
+        try:
+            response = httpx.post(f"{self.ingress_url}/{service}/agentdur-probe/agentdur-probe", timeout=10)
+        except httpx.HTTPError:
+            return False
+        return f"service '{service}' not found" not in response.text
 
     def start(self) -> RestateDeployment:
         """Start restate-server (if needed) and the deployment, and wait until it is registered."""
