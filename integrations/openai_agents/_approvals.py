@@ -19,9 +19,12 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+from collections.abc import Callable
 from typing import Any
 
-from agents import FunctionTool
+import agents.run_context as sdk_run_context
+from agents import Agent, FunctionTool
+from agents.run_state import RunState
 from agents.tool import DEFAULT_APPROVAL_REJECTION_MESSAGE
 from agents.tool_context import ToolContext
 
@@ -30,7 +33,7 @@ from agentdur import RunOptions, current_context
 from ..kit import Approvals, wait_for_decision
 from ._tools import DurableInvoker, ToolInvoker, durable_tool
 
-__all__ = ["approval_gated"]
+__all__ = ["approval_gated", "owned_decisions", "restore_owned_decisions"]
 
 
 def approval_gated(tool: FunctionTool, approvals: Approvals) -> FunctionTool:
@@ -92,3 +95,45 @@ def _arguments(input: str) -> str:
     if not isinstance(parsed, dict):
         return input
     return ", ".join(f"{name}={value!r}" for name, value in parsed.items())
+
+
+# Newer SDKs (0.24) bind a function tool's approval decision to the agent that owns the tool: a
+# decision is found again only for that very agent object.
+_OWNED_KEY: Any = getattr(sdk_run_context, "_FunctionToolApprovalKey", None)
+
+OwnedDecision = tuple[Agent[Any], str, Any]
+"""A function tool's approval decision: the user's agent owning the tool, the tool's key, the record."""
+
+
+def owned_decisions(
+    state: RunState[Any], original: Callable[[Agent[Any]], Agent[Any]]
+) -> list[OwnedDecision]:
+    """The agent-owned approval decisions of ``state``, each with the user's agent as its owner.
+
+    ``state.approve(item)`` binds the decision to ``item.agent``: with an item of a durable run's
+    result that is the run's durable copy of the agent, which the next run does not use (each run
+    prepares copies of its own), so the SDK would ask again. ``original`` maps a copy to the user's
+    agent it was made of.
+    """
+    if _OWNED_KEY is None or state._context is None:
+        return []
+    decisions: list[OwnedDecision] = []
+    for key, record in state._context._approvals.items():
+        owned: Any = key
+        owner = owned.agent if isinstance(owned, _OWNED_KEY) else None
+        if isinstance(owner, Agent):
+            decisions.append((original(owner), owned.tool_key, record))
+    return decisions
+
+
+def restore_owned_decisions(
+    state: RunState[Any], decisions: list[OwnedDecision], prepared: Callable[[Agent[Any]], Agent[Any]]
+) -> None:
+    """Bind ``decisions`` to the durable copies (``prepared``) of their agents in ``state``.
+
+    A decision the state already holds for the copy (rebuilt from its JSON) is kept.
+    """
+    if _OWNED_KEY is None or state._context is None:
+        return
+    for owner, tool_key, record in decisions:
+        state._context._approvals.setdefault(_OWNED_KEY(prepared(owner), tool_key), record)

@@ -59,7 +59,9 @@ _MODEL_RESPONSE: TypeAdapter[ModelResponse] = TypeAdapter(ModelResponse)
 
 def response_to_json(response: ModelResponse) -> dict[str, Any]:
     """The journaled form of a ``ModelResponse``: output items, usage and ids, as JSON data."""
-    data: dict[str, Any] = _MODEL_RESPONSE.dump_python(response, mode="json")
+    # By alias: the openai types name some fields after Python keywords (``async_`` is ``async`` on
+    # the wire) and read back only the wire name; the field name would come back as an extra field.
+    data: dict[str, Any] = _MODEL_RESPONSE.dump_python(response, mode="json", by_alias=True)
     return data
 
 

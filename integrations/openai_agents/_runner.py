@@ -53,7 +53,7 @@ from typing_extensions import Unpack
 from agentdur import RunOptions, TerminalError, UserError, current_context, tracing
 
 from ..kit import Approvals, agent_span, tool_turns_scope
-from ._approvals import approval_gated
+from ._approvals import approval_gated, owned_decisions, restore_owned_decisions
 from ._mcp import DurableMCPServer
 from ._model import DurableModel, DurableModelProvider
 from ._tools import ToolCancelledError, ToolTerminalError, durable_tool
@@ -240,6 +240,7 @@ class _DurableRun:
         self.agents[id(agent)] = copied  # before recursing: handoffs may form cycles
         self.prepared.add(id(copied))
         setattr(copied, _PREPARED_MARK, True)
+        setattr(copied, _ORIGINAL, agent)
         copied.model = self.model(agent.model)
         copied.tools = [self.tool(tool, agent) for tool in agent.tools]
         copied.mcp_servers = [self.mcp_server(server) for server in agent.mcp_servers]
@@ -293,9 +294,12 @@ class _DurableRun:
         starting = state._starting_agent
         if starting is None or _is_prepared(starting):
             return state
-        return await RunState.from_json(
+        decisions = owned_decisions(state, _original)
+        rebuilt = await RunState.from_json(
             self.agent(starting), state.to_json(), context_override=state._context
         )
+        restore_owned_decisions(rebuilt, decisions, self.agent)
+        return rebuilt
 
     def prepare(
         self, agent: Agent[Any], options: SdkRunOptions[Any]
@@ -319,6 +323,16 @@ _PREPARED_MARK = "_agentdur_prepared"
 
 def _is_prepared(agent: Agent[Any] | None) -> bool:
     return agent is not None and getattr(agent, _PREPARED_MARK, False) is True
+
+
+# Set on the durable copies too: the user's agent a copy was made of.
+_ORIGINAL = "_agentdur_original"
+
+
+def _original(agent: Agent[Any]) -> Agent[Any]:
+    """The user's agent that ``agent`` is a durable copy of (``agent`` itself if it is the user's)."""
+    original = getattr(agent, _ORIGINAL, None)
+    return original if isinstance(original, Agent) else agent
 
 
 _RUN: contextvars.ContextVar[_DurableRun | None] = contextvars.ContextVar("agentdur_openai_run", default=None)
