@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from agentdur.testing import ScriptedModelServer
 
 from ..conformance._journal import journal, journaled
@@ -20,6 +22,7 @@ from .test_approvals import assert_no_request_twice
 CALLBACK_STEPS = ("instructions ", "guard in", "guard a ", "guard b ", "hook ", "on handoff")
 
 
+@pytest.mark.timeout(600)  # two restarts of a process that imports the Agents SDK, on a busy machine
 def test_callback_steps_replay_in_order_across_two_sigkills(
     engine: EngineUnderTest, shared_model_server: ScriptedModelServer
 ) -> None:
@@ -40,7 +43,9 @@ def test_callback_steps_replay_in_order_across_two_sigkills(
     engine.release(f"{run}-out")
     engine.start()
 
-    result = engine.attach(invocation)
+    # Restate retries the invocation with a growing backoff while the deployment restarts (tens of
+    # seconds on a busy machine): the attach gets more than the client's default minute.
+    result = engine.client.get(f"{engine.ingress_url}/restate/invocation/{invocation}/attach", timeout=240)
     assert result.status_code == 200, result.text
     assert result.json() == f"done {run}: sunny in Paris; released {run}"
     assert_no_request_twice(shared_model_server, run)
