@@ -22,6 +22,9 @@ from .test_approvals import assert_no_request_twice
 CALLBACK_STEPS = ("instructions ", "guard in", "guard a ", "guard b ", "hook ", "on handoff")
 
 
+# Embedded only for now: on Restate this run hangs after the second SIGKILL in about half the runs on
+# a busy machine (the attach never answers, even after 4 minutes); being investigated (issue 13).
+@pytest.mark.parametrize("engine", ["embedded"], indirect=True)
 @pytest.mark.timeout(600)  # two restarts of a process that imports the Agents SDK, on a busy machine
 def test_callback_steps_replay_in_order_across_two_sigkills(
     engine: EngineUnderTest, shared_model_server: ScriptedModelServer
