@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
 log = logging.getLogger("agentdur.engine")
+# Journaled reads of state: writing them without waiting reveals nothing to a later step body.
+_READS = frozenset({r.GET_STATE, r.STATE_KEYS})
 
 
 class _Abort(EngineControl):
@@ -327,7 +329,8 @@ class InvocationRunner(FutureOwner):
                 extra(conn)
 
         self.store.write_nowait(op, single_statement=extra is None, on_error=self.on_write_error)
-        self._unflushed = True
+        if kind not in _READS:  # a lost read is read again on replay: nothing escaped through it
+            self._unflushed = True
 
     def _flush_before_step(self) -> asyncio.Future[None] | None:
         """What a new step body waits for: the commit of the entries written before it without waiting.
