@@ -6,8 +6,8 @@ expects the client to send the decision in a new message; a long-running tool
 durable run both become durable waits instead (an awakeable, the way ``agentdur.patterns.approval``
 waits, which integrations do not import):
 
-- a call that needs confirmation waits for a :class:`Decision` (``{"approved": true, "by": ...}``) before
-  it runs: approved, the tool runs (once, journaled); rejected, the model gets ADK's rejection; no
+- a call that needs confirmation waits for a :class:`Decision` (``{"approved": true, "by": ...}``, or a
+  bare ``true`` / ``false``) before it runs: approved, the tool runs (once, journaled); rejected, the model gets ADK's rejection; no
   decision within the timeout, the model gets ``{"error": "... not approved within ..."}``;
 - a long-running tool runs its function (journaled), then waits for the final result, which the
   model gets as the tool's answer.
@@ -22,20 +22,26 @@ crash between the two).
 from __future__ import annotations
 
 import contextvars
-import inspect
-import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from google.adk.tools.base_tool import BaseTool
 from google.adk.tools.function_tool import FunctionTool
 from google.adk.tools.tool_confirmation import ToolConfirmation
 from google.adk.tools.tool_context import ToolContext
-from pydantic import BaseModel
 
-from agentdur import Context, InvocationCancelledError, RunOptions, TerminalError, current_context, select
+from agentdur import TerminalError, current_context
+
+from ..kit import (
+    Approvals,
+    HumanRejected,
+    HumanTimedOut,
+    Notify,
+    StepNames,
+    WaitNotice,
+    wait_for_decision,
+    wait_for_human,
+)
+from ..kit import ToolDecision as Decision
 
 __all__ = [
     "Approvals",
@@ -47,39 +53,8 @@ __all__ = [
     "wait_for_result",
 ]
 
-INGRESS_ENV = "AGENTDUR_INGRESS_URL"
-DEFAULT_INGRESS = "http://127.0.0.1:8080"
-
-
-class Decision(BaseModel):
-    """A human's decision on a call that needs confirmation (what its awakeable is resolved with)."""
-
-    approved: bool
-    by: str | None = None
-    comment: str | None = None
-
-
-class WaitNotice(BaseModel):
-    """What the ``notify`` hook hears of a durable wait: what is awaited and exactly how to answer."""
-
-    awakeable_id: str
-    description: str
-    resolve_url: str
-    reject_url: str
-    attempt: int  # 1 for the first notice, 2 and up for escalations
-
-
-Notify = Callable[[WaitNotice], Awaitable[None] | None]
-
-
-class _Rejected(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class _TimedOut(Exception):
-    pass
+# The journal names ADK waits have always used: runs waiting across an upgrade still replay.
+_NAMES = StepNames(notify="Notify", timeout="Wait timeout")
 
 
 # A TerminalError met while waiting in a plugin callback, raised by the tool instead: ADK turns an
@@ -87,23 +62,6 @@ class _TimedOut(Exception):
 _PENDING: contextvars.ContextVar[TerminalError | None] = contextvars.ContextVar(
     "agentdur_adk_pending_error", default=None
 )
-
-
-@dataclass(frozen=True)
-class Approvals:
-    """How durable waits for a human are announced and bounded.
-
-    Attributes:
-        notify: called (as a journaled step) with the awakeable id and resolve URL of each wait.
-        timeout: how long to wait; ``None`` waits forever.
-        escalate: called when the timeout expires, with a new awakeable; the wait starts again.
-        ingress_url: the public ingress URL used in the notices.
-    """
-
-    notify: Notify | None = None
-    timeout: timedelta | None = None
-    escalate: Notify | None = None
-    ingress_url: str | None = None
 
 
 def raise_pending() -> None:
@@ -134,16 +92,14 @@ async def confirm_call(
         return None
     description = f"Approve {_describe(tool, args)}?"
     try:
-        decision = Decision.model_validate(await _wait(current_context(), description, Decision, approvals))
-    except _Rejected as rejected:
-        decision = Decision(approved=False, comment=rejected.message)
-    except _TimedOut:
-        return {
-            "error": f"The call {_describe(tool, args)} was not approved within {approvals.timeout}; it did not run."
-        }
+        decision = await wait_for_decision(current_context(), description, approvals, _NAMES)
     except TerminalError as error:  # a cancellation: the tool raises it
         _PENDING.set(error)
         decision = Decision(approved=True)
+    if decision is None:
+        return {
+            "error": f"The call {_describe(tool, args)} was not approved within {approvals.timeout}; it did not run."
+        }
     tool_context.tool_confirmation = ToolConfirmation(
         hint=description, confirmed=decision.approved, payload=decision.model_dump(mode="json")
     )
@@ -154,60 +110,8 @@ async def wait_for_result(tool: BaseTool, started: Any, args: dict[str, Any], ap
     """The final result of a long-running call whose function returned ``started``."""
     description = f"Result of {_describe(tool, args)} (started: {started!r})"
     try:
-        return await _wait(current_context(), description, Any, approvals)
-    except _Rejected as rejected:
+        return await wait_for_human(current_context(), description, Any, approvals, _NAMES)
+    except HumanRejected as rejected:
         return {"error": f"{tool.name} failed: {rejected.message}"}
-    except _TimedOut:
+    except HumanTimedOut:
         return {"error": f"{tool.name} gave no result within {approvals.timeout}"}
-
-
-def _urls(awakeable_id: str, ingress_url: str | None) -> tuple[str, str]:
-    base = (ingress_url or os.environ.get(INGRESS_ENV) or DEFAULT_INGRESS).rstrip("/")
-    return (
-        f"{base}/restate/awakeables/{awakeable_id}/resolve",
-        f"{base}/restate/awakeables/{awakeable_id}/reject",
-    )
-
-
-async def _wait(ctx: Context, description: str, type_hint: Any, approvals: Approvals) -> Any:
-    """Wait on an awakeable for a value of ``type_hint``, announced by ``notify``, bounded by the timeout
-    and escalated once per ``escalate``.
-
-    Raises:
-        _Rejected: the awakeable was rejected.
-        _TimedOut: no answer within the timeout (after the escalation too).
-        InvocationCancelledError: the invocation was cancelled meanwhile.
-    """
-    hooks = [approvals.notify] + ([approvals.escalate] if approvals.escalate is not None else [])
-    for attempt, hook in enumerate(hooks, start=1):
-        label = description if attempt == 1 else f"{description} (escalation {attempt - 1})"
-        awakeable_id, answer = ctx.awakeable(type_hint, description=label)
-        if hook is not None:
-            resolve, reject = _urls(awakeable_id, approvals.ingress_url)
-            notice = WaitNotice(
-                awakeable_id=awakeable_id,
-                description=label,
-                resolve_url=resolve,
-                reject_url=reject,
-                attempt=attempt,
-            )
-            await ctx.run_typed(f"Notify ({attempt})", _notify, RunOptions(max_attempts=5), hook, notice)
-        try:
-            if approvals.timeout is None:
-                return await answer
-            match await select(
-                answer=answer, timeout=ctx.sleep(approvals.timeout, name=f"Wait timeout ({attempt})")
-            ):
-                case ["answer", value]:
-                    return value
-        except InvocationCancelledError:
-            raise
-        except TerminalError as error:  # the awakeable was rejected
-            raise _Rejected(error.message) from None
-    raise _TimedOut(description)
-
-
-async def _notify(hook: Notify, notice: WaitNotice) -> None:
-    result = hook(notice)
-    if inspect.isawaitable(result):
-        await result

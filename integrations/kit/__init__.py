@@ -20,12 +20,23 @@ Every integration (``integrations/README.md`` is the contract) imports its frame
   :func:`publish_live`: the live output of a streamed model call (one
   vocabulary for every integration; not journaled).
 - :func:`wait_for_decision`, :class:`Approvals`, :class:`ToolDecision`, :class:`WaitNotice`: a durable
-  wait for a human's decision on a tool call (an SDK's own approval feature, made durable).
+  wait for a human's decision on a tool call (an SDK's own approval feature, made durable);
+  :func:`wait_for_human` the same wait for any typed answer (a long-running tool's result).
 - :func:`call_from_worker_thread`: the blocking form of an async durable call, for sync agent code a
   handler runs in a worker thread.
 """
 
-from ._approval import Approvals, ToolDecision, WaitNotice, wait_for_decision
+from ._approval import (
+    Approvals,
+    HumanRejected,
+    HumanTimedOut,
+    Notify,
+    StepNames,
+    ToolDecision,
+    WaitNotice,
+    wait_for_decision,
+    wait_for_human,
+)
 from ._genai import ModelFacts, ModelInfo, agent_span, start_agent_span
 from ._live import (
     publish_live,
@@ -52,10 +63,14 @@ __all__ = [
     "Approvals",
     "DEFAULT_MODEL_OPTIONS",
     "DEFAULT_TOOL_OPTIONS",
+    "HumanRejected",
+    "HumanTimedOut",
     "ModelFacts",
     "ModelInfo",
+    "Notify",
     "ObjectStateList",
     "RetriesExhausted",
+    "StepNames",
     "ToolDecision",
     "ToolSlot",
     "ToolStepFailed",
@@ -80,4 +95,5 @@ __all__ = [
     "start_agent_span",
     "tool_turns_scope",
     "wait_for_decision",
+    "wait_for_human",
 ]

@@ -16,12 +16,23 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
 from agentdur import Context, InvocationCancelledError, RunOptions, TerminalError, select
 
-__all__ = ["Approvals", "ToolDecision", "WaitNotice", "wait_for_decision"]
+__all__ = [
+    "Approvals",
+    "HumanRejected",
+    "HumanTimedOut",
+    "Notify",
+    "StepNames",
+    "ToolDecision",
+    "WaitNotice",
+    "wait_for_decision",
+    "wait_for_human",
+]
 
 INGRESS_ENV = "AGENTDUR_INGRESS_URL"
 DEFAULT_INGRESS = "http://127.0.0.1:8080"
@@ -66,7 +77,71 @@ class Approvals:
     ingress_url: str | None = None
 
 
-async def wait_for_decision(ctx: Context, description: str, approvals: Approvals) -> ToolDecision | None:
+class HumanRejected(Exception):
+    """The awakeable of a human wait was rejected (``.../reject``); ``message`` is its text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class HumanTimedOut(Exception):
+    """Nobody answered a human wait within the timeout, escalations included."""
+
+
+@dataclass(frozen=True)
+class StepNames:
+    """The journal names of a wait's notify step and timer (``" ({attempt})"`` is appended).
+
+    They are part of the journal: an integration keeps its names so runs waiting across an upgrade
+    still replay.
+    """
+
+    notify: str = "Notify approver"
+    timeout: str = "Approval timeout"
+
+
+async def wait_for_human(
+    ctx: Context, description: str, type_hint: Any, approvals: Approvals, names: StepNames = StepNames()
+) -> Any:
+    """Wait durably on an awakeable for a value of ``type_hint``: announced by ``notify`` (a journaled
+    step), bounded by the timeout, and started again once for ``escalate``.
+
+    Raises:
+        HumanRejected: the awakeable was rejected.
+        HumanTimedOut: no answer within the timeout (after the escalation too).
+        InvocationCancelledError: the invocation was cancelled while it waited.
+    """
+    hooks = [approvals.notify] + ([approvals.escalate] if approvals.escalate is not None else [])
+    for attempt, hook in enumerate(hooks, start=1):
+        label = description if attempt == 1 else f"{description} (escalation {attempt - 1})"
+        awakeable_id, answer = ctx.awakeable(type_hint, description=label)
+        if hook is not None:
+            await ctx.run_typed(
+                f"{names.notify} ({attempt})",
+                _notify,
+                RunOptions(max_attempts=5),
+                hook,
+                _notice(awakeable_id, label, attempt, approvals.ingress_url),
+            )
+        try:
+            if approvals.timeout is None:
+                return await answer
+            match await select(
+                answer=answer, timeout=ctx.sleep(approvals.timeout, name=f"{names.timeout} ({attempt})")
+            ):
+                case ["answer", value]:
+                    return value
+        except InvocationCancelledError:
+            raise
+        except TerminalError as error:  # the awakeable was rejected
+            raise HumanRejected(error.message) from None
+    raise HumanTimedOut(description)
+
+
+async def wait_for_decision(
+    ctx: Context, description: str, approvals: Approvals, names: StepNames = StepNames()
+) -> ToolDecision | None:
     """Wait durably for a decision on ``description``.
 
     Returns:
@@ -76,31 +151,12 @@ async def wait_for_decision(ctx: Context, description: str, approvals: Approvals
     Raises:
         InvocationCancelledError: the invocation was cancelled while it waited.
     """
-    hooks = [approvals.notify] + ([approvals.escalate] if approvals.escalate is not None else [])
-    for attempt, hook in enumerate(hooks, start=1):
-        label = description if attempt == 1 else f"{description} (escalation {attempt - 1})"
-        awakeable_id, answer = ctx.awakeable(bool | ToolDecision, description=label)
-        if hook is not None:
-            await ctx.run_typed(
-                f"Notify approver ({attempt})",
-                _notify,
-                RunOptions(max_attempts=5),
-                hook,
-                _notice(awakeable_id, label, attempt, approvals.ingress_url),
-            )
-        try:
-            if approvals.timeout is None:
-                return _decision(await answer)
-            match await select(
-                answer=answer, timeout=ctx.sleep(approvals.timeout, name=f"Approval timeout ({attempt})")
-            ):
-                case ["answer", value]:
-                    return _decision(value)
-        except InvocationCancelledError:
-            raise
-        except TerminalError as error:  # the awakeable was rejected
-            return ToolDecision(approved=False, comment=error.message)
-    return None
+    try:
+        return _decision(await wait_for_human(ctx, description, bool | ToolDecision, approvals, names))
+    except HumanRejected as rejected:
+        return ToolDecision(approved=False, comment=rejected.message)
+    except HumanTimedOut:
+        return None
 
 
 def _decision(value: bool | ToolDecision) -> ToolDecision:

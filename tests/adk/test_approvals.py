@@ -112,12 +112,13 @@ async def decide_after_restart(db: Path, handler: str, claim: Claim, description
             return error
 
 
+@pytest.mark.parametrize("answer", [{"approved": True, "by": "ann"}, True], ids=["decision", "bare"])
 async def test_an_approved_call_runs_once_after_a_restart(
-    tmp_path: Path, model_server: ScriptedModelServer
+    tmp_path: Path, model_server: ScriptedModelServer, answer: Any
 ) -> None:
     async def approve(engine: agentdur.Engine, notice: WaitNotice) -> None:
         assert effects == []  # nothing ran before the decision
-        await engine.resolve_awakeable(notice.awakeable_id, {"approved": True, "by": "ann"})
+        await engine.resolve_awakeable(notice.awakeable_id, answer)
 
     result = await decide_after_restart(tmp_path / "a.db", "pay", Claim(text="Pay claim c1"), PAY, approve)
     assert result == "Based on pay_claim: paid 100 for c1"
@@ -125,13 +126,15 @@ async def test_an_approved_call_runs_once_after_a_restart(
     assert notices[PAY].resolve_url.endswith(f"/restate/awakeables/{notices[PAY].awakeable_id}/resolve")
 
 
-@pytest.mark.parametrize("how", ["decision", "reject"])
+@pytest.mark.parametrize("how", ["decision", "bare", "reject"])
 async def test_a_rejected_call_never_runs(
     tmp_path: Path, model_server: ScriptedModelServer, how: str
 ) -> None:
     async def reject(engine: agentdur.Engine, notice: WaitNotice) -> None:
         if how == "decision":
             await engine.resolve_awakeable(notice.awakeable_id, {"approved": False, "by": "bob"})
+        elif how == "bare":
+            await engine.resolve_awakeable(notice.awakeable_id, False)
         else:
             await engine.reject_awakeable(notice.awakeable_id, "too expensive")
 
