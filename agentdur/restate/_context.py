@@ -138,6 +138,7 @@ class RestateContext(ObjectContext, FutureHost):
         place among the journal's commands would not be found again on replay."""
         check_not_in_step(operation)
         current_track(self, operation)
+        self.pump.durable_call(operation)
 
     # ----------------------------------------------------------------- steps and waits
 

@@ -19,12 +19,19 @@ Determinism (the journal is positional: replay must issue commands in the first 
   function of the sequence of wake-ups, which is a function of the journal.
 
 Step bodies still run concurrently: a poll starts the bodies of every parked step at once.
+
+What the pump cannot order: a task that waits on something not durable (``asyncio.sleep``, a file,
+the network) while other tasks make durable calls comes back at a time of the clock's choosing, and
+its next durable call lands in the journal after however many calls the others made meanwhile; a
+replay, where the others' calls are answered at once, puts it elsewhere (a journal mismatch that
+restate-server retries without end). The pump warns when it sees that with ``asyncio.sleep``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +52,24 @@ from .._context import check_not_in_step
 from .._exceptions import UserError
 from .._http import CANCELLED_CODE, RESTATE_CANCELLED_MESSAGE
 from .._tasks import current_track, has_pending_callbacks, path_order, untracked
+
+log = logging.getLogger("agentdur.restate")
+
+# What asyncio.sleep's timer calls: a task awaiting a future this timer completes is sleeping.
+_SLEEP_DONE = getattr(asyncio.futures, "_set_result_unless_cancelled", None)
+
+
+def sleep_futures(loop: asyncio.AbstractEventLoop) -> set[int]:
+    """The ids of the futures ``asyncio.sleep`` calls wait on (none on a loop without asyncio's
+    inspectable timer heap)."""
+    found: set[int] = set()
+    if _SLEEP_DONE is None:
+        return found
+    for handle in getattr(loop, "_scheduled", ()):
+        args = getattr(handle, "_args", None)
+        if getattr(handle, "_callback", None) is _SLEEP_DONE and args and not handle.cancelled():
+            found.add(id(args[0]))
+    return found
 
 
 @dataclass(eq=False)
@@ -96,6 +121,10 @@ class Pump:
     _task: asyncio.Task[None] | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _reading: asyncio.Task[Any] | None = None
+    # Tasks seen in asyncio.sleep when the pump went on without them, and whether another task
+    # made a durable call since.
+    _sleepers: dict[asyncio.Task[Any], bool] = field(default_factory=dict)
+    _warned: bool = False
 
     # ------------------------------------------------------------------ handler side
 
@@ -120,6 +149,24 @@ class Pump:
         parked.exclusive = action
         return await self._parked_wait(parked)
 
+    def durable_call(self, what: str) -> None:
+        """The current task makes durable call (or await) ``what``: warn if its place in the journal
+        depends on how long an ``asyncio.sleep`` took (see the module docstring)."""
+        task = asyncio.current_task()
+        slept_past_others = self._sleepers.pop(task, False) if task is not None else False
+        for other in self._sleepers:
+            self._sleepers[other] = True
+        if slept_past_others and not self._warned:
+            self._warned = True
+            log.warning(
+                "invocation %s: %s came from a task that waited in asyncio.sleep (not journaled) while "
+                "other tasks of the handler made durable calls: its place in Restate's journal depends "
+                "on timing, and a replay may stop on a journal mismatch that restate-server retries "
+                "without end. Wait with ctx.sleep, or inside a step (ctx.run_typed)",
+                self.sdk.request().id,
+                what,
+            )
+
     def completion_rank(self, inner: Any) -> int:
         """The order in which the pump saw ``inner`` complete (the same on every replay)."""
         handle = int(inner.handle)
@@ -132,6 +179,7 @@ class Pump:
             raise self.fatal
         check_not_in_step(what)
         track = current_track(self.owner, what)
+        self.durable_call(what)
         if self._task is None:
             self._task = untracked(asyncio.get_running_loop(), self._pump())
             self.sdk.tasks.add(self._task)
@@ -168,6 +216,7 @@ class Pump:
             while True:
                 self._changed.clear()
                 await self._settle()
+                self._note_sleepers()
                 self._stamp_completed()
                 parked = next((p for p in self.parked if p.exclusive or p.satisfied()), None)
                 if parked is not None:
@@ -206,6 +255,17 @@ class Pump:
         # A callback on its way to completing what a task awaits (a finished child's done-callback
         # completing a gather) leaves every task blocked for a turn: not quiescent yet.
         return not has_pending_callbacks(asyncio.get_running_loop(), self.owner)
+
+    def _note_sleepers(self) -> None:
+        """Note the tasks in ``asyncio.sleep`` now that the pump goes on without them."""
+        for gone in [task for task in self._sleepers if task.done()]:
+            del self._sleepers[gone]
+        sleeping = sleep_futures(asyncio.get_running_loop())
+        if not sleeping:
+            return
+        for task in self.tasks:
+            if id(getattr(task, "_fut_waiter", None)) in sleeping:
+                self._sleepers.setdefault(task, False)
 
     def _stamp_completed(self) -> None:
         for parked in self.parked:

@@ -306,6 +306,7 @@ async def effect(name: str, label: str) -> str:
 
 
 async def held(point: str) -> None:
+    """A step body waiting for the operator (a crash test kills the process meanwhile)."""
     release = os.environ.get(LOG_ENV, "") + f".release-{point}"
     record(f"hold {point}")
     while not os.path.exists(release):  # noqa: ASYNC110, ASYNC240 - a file written by another process
@@ -335,7 +336,12 @@ def guard_out(name: str, holds: bool) -> agents.OutputGuardrail[Any]:
         label = CALLBACK_LABEL.get()
         await effect(f"guard {name} first", label)
         if holds:
-            await held(f"{label}-out")
+            # In a step: a wait outside one (on a file, a timer, the network) while the other
+            # guardrail makes steps would put this guardrail's next step at a place in Restate's
+            # journal that depends on timing (docs/engines.md, "Limits").
+            await agentdur.current_context().run_typed(
+                "hold out", held, agentdur.RunOptions(), f"{label}-out"
+            )
         await effect(f"guard {name} second", label)
         return agents.GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
 

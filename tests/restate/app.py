@@ -183,3 +183,24 @@ async def handoff(ctx: agentdur.ObjectContext, label: str) -> list[str]:
 
 
 app = agentdur.App([spread])
+
+
+def _released(label: str) -> bool:
+    return os.path.exists(os.environ.get(LOG_ENV, "") + f".release-{label}")
+
+
+@spread.handler()
+async def sleep_beside(ctx: agentdur.ObjectContext, label: str) -> list[int]:
+    """One task waits outside the journal (asyncio.sleep until the test creates a file) while another
+    makes steps, then makes a step itself: where it lands in the journal depends on timing."""
+
+    async def sleeper() -> int:
+        while not _released(label):  # noqa: ASYNC110 - a file written by another process
+            await asyncio.sleep(0.01)
+        return await ctx.run_typed("after sleep", _echo, agentdur.RunOptions(), label, 0)
+
+    async def stepper() -> list[int]:
+        return [await ctx.run_typed(f"beside {n}", _echo, agentdur.RunOptions(), label, n) for n in (1, 2)]
+
+    slept, stepped = await asyncio.gather(sleeper(), stepper())
+    return [slept, *stepped]
