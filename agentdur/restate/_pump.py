@@ -260,10 +260,15 @@ class Pump:
         """Note the tasks in ``asyncio.sleep`` now that the pump goes on without them."""
         for gone in [task for task in self._sleepers if task.done()]:
             del self._sleepers[gone]
-        sleeping = sleep_futures(asyncio.get_running_loop())
-        if not sleeping:
+        # Only a task waiting on something the pump does not hold can be asleep: skip the scan of the
+        # loop's timers (shared by every invocation of the process) when there is none.
+        parked = {id(p.waiter) for p in self.parked}
+        waiting = [task for task in self.tasks if id(getattr(task, "_fut_waiter", None)) not in parked]
+        waiting = [task for task in waiting if getattr(task, "_fut_waiter", None) is not None]
+        if not waiting:
             return
-        for task in self.tasks:
+        sleeping = sleep_futures(asyncio.get_running_loop())
+        for task in waiting:
             if id(getattr(task, "_fut_waiter", None)) in sleeping:
                 self._sleepers.setdefault(task, False)
 
