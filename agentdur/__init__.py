@@ -13,6 +13,7 @@ from ._context import (
     ObjectContext,
     ObjectSharedContext,
     SendHandle,
+    StateList,
     current_context,
 )
 from ._exceptions import (
@@ -84,6 +85,7 @@ __all__ = [
     "RunOptions",
     "SendHandle",
     "Service",
+    "StateList",
     "StepAbortedError",
     "StepTimeoutError",
     "StoreWriteError",

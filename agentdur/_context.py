@@ -11,7 +11,7 @@ import contextvars
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 from uuid import UUID
 
 from pydantic import TypeAdapter
@@ -274,6 +274,47 @@ class Context(abc.ABC):
         """Deliver a published event (plain JSON) to the engine's live output."""
 
 
+class StateList(Generic[T], abc.ABC):
+    """A list in an object's state whose changes journal only what they change.
+
+    Get one with :meth:`ObjectSharedContext.state_list`. ``append`` journals only the new items and
+    ``pop``, ``keep_last`` and ``clear`` a small entry, so a chat history costs journal bytes per
+    turn for what the turn adds, not for the whole history. Reads in an exclusive handler journal a
+    reference to the list's version on the embedded engine (replay reads the items as they were).
+    Changes need an exclusive handler, like ``ctx.set``; every item is JSON, checked like a ``set``
+    value.
+
+    Attributes:
+        name: the state entry holding the list (one namespace with plain state).
+    """
+
+    name: str
+
+    @abc.abstractmethod
+    def items(self, *, last: int | None = None) -> DurableFuture[list[T]]:
+        """The items, oldest first; with ``last``, only the newest ``last`` of them."""
+
+    @abc.abstractmethod
+    def length(self) -> DurableFuture[int]:
+        """How many items the list holds."""
+
+    @abc.abstractmethod
+    def append(self, *values: T) -> None:
+        """Add ``values`` at the end (fire-and-forget, like ``ctx.set``)."""
+
+    @abc.abstractmethod
+    def pop(self) -> DurableFuture[T | None]:
+        """Remove the newest item and return it (``None`` when the list is empty)."""
+
+    @abc.abstractmethod
+    def keep_last(self, count: int) -> None:
+        """Drop the oldest items beyond the newest ``count``."""
+
+    @abc.abstractmethod
+    def clear(self) -> None:
+        """Remove every item (and the state entry, like ``ctx.clear(name)``)."""
+
+
 class ObjectSharedContext(Context):
     """The context of a shared object handler: reads the object's state, never writes it."""
 
@@ -300,6 +341,26 @@ class ObjectSharedContext(Context):
     @abc.abstractmethod
     def state_keys(self) -> DurableFuture[list[str]]:
         """The names of the state entries this object key holds."""
+
+    @overload
+    def state_list(self, name: str, type_hint: type[T]) -> StateList[T]: ...
+
+    @overload
+    def state_list(self, name: str, type_hint: object = Any) -> StateList[Any]: ...
+
+    @abc.abstractmethod
+    def state_list(self, name: str, type_hint: Any = Any) -> StateList[Any]:
+        """The list in state ``name``: appends and reads that do not journal the whole list.
+
+        ``ctx.get(name)`` returns its items, ``ctx.set(name, value)`` replaces it, ``ctx.clear``
+        and ``ctx.clear_all`` remove it, ``ctx.state_keys()`` lists it. A plain state entry holding
+        a JSON array reads as the list (its first change converts it).
+
+        Args:
+            name: the state entry.
+            type_hint: the type of one item; its JSON is validated as it; a class also types
+                the list for type checkers.
+        """
 
 
 class ObjectContext(ObjectSharedContext):

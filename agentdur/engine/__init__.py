@@ -18,6 +18,7 @@ Its modules, each importing only the ones below it (``tests/test_layers.py`` hol
                 _futures   EmbeddedFuture: a journal entry's result
                 _store     the SQLite file: schema, one group-committing writer thread, reads
                 _ops       the write operations, run inside the writer's transaction
+                  _lists     list state: item rows, version references, the handler's own changes
                   _workflow_runs  one run per workflow key; purging runs past their retention
                 _lock      one owner per database file (an OS lock)
                 _ledger    the usage ledger: model calls spent and saved by replay, and their totals

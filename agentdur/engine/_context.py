@@ -8,20 +8,20 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar, cast
 
 from pydantic import TypeAdapter
 
-from .._context import DurableFuture, ObjectContext, SendHandle, current_step
-from .._exceptions import TerminalError, UserError
+from .._context import DurableFuture, ObjectContext, SendHandle, StateList, current_step
+from .._exceptions import JournalValueError, TerminalError, UserError
 from .._options import RunOptions, check_run_options
 from .._schema import schema_text_of
 from .._serde import adapter_for, step_result_type
 from .._tasks import current_track
 from .._values import dump_checked
-from . import _ops, _requests
+from . import _lists, _ops, _requests
 from . import _records as r
 from ._futures import EmbeddedAwakeableFuture, EmbeddedCallFuture, EmbeddedSendHandle
 from ._runner import InvocationRunner
@@ -50,6 +50,7 @@ class EmbeddedContext(ObjectContext):
         self._resumed_at = runner.next_index  # the first journal index this attempt adds
         self._overlay: dict[str, str | None] = {}
         self._cleared_all = False
+        self._lists: _lists.ListCache | None = None
 
     # ----------------------------------------------------------------- steps
 
@@ -255,34 +256,44 @@ class EmbeddedContext(ObjectContext):
         runner = self._runner
         idx, entry = runner.enter(r.CLEAR_ALL_STATE, "clear_all")
         if entry is None:
+            drops = [self._drop_list(name) for name in self._list_cache().all_lists(self._cleared_all)]
             # Only new writes go to the overlay: the file already holds every recorded one, and
             # tasks may replay their recorded writes in another order than they first made them.
             self._overlay.clear()
             self._cleared_all = True
             service = self._spec.service
-            runner.record(
-                idx,
-                r.CLEAR_ALL_STATE,
-                "clear_all",
-                r.ENTRY_COMPLETED,
-                extra=lambda conn: _ops.clear_all_state(conn, service, key),
-            )
+
+            def op(conn: Any) -> None:
+                _ops.clear_all_state(conn, service, key)
+                for drop in drops:
+                    drop(conn)
+
+            runner.record(idx, r.CLEAR_ALL_STATE, "clear_all", r.ENTRY_COMPLETED, extra=op)
 
     def _write_state(self, kind: str, name: str, value: str | None) -> None:
         key = self._writable_key(kind)
         runner = self._runner
         idx, entry = runner.enter(kind, name)
         if entry is None:
+            drop = self._drop_list(name) if self._list_cache().is_list(name, self._cleared_all) else None
             self._overlay[name] = value
             service = self._spec.service
-            runner.record(
-                idx,
-                kind,
-                name,
-                r.ENTRY_COMPLETED,
-                value,
-                extra=lambda conn: _ops.set_state(conn, service, key, name, value),
-            )
+
+            def op(conn: Any) -> None:
+                _ops.set_state(conn, service, key, name, value)
+                if drop is not None:
+                    drop(conn)
+
+            runner.record(idx, kind, name, r.ENTRY_COMPLETED, value, extra=op)
+
+    def _drop_list(self, name: str) -> Callable[[Any], None]:
+        """List ``name`` stops being one (cleared or replaced); the write that records it."""
+        head = self._list_cache().head(name, self._cleared_all)
+        head.version += 1
+        head.active = False
+        head.rows = []
+        service, key, version, next_seq = self._spec.service, self.key(), head.version, head.next_seq
+        return lambda conn: _lists.drop_list(conn, service, key, name, version, next_seq)
 
     def _writable_key(self, operation: str) -> str:
         key = self.key()
@@ -294,6 +305,19 @@ class EmbeddedContext(ObjectContext):
         return key
 
     def _read_state(self, key: str, name: str) -> str | None:
+        """State ``name`` as JSON text: a plain value, or a list's items as an array."""
+        plain = self._read_plain(key, name)
+        if plain is not None:
+            return plain
+        if self._spec.writes_state:
+            cache = self._list_cache()
+            if cache.is_list(name, self._cleared_all):
+                return _lists.array_text([text for _, text in cache.head(name, self._cleared_all).rows])
+            return None
+        rows = _lists.committed_items(self._runner.store, self._spec.service, key, name)
+        return None if rows is None else _lists.array_text([text for _, text in rows])
+
+    def _read_plain(self, key: str, name: str) -> str | None:
         if name in self._overlay:
             return self._overlay[name]
         if self._cleared_all:
@@ -316,4 +340,201 @@ class EmbeddedContext(ObjectContext):
                 names.discard(name)
             else:
                 names.add(name)
+        if self._spec.writes_state:
+            names.update(self._list_cache().all_lists(self._cleared_all))
+        else:
+            names.update(_lists.active_names(self._runner.store, self._spec.service, key))
         return sorted(names)
+
+    # ----------------------------------------------------------------- list state
+
+    def state_list(self, name: str, type_hint: Any = Any) -> StateList[Any]:
+        self.key()
+        return EmbeddedStateList(self, name, type_hint)
+
+    def _list_cache(self) -> _lists.ListCache:
+        if self._lists is None:
+            self._lists = _lists.ListCache(self._runner.store, self._spec.service, self.key())
+        return self._lists
+
+    def list_items(self, name: str, last: int | None, adapter: TypeAdapter[Any]) -> DurableFuture[Any]:
+        """Journal a read of list ``name``: a version reference in an exclusive handler, else a copy."""
+        key = self.key()
+        runner = self._runner
+        idx, entry = runner.enter(r.LIST_ITEMS, name)
+        if entry is None:
+            texts, version = self._current_items(key, name)
+            text = _lists.array_text(_lists.newest(texts, last))
+            value = text if version is None else _lists.reference(version, last)
+            runner.record(idx, r.LIST_ITEMS, name, r.ENTRY_COMPLETED, value)
+        else:
+            text = _lists.resolve(runner.store, self._spec.service, key, name, entry.value)
+        return runner.future(idx, r.Entry(r.LIST_ITEMS, name, r.ENTRY_COMPLETED, text), adapter)
+
+    def list_length(self, name: str) -> DurableFuture[int]:
+        """Journal the length of list ``name``."""
+        key = self.key()
+        runner = self._runner
+        idx, entry = runner.enter(r.LIST_LENGTH, name)
+        if entry is None:
+            value = str(len(self._current_items(key, name)[0]))
+            runner.record(idx, r.LIST_LENGTH, name, r.ENTRY_COMPLETED, value)
+            entry = r.Entry(r.LIST_LENGTH, name, r.ENTRY_COMPLETED, value)
+        return runner.future(idx, entry, adapter_for(int))
+
+    def _current_items(self, key: str, name: str) -> tuple[list[str], int | None]:
+        """The items of list ``name`` now, and the version a reference to them names (``None``:
+        journal a copy: a shared handler, or a plain JSON array not yet converted)."""
+        if not self._spec.writes_state:
+            rows = _lists.committed_items(self._runner.store, self._spec.service, key, name)
+            if rows is not None:
+                return [text for _, text in rows], None
+            return _lists.plain_items(name, self._read_plain(key, name)), None
+        head = self._list_cache().head(name, self._cleared_all)
+        if head.active:
+            return [text for _, text in head.rows], head.version
+        return _lists.plain_items(name, self._read_plain(key, name)), None
+
+    def _open_list(self, key: str, name: str) -> tuple[_lists.ListHead, list[_lists.Row]]:
+        """The head of list ``name`` for a change, and the rows of a plain JSON array the change
+        converts (empty when it is a list already)."""
+        head = self._list_cache().head(name, self._cleared_all)
+        if head.active:
+            return head, []
+        plain = _lists.plain_items(name, self._read_plain(key, name))
+        return head, [(head.next_seq + i, text) for i, text in enumerate(plain)]
+
+    def _list_change(
+        self,
+        idx: int,
+        kind: str,
+        name: str,
+        value: str,
+        head: _lists.ListHead,
+        converted: list[_lists.Row],
+        change: Callable[[Any, int], None],
+        next_seq: int,
+    ) -> None:
+        """Record a change of list ``name`` at its next version, in one write: its journal entry,
+        the conversion of a plain JSON array, ``change(conn, version)`` and the new header."""
+        key, service = self.key(), self._spec.service
+        converting = not head.active
+        if converting:
+            self._overlay[name] = None  # the plain entry becomes the list
+            head.rows = list(converted)
+        head.version += 1
+        head.active = True
+        head.next_seq = next_seq
+        version = head.version
+
+        def op(conn: Any) -> None:
+            if converting:
+                _ops.set_state(conn, service, key, name, None)
+                _lists.insert_items(conn, service, key, name, converted, version)
+            change(conn, version)
+            _lists.write_header(conn, service, key, name, version, next_seq, True)
+
+        self._runner.record(idx, kind, name, r.ENTRY_COMPLETED, value, extra=op)
+
+    def list_append(self, name: str, values: Sequence[Any]) -> None:
+        """Append to list ``name``, journaling only the new items."""
+        key = self._writable_key("append")
+        texts = [self._checked(f"an item appended to state list {name!r}", value) for value in values]
+        value = _lists.array_text(texts)
+        limit = self._runner.runtime.max_entry_size
+        if limit is not None and len(value) > limit:
+            raise JournalValueError(
+                f"the items appended to state list {name!r} are {len(value):,} bytes of JSON, more than "
+                f"the maximum journal entry size of {limit:,} bytes; append them in smaller calls"
+            )
+        idx, entry = self._runner.enter(r.LIST_APPEND, name)
+        if entry is not None:
+            return
+        head, converted = self._open_list(key, name)
+        start = head.next_seq + len(converted)
+        added = [(start + i, text) for i, text in enumerate(texts)]
+        service = self._spec.service
+
+        def change(conn: Any, version: int) -> None:
+            _lists.insert_items(conn, service, key, name, added, version)
+
+        self._list_change(idx, r.LIST_APPEND, name, value, head, converted, change, start + len(added))
+        head.rows.extend(added)
+
+    def list_pop(self, name: str, adapter: TypeAdapter[Any]) -> DurableFuture[Any]:
+        """Remove the newest item of list ``name``; the entry journals that item."""
+        key = self._writable_key("pop")
+        runner = self._runner
+        idx, entry = runner.enter(r.LIST_POP, name)
+        if entry is None:
+            head, converted = self._open_list(key, name)
+            present = head.rows if head.active else converted
+            if not present:
+                value = "null"
+                runner.record(idx, r.LIST_POP, name, r.ENTRY_COMPLETED, value)
+            else:
+                seq, value = present[-1]
+                service = self._spec.service
+
+                def change(conn: Any, version: int) -> None:
+                    _lists.remove_item(conn, service, key, name, seq, version)
+
+                next_seq = head.next_seq + len(converted)
+                self._list_change(idx, r.LIST_POP, name, value, head, converted, change, next_seq)
+                head.rows.pop()
+            entry = r.Entry(r.LIST_POP, name, r.ENTRY_COMPLETED, value)
+        return runner.future(idx, entry, adapter)
+
+    def list_keep_last(self, name: str, count: int) -> None:
+        """Drop the oldest items of list ``name`` beyond ``count``; the entry journals the count."""
+        key = self._writable_key("keep_last")
+        runner = self._runner
+        idx, entry = runner.enter(r.LIST_KEEP_LAST, name)
+        if entry is not None:
+            return
+        head, converted = self._open_list(key, name)
+        present = head.rows if head.active else converted
+        if len(present) <= count:
+            runner.record(idx, r.LIST_KEEP_LAST, name, r.ENTRY_COMPLETED, str(count))
+            return
+        keep = present[len(present) - count :] if count else []
+        below = keep[0][0] if keep else present[-1][0] + 1
+        service = self._spec.service
+
+        def change(conn: Any, version: int) -> None:
+            _lists.remove_items_below(conn, service, key, name, below, version)
+
+        next_seq = head.next_seq + len(converted)
+        self._list_change(idx, r.LIST_KEEP_LAST, name, str(count), head, converted, change, next_seq)
+        head.rows = list(keep)
+
+
+class EmbeddedStateList(StateList[Any]):
+    """A state list of the embedded engine (see the module docstring)."""
+
+    def __init__(self, ctx: EmbeddedContext, name: str, type_hint: Any) -> None:
+        self.name = name
+        self._ctx = ctx
+        self._type_hint = type_hint
+
+    def items(self, *, last: int | None = None) -> DurableFuture[list[Any]]:
+        if last is not None and (not isinstance(last, int) or last < 0):
+            raise UserError(f"state list {self.name!r}: last must be a count >= 0, not {last!r}")
+        return self._ctx.list_items(self.name, last, adapter_for(cast(Any, list)[self._type_hint]))
+
+    def length(self) -> DurableFuture[int]:
+        return self._ctx.list_length(self.name)
+
+    def append(self, *values: Any) -> None:
+        self._ctx.list_append(self.name, values)
+
+    def pop(self) -> DurableFuture[Any]:
+        return self._ctx.list_pop(self.name, adapter_for(cast(Any, Optional)[self._type_hint]))
+
+    def keep_last(self, count: int) -> None:
+        if not isinstance(count, int) or count < 0:
+            raise UserError(f"state list {self.name!r}: keep_last takes a count >= 0, not {count!r}")
+        self._ctx.list_keep_last(self.name, count)
+
+    def clear(self) -> None:
+        self._ctx.clear(self.name)

@@ -30,7 +30,7 @@ from .._service import App, HandlerSpec
 from .._step_body import STEP_THREADS
 from .._values import DEFAULT_MAX_ENTRY_SIZE
 from .._workflow import NO_IDEMPOTENCY_KEY, WORKFLOW_ALREADY_INVOKED, Workflow
-from . import _ledger, _ops
+from . import _ledger, _lists, _ops
 from . import _records as r
 from ._lock import DatabaseLock
 from ._poison import DEFAULT_POISON_AFTER, mark_clean_shutdown, pause_poisoned
@@ -577,9 +577,10 @@ class Engine:
         await store.barrier()
         rows = store.read(
             "SELECT obj_key FROM state WHERE service=?"
+            " UNION SELECT obj_key FROM state_lists WHERE service=? AND active=1"
             " UNION SELECT obj_key FROM invocations WHERE service=? AND obj_key IS NOT NULL"
             " ORDER BY obj_key LIMIT ?",
-            (service, service, max(0, int(limit))),
+            (service, service, service, max(0, int(limit))),
         )
         return [str(row["obj_key"]) for row in rows]
 
@@ -605,10 +606,8 @@ class Engine:
             raise NotFoundError(f"{service!r} is a service, not a virtual object: it has no state")
         store = self._rt.store
         await store.barrier()
-        rows = store.read(
-            "SELECT name, value FROM state WHERE service=? AND obj_key=? ORDER BY name", (service, key)
-        )
-        return {row["name"]: json.loads(row["value"]) for row in rows}
+        values = _lists.committed_state(store, service, key)  # a list shows as its JSON array
+        return {name: json.loads(values[name]) for name in sorted(values)}
 
 
 def _result_of(outcome: tuple[str, str | None]) -> Any:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._exceptions import ConflictError, NotFoundError
 from .._schema import ValueCheck
+from . import _lists
 from . import _records as r
 from ._workflow_runs import existing_run
 
@@ -291,6 +293,20 @@ def finish_invocation(
         if complete_entry(conn, parent_id, parent_index, status, output, failure, now):
             parents.append(ParentCompletion(parent_id, parent_index, status, output, failure))
     conn.execute("DELETE FROM waiters WHERE invocation_id=?", (inv_id,))
+    return parents
+
+
+def finish_exclusive(
+    conn: sqlite3.Connection,
+    *,
+    finish: Callable[[sqlite3.Connection], list[ParentCompletion]],
+    service: str,
+    key: str,
+) -> list[ParentCompletion]:
+    """``finish`` an exclusive invocation, and delete the list items it removed (no replay can
+    read them any more: the key's next exclusive invocation starts after this one)."""
+    parents = finish(conn)
+    _lists.purge_removed(conn, service, key)
     return parents
 
 

@@ -57,6 +57,12 @@ SET_STATE = "set_state"
 CLEAR_STATE = "clear_state"
 CLEAR_ALL_STATE = "clear_all_state"
 STATE_KEYS = "state_keys"
+# List state (agentdur.engine._lists): a read journals a version reference, a change what it changes.
+LIST_ITEMS = "list_items"
+LIST_LENGTH = "list_length"
+LIST_APPEND = "list_append"
+LIST_POP = "list_pop"
+LIST_KEEP_LAST = "list_keep_last"
 TIME = "time"
 COMBINATOR = "combinator"
 

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("agentdur.engine")
 # Journaled reads of state: writing them without waiting reveals nothing to a later step body.
-_READS = frozenset({r.GET_STATE, r.STATE_KEYS})
+_READS = frozenset({r.GET_STATE, r.STATE_KEYS, r.LIST_ITEMS, r.LIST_LENGTH})
 
 
 class _Abort(EngineControl):

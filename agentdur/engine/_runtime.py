@@ -376,17 +376,18 @@ class Runtime:
         error_detail: str | None = None,
     ) -> None:
         """Commit an outcome, then tell whoever waits: attached clients, calling invocations, the key's line."""
-        parents = await self.store.write(
-            partial(
-                _ops.finish_invocation,
-                inv_id=inv_id,
-                output=output,
-                failure=failure,
-                now=time.time(),
-                outcome=outcome,
-                error_detail=error_detail,
-            )
+        finish = partial(
+            _ops.finish_invocation,
+            inv_id=inv_id,
+            output=output,
+            failure=failure,
+            now=time.time(),
+            outcome=outcome,
+            error_detail=error_detail,
         )
+        if exclusive and key is not None:
+            finish = partial(_ops.finish_exclusive, finish=finish, service=service, key=key)
+        parents = await self.store.write(finish)
         result: r.Outcome = r.outcome_of(output, failure)
         self.live.forget(inv_id)
         for waiter in self.attachers.pop(inv_id, []):

@@ -107,6 +107,26 @@ CREATE TABLE IF NOT EXISTS state (
     value TEXT NOT NULL,
     PRIMARY KEY (service, obj_key, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_lists (
+    service TEXT NOT NULL,
+    obj_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    next_seq INTEGER NOT NULL,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (service, obj_key, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_items (
+    service TEXT NOT NULL,
+    obj_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    added_v INTEGER NOT NULL,
+    removed_v INTEGER,
+    PRIMARY KEY (service, obj_key, name, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS state_items_removed ON state_items (service, obj_key) WHERE removed_v IS NOT NULL;
 CREATE TABLE IF NOT EXISTS promises (
     service TEXT NOT NULL,
     wf_key TEXT NOT NULL,

@@ -30,6 +30,8 @@ def purge_run(conn: sqlite3.Connection, inv_id: str, service: str, key: str) -> 
     conn.execute("DELETE FROM journal WHERE invocation_id=?", (inv_id,))
     conn.execute("DELETE FROM invocations WHERE id=? AND status=?", (inv_id, r.COMPLETED))
     conn.execute("DELETE FROM state WHERE service=? AND obj_key=?", (service, key))
+    conn.execute("DELETE FROM state_items WHERE service=? AND obj_key=?", (service, key))
+    conn.execute("DELETE FROM state_lists WHERE service=? AND obj_key=?", (service, key))
     conn.execute("DELETE FROM promises WHERE service=? AND wf_key=?", (service, key))
 
 

@@ -19,6 +19,7 @@ from .._context import (
     FutureHost,
     ObjectContext,
     SendHandle,
+    StateList,
     check_not_in_step,
 )
 from .._exceptions import TerminalError, UserError
@@ -271,6 +272,10 @@ class RestateContext(ObjectContext, FutureHost):
         inner = cast("restate.RestateDurableFuture[list[str]]", self.inner.state_keys())  # as in get()
         return RestateFuture(self, inner, transform=with_own_writes)
 
+    def state_list(self, name: str, type_hint: Any = Any) -> StateList[Any]:
+        self.key()
+        return RestateStateList(self, name, type_hint)
+
     def set(self, name: str, value: Any) -> None:
         self._writable("set")
         self.inner.set(name, value, serde=_ANY)
@@ -322,3 +327,33 @@ def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[Re
             raise UserError("combinators take futures created by the same handler invocation")
         out.append(fut)
     return out
+
+
+class RestateStateList(StateList[Any]):
+    """A state list on Restate."""
+
+    def __init__(self, ctx: RestateContext, name: str, type_hint: Any) -> None:
+        self.name = name
+        self._ctx = ctx
+        self._type_hint = type_hint
+
+    def _missing(self) -> UserError:
+        return UserError("state lists on Restate are not implemented yet")
+
+    def items(self, *, last: int | None = None) -> DurableFuture[list[Any]]:
+        raise self._missing()
+
+    def length(self) -> DurableFuture[int]:
+        raise self._missing()
+
+    def append(self, *values: Any) -> None:
+        raise self._missing()
+
+    def pop(self) -> DurableFuture[Any]:
+        raise self._missing()
+
+    def keep_last(self, count: int) -> None:
+        raise self._missing()
+
+    def clear(self) -> None:
+        raise self._missing()
