@@ -2,7 +2,9 @@
 
 Each key is one conversation. ``message`` is exclusive, so concurrent messages to one key are answered
 one at a time in arrival order and none is lost; different keys run in parallel. The history lives in
-the object's state, committed with the journal of the turn that produced it, and survives restarts.
+a state list of the object (:meth:`agentdur.ObjectSharedContext.state_list`), committed with the
+journal of the turn that produced it, and survives restarts; a turn journals what it adds, not the
+whole history.
 
 Example::
 
@@ -90,17 +92,22 @@ def chat_session(
 
     @session.handler()
     async def message(ctx: ObjectContext, msg: ChatMessage) -> ChatReply:
-        history: list[ChatTurn] = await ctx.get(HISTORY, type_hint=list[ChatTurn]) or []
-        history.append(ChatTurn(role="user", content=msg.message))
-        prompt = _with_system(system_prompt, history)
+        # A state list: this turn journals a reference to the history and the two turns it adds,
+        # not the whole history.
+        history = ctx.state_list(HISTORY, ChatTurn)
+        stored = await history.items(last=max_history)
+        asked = ChatTurn(role="user", content=msg.message)
+        prompt = _with_system(system_prompt, [*stored, asked])
         if journal_model_call:
             reply = await ctx.run_typed("Model reply", respond, options, prompt)
         else:
             reply = await respond(prompt)
-        history.append(ChatTurn(role="assistant", content=reply))
-        history = history[-max_history:]
-        ctx.set(HISTORY, history)
-        return ChatReply(reply=reply, turns=len(history))
+        history.append(asked, ChatTurn(role="assistant", content=reply))
+        turns = len(stored) + 2
+        if turns > max_history:
+            history.keep_last(max_history)
+            turns = max_history
+        return ChatReply(reply=reply, turns=turns)
 
     @session.handler(kind="shared")
     async def get_history(ctx: ObjectSharedContext) -> list[ChatTurn]:

@@ -1,28 +1,29 @@
-"""A list kept in one state entry of the running virtual object: the store behind chat sessions.
+"""A list in the state of the running virtual object: the store behind chat sessions.
 
 Agent SDKs keep conversation history in a session store they call through a small protocol (get,
-add, pop, clear). Backed by virtual-object state, the history belongs to the object key, survives
-restarts, and every change is a state write committed atomically with the journal of the handler
-that made it: a turn that crashed and is replayed neither loses nor doubles history. Exclusive
-handlers of one key run one at a time, so concurrent messages to one conversation never interleave.
+add, pop, clear). Backed by a state list (:meth:`agentdur.ObjectSharedContext.state_list`), the
+history belongs to the object key, survives restarts, and every change is committed atomically with
+the journal of the handler that made it: a turn that crashed and is replayed neither loses nor
+doubles history. Exclusive handlers of one key run one at a time, so concurrent messages to one
+conversation never interleave.
 
-The list is read once per handler invocation (one journaled state read) and cached; each change
-writes the whole list back. Reads work in shared handlers; changes need an exclusive handler.
+Each operation goes to the state list: adding items journals only those items and a read journals a
+reference on the embedded engine, so a turn's journal grows with what the turn adds, not with the
+history. Reads work in shared handlers; changes need an exclusive handler.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from agentdur import ObjectContext, ObjectSharedContext, UserError, current_context
+from agentdur import ObjectSharedContext, StateList, UserError, current_context
 
 __all__ = ["ObjectStateList"]
 
 
 class ObjectStateList:
-    """JSON items in the state entry ``name`` of the object key whose handler is running.
+    """JSON items in the state list ``name`` of the object key whose handler is running.
 
     Args:
         name: the state entry holding the list.
@@ -31,43 +32,34 @@ class ObjectStateList:
     def __init__(self, name: str) -> None:
         self.name = name
         self._ctx: ObjectSharedContext | None = None
-        self._items: list[Any] | None = None
+        self._list: StateList[Any] | None = None
 
     def key(self) -> str:
         """The object key the list belongs to (the running handler's)."""
         return self._context().key()
 
     async def items(self, limit: int | None = None) -> list[Any]:
-        """The items, oldest first (the latest ``limit`` ones when given), as copies."""
-        items = await self._load()
-        chosen = items if limit is None else items[-limit:] if limit > 0 else []
-        return copy.deepcopy(chosen)
+        """The items, oldest first (the latest ``limit`` ones when given); fresh copies each call."""
+        if limit is not None and limit <= 0:
+            return []
+        return await self._state().items(last=limit)
 
     async def extend(self, new_items: Sequence[Any]) -> None:
-        """Append ``new_items`` and write the list back."""
-        items = await self._load()
-        items.extend(copy.deepcopy(list(new_items)))
-        self._writable().set(self.name, items)
+        """Append ``new_items`` (journals only them)."""
+        self._state().append(*new_items)
 
     async def pop(self) -> Any | None:
         """Remove and return the newest item (``None`` when empty)."""
-        items = await self._load()
-        if not items:
-            return None
-        item = items.pop()
-        self._writable().set(self.name, items)
-        return item
+        return await self._state().pop()
 
     async def clear(self) -> None:
         """Remove every item."""
-        self._items = []
-        self._writable().clear(self.name)
+        self._state().clear()
 
-    async def _load(self) -> list[Any]:
-        if self._items is None:
-            stored: list[Any] | None = await self._context().get(self.name, type_hint=list[Any])
-            self._items = list(stored or [])
-        return self._items
+    def _state(self) -> StateList[Any]:
+        if self._list is None:
+            self._list = self._context().state_list(self.name)
+        return self._list
 
     def _context(self) -> ObjectSharedContext:
         if self._ctx is None:
@@ -77,6 +69,3 @@ class ObjectStateList:
             ctx.key()  # a plain service has no key: fail here, with the engine's message
             self._ctx = ctx
         return self._ctx
-
-    def _writable(self) -> ObjectContext:
-        return cast(ObjectContext, self._context())
