@@ -104,9 +104,11 @@ def _entry_point(spec: HandlerSpec) -> Callable[..., Any]:
         try:
             arg = validate_input(spec.input_adapter, raw)
             result = await (spec.fn(context, arg) if spec.takes_input else spec.fn(context))
+            await context.settle_lists()
             outcome = "succeeded"
         except TerminalError as error:
             outcome, seen = "failed", error
+            await context.settle_lists()  # what the handler changed before failing stays, as with set
             context.pump.raise_fatal()
             raise to_restate(error) from error
         except BaseExceptionGroup as group:  # a TaskGroup's failure: terminal when all its errors are

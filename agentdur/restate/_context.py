@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import Callable, Generator, Sequence
 from datetime import timedelta
 from random import Random
-from typing import Any, cast
+from typing import Any, Optional, cast
 from uuid import UUID
 
 import restate
 from pydantic import TypeAdapter
+from restate.serde import BytesSerde
 
 from .. import tracing
 from .._context import (
@@ -27,12 +28,15 @@ from .._options import RunOptions, check_run_options
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
 from .._tasks import current_track
+from .._values import DEFAULT_MAX_ENTRY_SIZE, dump_checked
 from ._errors import from_restate, raising_restate_errors
+from ._lists import SEPARATOR, Lists, header_of
 from ._pump import Pump, completed
 from ._serde import AdapterSerde, AwakeableSerde, StepSerde
 from ._tracing import RestateTrace, replaying
 
 _ANY = AdapterSerde(adapter_for(Any))
+_RAW = BytesSerde()
 
 
 class RestateFuture(DurableFuture[Any]):
@@ -77,6 +81,113 @@ class RestateFuture(DurableFuture[Any]):
         if self._adapter is not None and isinstance(value, bytes | bytearray):
             value = None if not value else self._adapter.validate_json(value)
         return value if self._transform is None else self._transform(value)
+
+
+class StateFuture(RestateFuture):
+    """A state read: a list's header read as the list's items."""
+
+    def __init__(self, host: RestateContext, name: str, inner: Any, adapter: TypeAdapter[Any]) -> None:
+        super().__init__(host, inner)
+        self._name = name
+        self._value_adapter = adapter
+
+    async def _result(self) -> Any:
+        raw = await super()._result()
+        header = header_of(raw)
+        if header is not None:
+            lists = cast(RestateContext, self.host).lists
+            model = lists.model(self._name)
+            if not model.known:
+                model.known, model.header, model.base = True, header, None
+            raw = await lists.items(self._name, None)
+        return None if raw is None else self._value_adapter.validate_json(raw)
+
+
+class ListFuture(DurableFuture[Any]):
+    """The result of a list operation: what ``make`` returns, computed at the first await.
+
+    Not usable in combinators (it is several journaled commands, not one).
+    """
+
+    def __init__(self, host: RestateContext, make: Callable[[], Any]) -> None:
+        self._host = host
+        self._make = make
+        self._done = False
+        self._value: Any = None
+
+    @property
+    def host(self) -> FutureHost:
+        return self._host
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self._result().__await__()
+
+    async def _result(self) -> Any:
+        if not self._done:
+            self._value = await self._make()
+            self._done = True
+        return self._value
+
+
+class RestateStateList(StateList[Any]):
+    """A state list on Restate (see :mod:`agentdur.restate._lists`)."""
+
+    def __init__(self, ctx: RestateContext, name: str, type_hint: Any) -> None:
+        self.name = name
+        self._ctx = ctx
+        self._adapter = adapter_for(cast(Any, list)[type_hint])
+        self._item_adapter = adapter_for(cast(Any, Optional)[type_hint])
+
+    def items(self, *, last: int | None = None) -> DurableFuture[list[Any]]:
+        if last is not None and (not isinstance(last, int) or last < 0):
+            raise UserError(f"state list {self.name!r}: last must be a count >= 0, not {last!r}")
+        self._ctx._command(f"ctx list items {self.name!r}")
+        name, lists, adapter = self.name, self._ctx.lists, self._adapter
+
+        async def read() -> Any:
+            return adapter.validate_json(await lists.items(name, last))
+
+        return ListFuture(self._ctx, read)
+
+    def length(self) -> DurableFuture[int]:
+        self._ctx._command(f"ctx list length {self.name!r}")
+        name, lists = self.name, self._ctx.lists
+        return ListFuture(self._ctx, lambda: lists.length(name))
+
+    def append(self, *values: Any) -> None:
+        self._ctx._writable("append")
+        what = f"an item appended to state list {self.name!r}"
+        raws = [dump_checked(what, adapter_for(Any), v, DEFAULT_MAX_ENTRY_SIZE).encode() for v in values]
+        name, lists = self.name, self._ctx.lists
+        lists.change(name, lambda model: lists.append(name, model, raws))
+        self._ctx._written[name] = True
+
+    def pop(self) -> DurableFuture[Any]:
+        self._ctx._writable("pop")
+        name, lists, adapter = self.name, self._ctx.lists, self._item_adapter
+        popped: list[bytes | None] = []
+
+        async def run(model: Any) -> None:
+            popped.append(await lists.pop(name, model))
+
+        lists.queue(name, run)
+
+        async def result() -> Any:
+            await lists.settle(name)
+            raw = popped[0] if popped else None
+            return None if raw is None else adapter.validate_json(raw)
+
+        return ListFuture(self._ctx, result)
+
+    def keep_last(self, count: int) -> None:
+        if not isinstance(count, int) or count < 0:
+            raise UserError(f"state list {self.name!r}: keep_last takes a count >= 0, not {count!r}")
+        self._ctx._writable("keep_last")
+        name, lists = self.name, self._ctx.lists
+        lists.change(name, lambda model: lists.keep_last(name, model, count))
+
+    def clear(self) -> None:
+        self._ctx.clear(self.name)
 
 
 class RestateCallFuture(RestateFuture, DurableCallFuture[Any]):
@@ -124,6 +235,7 @@ class RestateContext(ObjectContext, FutureHost):
         # (restate-sdk lists the keys as stored when the invocation started).
         self._written: dict[str, bool] = {}
         self._cleared_all = False
+        self.lists = Lists(self)
         # The single waiter of this invocation; agentdur's task factory reports the handler's tasks to
         # it (task_created), so it knows when all of them are blocked.
         self.pump = Pump(inner, self)
@@ -254,9 +366,36 @@ class RestateContext(ObjectContext, FutureHost):
     def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
         self._command(f"ctx get {name!r}")
         self.key()
-        inner = self.inner.get(name, serde=AdapterSerde(adapter_for(type_hint)))
+        adapter = adapter_for(type_hint)
+        if name in self.lists.models:  # a list this invocation uses: its queued changes first
+            lists = self.lists
+
+            async def read() -> Any:
+                model = await lists.settle(name)
+                raw = await lists.items(name, None) if model.header is not None else model.plain
+                return None if raw is None else adapter.validate_json(raw)
+
+            return ListFuture(self, read)
+        return StateFuture(self, name, self.inner.get(name, serde=_RAW), adapter)
+
+    def read_started(self, key: str) -> RestateFuture:
+        """A raw state read issued now (for lists)."""
         # restate-sdk declares state reads as Awaitable but returns its durable future
-        return RestateFuture(self, cast("restate.RestateDurableFuture[Any]", inner))
+        return RestateFuture(self, cast("restate.RestateDurableFuture[Any]", self.inner.get(key, serde=_RAW)))
+
+    async def read_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Raw state reads of ``keys``, issued together."""
+        futures = [self.read_started(key) for key in keys]
+        if futures:
+            await self.wait_all(futures)
+        return [await future for future in futures]
+
+    def write_raw(self, key: str, value: bytes | None) -> None:
+        """Set (``None``: clear) a state key to raw JSON bytes (for lists)."""
+        if value is None:
+            self.inner.clear(key)
+        else:
+            self.inner.set(key, value, serde=_RAW)
 
     def state_keys(self) -> DurableFuture[list[str]]:
         self._command("ctx state_keys")
@@ -264,7 +403,7 @@ class RestateContext(ObjectContext, FutureHost):
         written, cleared_all = dict(self._written), self._cleared_all
 
         def with_own_writes(stored: list[str]) -> list[str]:
-            names = set() if cleared_all else set(stored)
+            names = set() if cleared_all else {name for name in stored if SEPARATOR not in name}
             names |= {name for name, present in written.items() if present}
             names -= {name for name, present in written.items() if not present}
             return sorted(names)
@@ -278,19 +417,39 @@ class RestateContext(ObjectContext, FutureHost):
 
     def set(self, name: str, value: Any) -> None:
         self._writable("set")
-        self.inner.set(name, value, serde=_ANY)
-        self._written[name] = True
+        self._replace(name, _ANY.serialize(value))
 
     def clear(self, name: str) -> None:
         self._writable("clear")
-        self.inner.clear(name)
-        self._written[name] = False
+        self._replace(name, None)
+
+    def _replace(self, name: str, raw: bytes | None) -> None:
+        """Set or clear ``name``; a list this invocation uses loses its items' keys too."""
+        self._written[name] = raw is not None
+        if name not in self.lists.models:
+            self.write_raw(name, raw)
+            return
+        lists = self.lists
+
+        def apply(model: Any) -> None:
+            lists.drop(name, model)
+            model.plain = raw
+            self.write_raw(name, raw)
+
+        lists.change(name, apply)
 
     def clear_all(self) -> None:
         self._writable("clear_all")
         self.inner.clear_all()
         self._written.clear()
         self._cleared_all = True
+        for model in self.lists.models.values():
+            model.known, model.header, model.plain, model.base = True, None, None, None
+            model.pending.clear()
+
+    async def settle_lists(self) -> None:
+        """Write the list changes still waiting for their list's header (the handler returned)."""
+        await self.lists.settle_all()
 
     def _writable(self, operation: str) -> None:
         self._command(f"ctx {operation}")
@@ -327,33 +486,3 @@ def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[Re
             raise UserError("combinators take futures created by the same handler invocation")
         out.append(fut)
     return out
-
-
-class RestateStateList(StateList[Any]):
-    """A state list on Restate."""
-
-    def __init__(self, ctx: RestateContext, name: str, type_hint: Any) -> None:
-        self.name = name
-        self._ctx = ctx
-        self._type_hint = type_hint
-
-    def _missing(self) -> UserError:
-        return UserError("state lists on Restate are not implemented yet")
-
-    def items(self, *, last: int | None = None) -> DurableFuture[list[Any]]:
-        raise self._missing()
-
-    def length(self) -> DurableFuture[int]:
-        raise self._missing()
-
-    def append(self, *values: Any) -> None:
-        raise self._missing()
-
-    def pop(self) -> DurableFuture[Any]:
-        raise self._missing()
-
-    def keep_last(self, count: int) -> None:
-        raise self._missing()
-
-    def clear(self) -> None:
-        raise self._missing()

@@ -1,0 +1,213 @@
+"""List state on Restate: one state key per item and a small header, so a change writes what it changes.
+
+List ``name`` keeps its header under ``name`` itself (``{"$list": [first, next]}``) and item ``i``
+under ``name`` + ``\\x1f`` + ``i`` for ``first <= i < next``. An append sets the new items' keys and
+the header; ``keep_last`` and ``pop`` clear the keys they drop. restate-server journals every state
+command with its value, so a read of the whole list still journals the items read (once per read).
+
+The header must be known before a change can be written: until the handler's first read of a list,
+its changes wait in order (the header's read is issued at the first change) and are written at the
+next read of that list, at its ``get``, or when the handler returns. Replay issues the same commands
+in the same order, since waiting changes are applied only at those points.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .._exceptions import TerminalError
+
+MARK = "$list"
+SEPARATOR = "\x1f"
+
+
+def item_key(name: str, index: int) -> str:
+    """The state key of item ``index`` of list ``name``."""
+    return f"{name}{SEPARATOR}{index}"
+
+
+def header_of(raw: bytes | None) -> tuple[int, int] | None:
+    """The ``(first, next)`` of a list header, or ``None`` when ``raw`` is not one."""
+    if not raw or not raw.startswith(b'{"$list"'):
+        return None
+    value = json.loads(raw).get(MARK)
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return int(value[0]), int(value[1])
+    return None
+
+
+def header_bytes(first: int, next_index: int) -> bytes:
+    """A list header's JSON."""
+    return json.dumps({MARK: [first, next_index]}, separators=(",", ":")).encode()
+
+
+class ListHost(Protocol):
+    """What the lists need of the Restate context."""
+
+    def read_started(self, key: str) -> Awaitable[bytes | None]:
+        """Issue a state read of ``key`` now (raw JSON bytes); await the result later."""
+
+    async def read_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """Read several state keys (raw JSON bytes)."""
+
+    def write_raw(self, key: str, value: bytes | None) -> None:
+        """Set (``None``: clear) a state key to raw JSON bytes."""
+
+
+@dataclass
+class ListModel:
+    """What one list holds as this invocation's issued commands left it."""
+
+    known: bool = False
+    header: tuple[int, int] | None = None  # (first, next) when it is a list
+    plain: bytes | None = None  # the plain value when it is not (None: absent)
+    base: Awaitable[bytes | None] | None = None  # the read of the stored value, until known
+    pending: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+class Lists:
+    """The state lists of one Restate invocation."""
+
+    def __init__(self, host: ListHost) -> None:
+        self._host = host
+        self.models: dict[str, ListModel] = {}
+
+    def model(self, name: str) -> ListModel:
+        """The model of list ``name`` (created on first use)."""
+        found = self.models.get(name)
+        if found is None:
+            found = self.models[name] = ListModel()
+        return found
+
+    def change(self, name: str, apply: Callable[[ListModel], None]) -> None:
+        """Apply a change now when the list is known and nothing waits before it, else queue it."""
+        model = self.model(name)
+        if model.known and not model.pending:
+            apply(model)
+            return
+
+        async def run(current: ListModel) -> None:
+            apply(current)
+
+        self.queue(name, run)
+
+    def queue(self, name: str, run: Callable[[ListModel], Awaitable[None]]) -> None:
+        """Queue a change that waits (a pop reads the item it removes); the stored value's read is
+        issued now if it is not known yet."""
+        model = self.model(name)
+        if not model.known and model.base is None:
+            model.base = self._host.read_started(name)
+        model.pending.append(lambda: run(model))
+
+    async def settle(self, name: str) -> ListModel:
+        """Learn the stored value of ``name`` if needed and write every queued change, in order."""
+        model = self.model(name)
+        if not model.known:
+            if model.base is None:
+                model.base = self._host.read_started(name)
+            raw = await model.base
+            model.header = header_of(raw)
+            model.plain = None if model.header is not None else raw
+            model.known = True
+            model.base = None
+        while model.pending:
+            await model.pending.pop(0)()
+        return model
+
+    async def settle_all(self) -> None:
+        """Write every queued change (the handler returned)."""
+        for name in list(self.models):
+            if self.models[name].pending:
+                await self.settle(name)
+
+    # ----------------------------------------------------------------- changes (model known)
+
+    def _plain_items(self, name: str, model: ListModel) -> list[bytes]:
+        if model.plain is None:
+            return []
+        value = json.loads(model.plain)
+        if not isinstance(value, list):
+            raise TerminalError(
+                f"state {name!r} holds a JSON {type(value).__name__}, not a list: clear it or use ctx.get"
+            )
+        return [json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode() for item in value]
+
+    def _as_list(self, name: str, model: ListModel) -> tuple[int, int]:
+        """The list's (first, next), converting a plain JSON array into items first."""
+        if model.header is not None:
+            return model.header
+        converted = self._plain_items(name, model)
+        for index, raw in enumerate(converted):
+            self._host.write_raw(item_key(name, index), raw)
+        model.plain = None
+        return 0, len(converted)
+
+    def _set_header(self, name: str, model: ListModel, first: int, next_index: int) -> None:
+        model.header = (first, next_index)
+        self._host.write_raw(name, header_bytes(first, next_index))
+
+    def append(self, name: str, model: ListModel, raws: Sequence[bytes]) -> None:
+        """Set the new items' keys and the header."""
+        first, next_index = self._as_list(name, model)
+        for offset, raw in enumerate(raws):
+            self._host.write_raw(item_key(name, next_index + offset), raw)
+        self._set_header(name, model, first, next_index + len(raws))
+
+    def keep_last(self, name: str, model: ListModel, count: int) -> None:
+        """Clear the keys of the oldest items beyond ``count``."""
+        if model.header is None and len(self._plain_items(name, model)) <= count:
+            return
+        first, next_index = self._as_list(name, model)
+        new_first = max(first, next_index - count)
+        for index in range(first, new_first):
+            self._host.write_raw(item_key(name, index), None)
+        self._set_header(name, model, new_first, next_index)
+
+    async def pop(self, name: str, model: ListModel) -> bytes | None:
+        """Clear the newest item's key and return its JSON."""
+        if model.header is None and not self._plain_items(name, model):
+            return None
+        first, next_index = self._as_list(name, model)
+        if next_index <= first:
+            self._set_header(name, model, first, next_index)
+            return None
+        key = item_key(name, next_index - 1)
+        raw = (await self._host.read_many([key]))[0]
+        self._host.write_raw(key, None)
+        self._set_header(name, model, first, next_index - 1)
+        return raw
+
+    def drop(self, name: str, model: ListModel) -> None:
+        """The list stops being one: clear its items' keys (the caller writes ``name`` itself)."""
+        if model.header is not None:
+            first, next_index = model.header
+            for index in range(first, next_index):
+                self._host.write_raw(item_key(name, index), None)
+        model.header = None
+
+    # ----------------------------------------------------------------- reads
+
+    async def items(self, name: str, last: int | None) -> bytes:
+        """The JSON array of the items (the newest ``last``), queued changes written first."""
+        model = await self.settle(name)
+        if model.header is None:
+            raws = self._plain_items(name, model)
+            return _array(raws if last is None else raws[len(raws) - last :] if last else [])
+        first, next_index = model.header
+        start = first if last is None else max(first, next_index - last)
+        stored = await self._host.read_many([item_key(name, i) for i in range(start, next_index)])
+        return _array([raw or b"null" for raw in stored])
+
+    async def length(self, name: str) -> int:
+        """How many items the list holds."""
+        model = await self.settle(name)
+        if model.header is None:
+            return len(self._plain_items(name, model))
+        return model.header[1] - model.header[0]
+
+
+def _array(raws: Sequence[bytes]) -> bytes:
+    return b"[" + b",".join(raws) + b"]"
