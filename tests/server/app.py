@@ -85,6 +85,11 @@ async def add(ctx: agentdur.ObjectContext, amount: int) -> int:
     return total
 
 
+@counter.handler()
+async def note(ctx: agentdur.ObjectContext, text: str) -> None:
+    ctx.state_list("notes", str).append(text)
+
+
 @counter.handler(kind="shared")
 async def get(ctx: agentdur.ObjectSharedContext) -> int:
     return await ctx.get("count", type_hint=int) or 0

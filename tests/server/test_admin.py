@@ -199,3 +199,9 @@ def test_state_of_an_object_key(server: Server) -> None:
     httpx.post(f"{server.ingress}/Counter/{key}/add", json=40)
     httpx.post(f"{server.ingress}/Counter/{key}/add", json=2)
     assert httpx.get(f"{server.admin}/state/Counter/{key}").json()["state"] == {"count": 42}
+    for text in ("a", "b"):  # a state list shows as its JSON array
+        httpx.post(f"{server.ingress}/Counter/{key}/note", json=text)
+    assert httpx.get(f"{server.admin}/state/Counter/{key}").json()["state"] == {
+        "count": 42,
+        "notes": ["a", "b"],
+    }
