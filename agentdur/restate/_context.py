@@ -482,6 +482,11 @@ class RestateContext(ObjectContext, FutureHost):
 def _own(host: RestateContext, futures: Sequence[DurableFuture[Any]]) -> list[RestateFuture]:
     out = []
     for fut in futures:
+        if isinstance(fut, ListFuture):
+            raise UserError(
+                "a state list operation's future cannot be passed to a combinator on Restate (it is "
+                "several journaled commands): await it on its own"
+            )
         if not isinstance(fut, RestateFuture) or fut.host is not host:
             raise UserError("combinators take futures created by the same handler invocation")
         out.append(fut)
