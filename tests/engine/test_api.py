@@ -48,6 +48,7 @@ EXPECTED_ALL = [
     "RunOptions",
     "SendHandle",
     "Service",
+    "StateList",
     "StepAbortedError",
     "StepTimeoutError",
     "StoreWriteError",
