@@ -107,6 +107,16 @@ def test_journal_bytes_per_turn_stay_proportional_to_what_it_adds(
     measured = run_turns(engine, path.format(key=key), history.format(key=key), turns)
     with capsys.disabled():
         print(f"\n{engine.name} {path}: {measured}")
+    history_now = engine.post(history.format(key=key)).json()
+    if "Talk" in path:  # trimmed to max_history=50 by keep_last, newest last
+        assert len(history_now) == min(2 * turns, 50)
+        assert history_now[-2:] == [
+            {"role": "user", "content": f"message number {turns}"},
+            {"role": "assistant", "content": f"you said: message number {turns}"},
+        ]
+    else:  # the user's input item and the model's message per turn
+        assert len(history_now) == 2 * turns
+        assert history_now[-2]["content"] == f"message number {turns}"
     for m in measured:
         if engine.name == "embedded":
             assert m["journaled"] <= RATIO * m["adds"], m
