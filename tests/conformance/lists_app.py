@@ -29,6 +29,13 @@ async def add(ctx: agentdur.ObjectContext, items: list[str]) -> None:
 
 
 @notes.handler()
+async def add_then_fail(ctx: agentdur.ObjectContext, items: list[str]) -> None:
+    """Changes made before a terminal failure stay, as with ``set`` (on Restate: written at the end)."""
+    ctx.state_list("notes", str).append(*items)
+    raise agentdur.TerminalError("refused", 409)
+
+
+@notes.handler()
 async def turn(ctx: agentdur.ObjectContext, label: str) -> dict[str, Any]:
     """Read, change the list every way, then block: a replay after SIGKILL must see the same reads."""
     lst = ctx.state_list("notes", str)

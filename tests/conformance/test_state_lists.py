@@ -33,6 +33,13 @@ def test_appends_without_a_read_then_a_shared_view(engine: EngineUnderTest) -> N
     }
 
 
+def test_changes_before_a_terminal_failure_stay(engine: EngineUnderTest) -> None:
+    k = key()
+    response = engine.post(f"/Notes/{k}/add_then_fail", ["a", "b"])
+    assert response.status_code == 409, response.text
+    assert call(engine, f"/Notes/{k}/view")["items"] == ["a", "b"]
+
+
 def test_an_exclusive_handler_reads_its_own_changes(engine: EngineUnderTest) -> None:
     k = key()
     call(engine, f"/Notes/{k}/add", ["a"])

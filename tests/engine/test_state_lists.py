@@ -43,6 +43,28 @@ async def turn(ctx: agentdur.ObjectContext, text: str) -> dict[str, Any]:
 
 
 @notes.handler()
+async def recreate(ctx: agentdur.ObjectContext, how: str) -> dict[str, Any]:
+    """Read, remove the list, make a new one over the name, read again; fail once: the replay's
+    references must still find each read's rows (the versions go on across the removal)."""
+    lst = ctx.state_list("notes", str)
+    first = await lst.items()
+    if how == "all":
+        ctx.clear_all()
+    else:
+        lst.clear()
+    lst.append("new")
+    second = await lst.items()
+    lst.keep_last(0)
+    lst.append("newer")
+    third = await lst.items()
+    key = ctx.invocation_id()
+    attempts[key] = attempts.get(key, 0) + 1
+    if attempts[key] == 1:
+        raise RuntimeError("fail once")
+    return {"first": first, "second": second, "third": third}
+
+
+@notes.handler()
 async def wipe(ctx: agentdur.ObjectContext, how: str) -> list[str]:
     lst = ctx.state_list("notes", str)
     if how == "list":
@@ -139,6 +161,20 @@ async def test_replay_sees_what_the_first_run_read_after_pop_append_keep_last(tm
             "get": ["c", "e", "e!"],
             "keys": ["notes"],
         }
+
+
+@pytest.mark.parametrize("how", ["list", "all"])
+async def test_replay_after_a_removal_and_a_new_list_over_the_name(tmp_path: Path, how: str) -> None:
+    attempts.clear()
+    async with agentdur.Engine(APP, path=tmp_path / "n.db") as engine:
+        await engine.call("Notes", "add", ["a", "b"], key="k")
+        inv_id = await engine.send("Notes", "recreate", how, key="k")
+        assert await engine.attach(inv_id) == {"first": ["a", "b"], "second": ["new"], "third": ["newer"]}
+        assert attempts[inv_id] == 2
+        refs = [value for kind, value in journal(engine, inv_id) if kind == "list_items"]
+        assert all(value is not None and value.startswith('{"v":') for value in refs), refs
+        rows = engine.store.read("SELECT value FROM state_items WHERE obj_key='k'")
+        assert [row[0] for row in rows] == ['"newer"']
 
 
 async def test_a_shared_read_journals_a_copy_and_a_shared_change_is_refused(tmp_path: Path) -> None:
