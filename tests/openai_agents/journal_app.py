@@ -1,7 +1,8 @@
 """Chat objects whose journal size per turn ``test_chat_journal.py`` measures on both engines.
 
 ``Chat`` runs an OpenAI Agents turn with ``DurableSession`` against the scripted model server;
-``Talk`` is ``patterns.sessions.chat_session`` with a scripted responder.
+``Talk`` is ``patterns.sessions.chat_session`` with a scripted responder. ``Chat/seed`` makes a
+history long fast: the turn measured after it is the turn that history length would be.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ async def message(ctx: agentdur.ObjectContext, text: str) -> str:
 @chat.handler(kind="shared")
 async def get_history(ctx: agentdur.ObjectSharedContext) -> list[Any]:
     return await ctx.get("items", type_hint=list[Any]) or []
+
+
+@chat.handler()
+async def seed(ctx: agentdur.ObjectContext, length: int) -> int:
+    """Grow the history to ``length`` items by repeating its newest turn (a long chat, made fast)."""
+    items = ctx.state_list("items", Any)
+    history = await items.items()
+    turn = history[-2:]
+    while len(history) + len(turn) <= length:
+        items.append(*turn)
+        history.extend(turn)
+    return len(history)
 
 
 async def echo(history: list[ChatTurn]) -> str:

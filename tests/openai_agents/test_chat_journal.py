@@ -23,8 +23,11 @@ engine = engine_fixture("tests.openai_agents.journal_app:app", env="handler_env"
 RATIO = 1.5
 # On Restate a turn also writes the list's header and names each state key it writes or clears.
 RESTATE_FIXED = 100
-EMBEDDED_TURNS = 500
-RESTATE_TURNS = 60
+# Turns run one by one (measured at 1, 20 and the last), then, for DurableSession, the history is
+# grown to what LONG_TURN turns leave (two items per turn) and turn LONG_TURN is measured. A
+# chat_session keeps at most 50 items, so its history stops growing after 25 turns.
+TURNS = 40
+LONG_TURN = 500
 
 
 def compact(value: Any) -> int:
@@ -67,11 +70,18 @@ def restate_turn(engine: EngineUnderTest, invocation_id: str) -> tuple[int, int,
     return total, written, responses
 
 
-def run_turns(engine: EngineUnderTest, path: str, history: str, turns: int) -> list[dict[str, int]]:
-    """Run ``turns`` turns; measure the first and the last: journaled and added bytes."""
+def run_turns(
+    engine: EngineUnderTest, path: str, history: str, turns: int, long_turn: int | None
+) -> list[dict[str, int]]:
+    """Run ``turns`` turns, then grow the history to ``long_turn - 1`` turns and run turn
+    ``long_turn``; measure turns 1, 20, ``turns`` and ``long_turn``: journaled and added bytes."""
     measured = []
-    for turn in range(1, turns + 1):
-        measure = turn in (1, 20, turns)
+    numbers = list(range(1, turns + 1)) + ([long_turn] if long_turn is not None else [])
+    for turn in numbers:
+        measure = turn in (1, 20, turns, long_turn)
+        if turn == long_turn:
+            seeded = engine.post(path.replace("/message", "/seed"), 2 * (long_turn - 1))
+            assert seeded.status_code == 200 and seeded.json() == 2 * (long_turn - 1), seeded.text
         body = {"message": f"message number {turn}"} if "Talk" in path else f"message number {turn}"
         if not measure:
             reply = engine.post(path, body)
@@ -93,7 +103,7 @@ def run_turns(engine: EngineUnderTest, path: str, history: str, turns: int) -> l
     return measured
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     ("path", "history"),
     [("/Chat/{key}/message", "/Chat/{key}/get_history"), ("/Talk/{key}/message", "/Talk/{key}/get_history")],
@@ -103,8 +113,9 @@ def test_journal_bytes_per_turn_stay_proportional_to_what_it_adds(
     engine: EngineUnderTest, path: str, history: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key = f"journal-{engine.name}"
-    turns = EMBEDDED_TURNS if engine.name == "embedded" else RESTATE_TURNS
-    measured = run_turns(engine, path.format(key=key), history.format(key=key), turns)
+    long_turn = LONG_TURN if "Chat" in path else None
+    measured = run_turns(engine, path.format(key=key), history.format(key=key), TURNS, long_turn)
+    turns = long_turn or TURNS
     with capsys.disabled():
         print(f"\n{engine.name} {path}: {measured}")
     history_now = engine.post(history.format(key=key)).json()
