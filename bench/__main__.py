@@ -5,9 +5,10 @@ Subcommands:
     profile  the concurrent engine workload under cProfile, per thread.
     compare  the same workloads on agentdur embedded, agentdur on Restate, plain restate-sdk, DBOS on
              SQLite and the raw SQLite commit, in one run and one table, with targets.
-    agents   a Google ADK agent (3 model calls, 2 tools) as plain ADK, with agentdur in process, on the
-             embedded server and on Restate, with dbos-google-adk and with restate-sdk's restate.ext.adk:
-             durability overhead per agent turn and per tool call.
+    agents   an OpenAI Agents SDK agent (3 model calls, 2 tools) plain, with agentdur in process, on the
+             embedded server and on Restate, and with restate-sdk's restate.ext.openai: added latency,
+             CPU, journal bytes and RSS per run, concurrent runs, journal bytes per chat turn, resume
+             after SIGKILL; and a Google ADK agent likewise (with dbos-google-adk and restate.ext.adk).
     chaos    a randomized SIGKILL campaign against a served app on both engines: kills, invocations,
              violations.
     soak     a steady stream of invocations against ``agentdur serve`` with a short retention: the
@@ -143,28 +144,76 @@ def _add_agents(
 ) -> Callable[[argparse.Namespace], int]:
     parser = sub.add_parser(
         "agents",
-        help="a Google ADK agent as plain ADK, with agentdur, dbos-google-adk and restate.ext.adk",
-        description="Run an ADK agent with 3 model calls and 2 tool calls, and one with a single model "
-        "call, against the scripted model server, as plain ADK, with DurablePlugin in process, on the "
-        "embedded server and on Restate, with dbos-google-adk (bench extra) and with restate-sdk's "
-        "restate.ext.adk on the same restate-server; print the medians and the overhead per agent turn "
-        "and per tool round.",
+        help="an OpenAI Agents SDK and a Google ADK agent, plain and durable on every engine and peer",
+        description="OpenAI Agents SDK: one agent (3 model calls, 2 function tools) against the scripted "
+        "model server answering after a simulated latency, as the plain SDK, with agentdur in process, on "
+        "the embedded server and on Restate, and with restate-sdk's restate.ext.openai on the same "
+        "restate-server: added latency (median, p99), CPU, journal bytes and RSS per run; concurrent runs; "
+        "journal bytes per chat turn; the time to resume after a SIGKILL; with the targets. Google ADK: "
+        "an agent with 3 model calls and 2 tool calls and one with a single model call, as plain ADK, with "
+        "DurablePlugin in process, on the embedded server and on Restate, with dbos-google-adk (bench "
+        "extra) and with restate.ext.adk: the medians and the overhead per agent turn and per tool round.",
+    )
+    parser.add_argument(
+        "--sdk", choices=("openai", "adk", "all"), default="all", help="which agents (default all)"
     )
     parser.add_argument("--quick", action="store_true", help="a short run (rough figures)")
     parser.add_argument(
-        "--runs", type=int, metavar="N", help="runs per agent and column (default 40; --quick: 8)"
+        "--runs", type=int, metavar="N", help="sequential runs per agent and column (default 40; --quick: 8)"
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=300.0,
+        metavar="MS",
+        help="the model server's simulated latency per call, OpenAI part (default 300)",
+    )
+    parser.add_argument(
+        "--concurrent",
+        type=int,
+        metavar="N",
+        help="agent runs started at once, OpenAI part (default 1000; --quick: 20; 0 skips the section)",
+    )
+    parser.add_argument(
+        "--chat-turns",
+        type=int,
+        metavar="N",
+        help="turns of the chat on one key, OpenAI part (default 100; --quick: 10; 0 skips the section)",
+    )
+    parser.add_argument("--no-resume", action="store_true", help="skip the resume-after-SIGKILL section")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
 
     def run(args: argparse.Namespace) -> int:
-        from .agents import agents_json, render_agents_report, run_agents_bench
+        for name in ("runs", "concurrent", "chat_turns"):
+            value = getattr(args, name)
+            if value is not None and value < (1 if name == "runs" else 0):
+                parser.error(f"--{name.replace('_', '-')} must be at least {1 if name == 'runs' else 0}")
+        if args.latency_ms < 0:
+            parser.error("--latency-ms must not be negative")
+        data: dict[str, object] = {}
+        if args.sdk in ("openai", "all"):
+            from .agents_openai import OpenAIOptions, openai_json, render_openai_report, run_openai_bench
 
-        if args.runs is not None and args.runs < 1:
-            parser.error("--runs must be at least 1")
-        result = asyncio.run(run_agents_bench(args.quick, args.runs))
-        print(render_agents_report(result), flush=True)
+            options = OpenAIOptions(
+                runs=args.runs if args.runs is not None else 8 if args.quick else 40,
+                latency_ms=args.latency_ms,
+                concurrent=args.concurrent if args.concurrent is not None else 20 if args.quick else 1000,
+                chat_turns=args.chat_turns if args.chat_turns is not None else 10 if args.quick else 100,
+                resume=not args.no_resume,
+            )
+            openai_result = asyncio.run(run_openai_bench(options))
+            print(render_openai_report(openai_result), flush=True)
+            data["openai"] = openai_json(openai_result)
+        if args.sdk in ("adk", "all"):
+            from .agents import agents_json, render_agents_report, run_agents_bench
+
+            if "openai" in data:
+                print()
+            result = asyncio.run(run_agents_bench(args.quick, args.runs))
+            print(render_agents_report(result), flush=True)
+            data["adk"] = agents_json(result)
         if args.json:
-            _report.write_json(args.json, agents_json(result))
+            _report.write_json(args.json, data)
             print(f"\nwrote {args.json}")
         return 0
 

@@ -1,9 +1,10 @@
-"""A Restate deployment in its own process: ``python -m bench._deployment {agentdur|plain|restate_adk} --port N``.
+"""A Restate deployment in its own process: ``python -m bench._deployment KIND --port N``.
 
 ``agentdur`` serves :data:`bench._chat.compare_app` exactly as ``agentdur serve --backend restate``
 does (:func:`agentdur.restate._serve.serve`: hypercorn, HTTP/2 over cleartext); ``plain`` serves the
 hand-written restate-sdk services of :mod:`bench._plain_restate` with the same hypercorn settings, and
-``restate_adk`` the ``restate.ext.adk`` agent of :mod:`bench._restate_adk` (for ``bench agents``) too.
+``restate_adk`` the ``restate.ext.adk`` agent of :mod:`bench._restate_adk` and ``restate_openai`` the
+``restate.ext.openai`` agent of :mod:`bench._restate_openai` (for ``bench agents``) too.
 SIGTERM stops the server; with ``--profile PATH`` the process runs under cProfile and writes its
 stats to PATH when it stops.
 """
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-KINDS = ("agentdur", "plain", "restate_adk")
+KINDS = ("agentdur", "plain", "restate_adk", "restate_openai")
 
 
 async def _serve_plain(host: str, port: int, stop: asyncio.Event) -> None:
@@ -32,6 +33,12 @@ async def _serve_restate_adk(host: str, port: int, stop: asyncio.Event) -> None:
     from ._restate_adk import restate_adk_app
 
     await _serve_asgi(restate_adk_app(), host, port, stop)
+
+
+async def _serve_restate_openai(host: str, port: int, stop: asyncio.Event) -> None:
+    from ._restate_openai import restate_openai_app
+
+    await _serve_asgi(restate_openai_app(), host, port, stop)
 
 
 async def _serve_asgi(app: Any, host: str, port: int, stop: asyncio.Event) -> None:
@@ -64,7 +71,12 @@ async def _main(kind: str, host: str, port: int) -> None:
     # handler per signal); its hook registry keeps ours alongside.
     install_shutdown_hook(loop, stop.set, signal.SIGTERM)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    serve = {"agentdur": _serve_agentdur, "plain": _serve_plain, "restate_adk": _serve_restate_adk}[kind]
+    serve = {
+        "agentdur": _serve_agentdur,
+        "plain": _serve_plain,
+        "restate_adk": _serve_restate_adk,
+        "restate_openai": _serve_restate_openai,
+    }[kind]
     await serve(host, port, stop)
 
 
