@@ -48,6 +48,9 @@ Handler = Callable[[HttpRequest], Awaitable[HttpResponse | None]]
 """Answers a request; None closes the connection without a response."""
 
 
+BACKLOG = 2048  # pending connections the listening socket queues (the kernel caps it at somaxconn)
+
+
 class HttpServer:
     """Serves ``handler`` on a TCP port until :meth:`close`."""
 
@@ -58,7 +61,9 @@ class HttpServer:
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0 picks a free port) and return the port bound."""
-        self._server = await asyncio.start_server(self._serve_connection, host, port)
+        # asyncio's default backlog (100) drops connection attempts when hundreds of agent runs call at
+        # once (python -m bench agents starts 1,000): the clients then wait out their connect timeouts.
+        self._server = await asyncio.start_server(self._serve_connection, host, port, backlog=BACKLOG)
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
