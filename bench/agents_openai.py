@@ -124,11 +124,12 @@ class Concurrent:
 
     runs: int
     seconds: float
-    latencies_ms: list[float]
+    latencies_ms: list[float]  # of the runs that completed
+    failed: int = 0
 
     @property
     def runs_per_s(self) -> float:
-        return self.runs / self.seconds
+        return len(self.latencies_ms) / self.seconds
 
     @property
     def p99_ms(self) -> float:
@@ -399,14 +400,21 @@ def _total_rss(pids: Sequence[int]) -> float | None:
 async def _concurrent(n: int, prefix: str, once: Once) -> Concurrent:
     await asyncio.gather(*(once(f"{prefix} warm {i}") for i in range(min(n, 10))))
     latencies: list[float] = []
+    failures: list[BaseException] = []
     started = time.perf_counter()
 
     async def timed(i: int) -> None:
-        await once(f"{prefix} {i}")
+        try:
+            await once(f"{prefix} {i}")
+        except Exception as error:  # counted and reported: one failed run must not void the section
+            failures.append(error)
+            return
         latencies.append((time.perf_counter() - started) * 1000)
 
     await asyncio.gather(*(timed(i) for i in range(n)))
-    return Concurrent(n, time.perf_counter() - started, latencies)
+    if not latencies:
+        raise RuntimeError(f"{prefix}: all {n} runs failed, the first with {failures[0]!r}")
+    return Concurrent(n, time.perf_counter() - started, latencies, len(failures))
 
 
 def _plain_once() -> Once:
@@ -725,6 +733,7 @@ def render_openai_report(result: OpenAIResult) -> str:
         ccols = [c for c in CONCURRENT_COLUMNS if c in result.concurrent]
         crows = [
             ["runs/s", *(_fmt(result.concurrent[c].runs_per_s) for c in ccols), ""],
+            ["failed runs", *(str(result.concurrent[c].failed) for c in ccols), ""],
             ["run latency, p99 (ms)", *(_fmt(result.concurrent[c].p99_ms) for c in ccols), ""],
             [
                 "added latency, p99 (ms)",
@@ -812,6 +821,7 @@ def openai_json(result: OpenAIResult) -> dict[str, Any]:
         "concurrent": {
             c: {
                 "runs": r.runs,
+                "failed": r.failed,
                 "runs_per_s": r.runs_per_s,
                 "p99_ms": r.p99_ms,
                 "added_p99_ms": result.concurrent_added_p99_ms(c),

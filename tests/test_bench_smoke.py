@@ -141,7 +141,7 @@ def test_bench_agents_openai_sections_write_every_figure(tmp_path: Path) -> None
             assert _positive(row["server_rss_mb"]), (column, row)
     assert set(figures["concurrent"]) == {"plain", "in_process", "embedded"}
     for column, row in figures["concurrent"].items():
-        assert row["runs"] == 3
+        assert row["runs"] == 3 and row["failed"] == 0, (column, row)
         assert _positive(row["runs_per_s"]) and _positive(row["p99_ms"]), (column, row)
     assert set(figures["chat_journal_bytes"]) == {"in_process", "restate", "restate_openai"}
     for column, turns in figures["chat_journal_bytes"].items():
