@@ -62,12 +62,17 @@ def first_user_text(request: ModelRequest) -> str:
 
 
 def configure_openai(base_url: str) -> None:
-    """Point the OpenAI Agents SDK at the model server (Responses API, no tracing, no client retries)."""
+    """Point the OpenAI Agents SDK at the model server (Responses API, no tracing, no client retries).
+
+    The connect timeout is a minute, not the client's 5 s: with 1,000 runs in one process on a busy
+    machine, the event loop may come back to a connection attempt later than that.
+    """
     import agents
-    from openai import AsyncOpenAI
+    from openai import AsyncOpenAI, Timeout
 
     agents.set_tracing_disabled(True)
-    client = AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0)
+    timeout = Timeout(600.0, connect=60.0)
+    client = AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0, timeout=timeout)
     agents.set_default_openai_client(client, use_for_tracing=False)
     agents.set_default_openai_api("responses")
 
