@@ -368,7 +368,8 @@ async def _sequential(
 ) -> tuple[Sequential, list[str]]:
     for i in range(WARMUP):
         await once(f"{column} warm {i}")
-    agent_pids = [p for pid in pids for p in process_tree(pid)]
+    # The processes themselves: the bench process's children (the model server) are not the agent's.
+    agent_pids = list(pids)
     server_pids = process_tree(server_pid) if server_pid is not None else []
     watched = [*agent_pids, *server_pids]
     before = {pid: cpu_seconds(pid) for pid in watched}
