@@ -727,7 +727,7 @@ def render_openai_report(result: OpenAIResult) -> str:
     lines += _table(["figure", *(HEADERS[c] for c in cols), "target"], rows)
     lines += [
         "",
-        "plain SDK and in process: this process (the bench's client included); embedded HTTP, agentdur Restate",
+        "CPU, RSS: plain SDK and in process: this process (not the model server's); embedded HTTP, agentdur Restate",
         "and restate.ext.openai: the serving process. Added latency: the column's quantile minus plain SDK's.",
     ]
     if result.concurrent:
