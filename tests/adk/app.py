@@ -142,6 +142,25 @@ async def run(ctx: agentdur.ObjectContext, req: RunRequest) -> str:
     return await run_adk(ctx, agent_for(req.kind), "main", f"[{req.label}] How is the weather?")
 
 
+@agents.handler()
+async def say(ctx: agentdur.ObjectContext, text: str) -> str:
+    """A plain turn of the weather agent on the session ``run`` uses (no label: the model echoes)."""
+    return await run_adk(ctx, agent_for("weather"), "main", text)
+
+
+@agents.handler(kind="shared")
+async def events(ctx: agentdur.ObjectSharedContext) -> list[dict[str, Any]]:
+    """The events of the session ``run`` and ``say`` use, as ADK dumps them."""
+    return await stored_events(ctx, "main")
+
+
+async def stored_events(ctx: agentdur.ObjectSharedContext, session_id: str) -> list[dict[str, Any]]:
+    session = await DurableSessionService().get_session(
+        app_name="tests", user_id=ctx.key(), session_id=session_id
+    )
+    return [event.model_dump(mode="json", exclude_none=True) for event in session.events] if session else []
+
+
 chat = agentdur.VirtualObject("Chat")
 
 
@@ -163,6 +182,12 @@ async def get_history(ctx: agentdur.ObjectSharedContext) -> list[str]:
         for event in session.events
         if event.content and event.content.parts
     ]
+
+
+@chat.handler(kind="shared")
+async def get_events(ctx: agentdur.ObjectSharedContext) -> list[dict[str, Any]]:
+    """The chat session's events as ADK dumps them (``exclude_none``), oldest first."""
+    return await stored_events(ctx, "chat")
 
 
 sessions = agentdur.VirtualObject("Sessions")
