@@ -2,9 +2,12 @@
 
 Many turns on one user and session (the ``Chat`` object of ``app.py``); for some turns the test measures
 the journal bytes of that turn's invocation and the JSON of the events the turn added to the session
-(the user's message and the model's response, as ADK dumps them). On the embedded engine the bytes
-are the invocation's journal rows in the SQLite file; on Restate, the size restate-server gives each
-journal entry of the invocation (``sys_journal.raw_length``).
+(the user's message and the model's response, as ADK dumps them, without ``None`` fields). On the
+embedded engine the bytes are what the invocation's journal rows in the SQLite file hold: each
+entry's name, value and failure (the fixed columns, its kind, status and times, are left out); on
+Restate, the size restate-server gives each journal entry of the invocation
+(``sys_journal.raw_length``), where what must stay proportional is everything but the state reads
+(restate-server journals the values read) and the request.
 
 A SIGKILL of the process running the handlers in the middle of a turn leaves the session with every
 event once, and no model request is sent twice.
@@ -17,6 +20,8 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from agentdur.testing import ScriptedModelServer
 
@@ -70,8 +75,8 @@ def journal_bytes(engine: EngineUnderTest, invocation_id: str) -> tuple[int, int
     if engine.name == "embedded":
         with sqlite3.connect(f"file:{engine.workdir / 'agentdur.db'}?mode=ro", uri=True) as db:
             rows = db.execute(
-                "SELECT kind, length(kind) + length(name) + coalesce(length(CAST(value AS BLOB)), 0)"
-                " + coalesce(length(CAST(failure AS BLOB)), 0) + coalesce(length(target), 0)"
+                "SELECT kind, length(CAST(name AS BLOB)) + coalesce(length(CAST(value AS BLOB)), 0)"
+                " + coalesce(length(CAST(failure AS BLOB)), 0)"
                 " FROM journal WHERE invocation_id = ?",
                 (invocation_id,),
             ).fetchall()
@@ -93,6 +98,7 @@ def chat_events(engine: EngineUnderTest, key: str) -> list[dict[str, Any]]:
     return events
 
 
+@pytest.mark.timeout(900)
 def test_a_turn_journals_what_it_adds_not_the_history(engine: EngineUnderTest) -> None:
     key = f"journal-{uuid.uuid4().hex[:8]}"
     last = TURNS[engine.name]
@@ -157,7 +163,7 @@ def test_sigkill_mid_turn_neither_loses_nor_doubles_an_event(
         for part in event["content"]["parts"]
         if "function_response" in part
     ]
-    assert [event["author"] for event in turn] == ["user", "weather", "weather", "weather", "weather", "weather"]
+    assert [event["author"] for event in turn] == ["user"] + ["weather"] * 5
     assert calls == ["get_weather", "hold"] and answers == ["get_weather", "hold"]
     assert len({event["id"] for event in stored}) == len(stored) == 12, "an event was stored twice"
     assert [event["timestamp"] for event in stored] == sorted(event["timestamp"] for event in stored)
