@@ -17,6 +17,7 @@ from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.adk.models import Gemini
 from google.adk.runners import Runner
+from google.adk.sessions import Session
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.adk.tools.function_tool import FunctionTool
 from google.genai import types
@@ -268,6 +269,48 @@ async def contract(ctx: agentdur.ObjectContext) -> dict[str, Any]:
 async def count(ctx: agentdur.ObjectSharedContext) -> int:
     service = DurableSessionService()
     return len((await service.list_sessions(app_name="app", user_id=ctx.key())).sessions)
+
+
+def texts(session: Session | None) -> list[str]:
+    assert session is not None
+    return [e.content.parts[0].text or "" for e in session.events if e.content and e.content.parts]
+
+
+@sessions.handler()
+async def store_old_format(ctx: agentdur.ObjectContext) -> None:
+    """A session as versions before the list of events stored it: one entry holding its events."""
+    old = Session(
+        app_name="app",
+        user_id=ctx.key(),
+        id="old",
+        state={"a": 1},
+        events=[event("one", 10.0), event("two", 11.0)],
+        last_update_time=11.0,
+    )
+    ctx.set("adk:session:app:old", old.model_dump(mode="json", exclude_none=True))
+
+
+@sessions.handler()
+async def continue_old_format(ctx: agentdur.ObjectContext) -> dict[str, Any]:
+    """Read a session stored in the old format, append to it (which converts it), read it again."""
+    service = DurableSessionService(create_missing=False)
+    seen: dict[str, Any] = {}
+    loaded = await service.get_session(app_name="app", user_id=ctx.key(), session_id="old")
+    seen["loaded"] = (texts(loaded), dict(loaded.state) if loaded else None)
+    recent = await service.get_session(
+        app_name="app", user_id=ctx.key(), session_id="old", config=GetSessionConfig(num_recent_events=1)
+    )
+    seen["recent"] = texts(recent)
+    listed = (await service.list_sessions(app_name="app", user_id=ctx.key())).sessions
+    seen["listed"] = [(s.id, s.last_update_time, len(s.events)) for s in listed]
+    assert loaded is not None
+    await service.append_event(loaded, event("three", 12.0, {"b": 2}))
+    after = await service.get_session(app_name="app", user_id=ctx.key(), session_id="old")
+    seen["after"] = (texts(after), after.state if after else None, after.last_update_time if after else None)
+    header = await ctx.get("adk:session:app:old")
+    seen["header_keys"] = sorted(header)
+    seen["list"] = [item["content"]["parts"][0]["text"] for item in await ctx.get("adk:events:app:old")]
+    return seen
 
 
 app = agentdur.App([agents, chat, sessions])
