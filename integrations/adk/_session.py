@@ -53,12 +53,12 @@ from agentdur import (
     current_context,
 )
 
+from ._scope import is_journaled_call
+
 __all__ = ["DurableSessionService"]
 
 SESSION_PREFIX = "adk:session:"
 EVENTS_PREFIX = "adk:events:"
-# The fields of a stored event that differ between a run and its replay (ADK draws them at random).
-_IDENTITY = ("id", "timestamp", "invocation_id")
 
 
 def _session_key(app_name: str, session_id: str) -> str:
@@ -214,23 +214,28 @@ class DurableSessionService(BaseSessionService):
         return session
 
     async def _recorded(self, ctx: ObjectContext, event: Event) -> dict[str, Any]:
-        """``event`` as stored: its identity as first journaled (the replay's event takes it too)."""
+        """``event`` as stored, with its identity as first journaled (the replay's event takes it)."""
         adk_ids = self._invocation(ctx).adk_ids
         now = event.invocation_id
         seen = now in adk_ids
+        whole = not _replays_equal(event)
 
-        def identity() -> list[Any]:
+        def identity() -> Any:
+            if whole:  # a replay may not rebuild it equal: the event itself is journaled
+                return _stored_form(event)
             return [event.id, event.timestamp] if seen else [event.id, event.timestamp, now]
 
-        journaled: list[Any] = await ctx.run_typed(
-            f"ADK event: {event.author}", identity, RunOptions(type_hint=list[Any])
-        )
+        journaled = await ctx.run_typed(f"ADK event: {event.author}", identity, RunOptions(type_hint=Any))
+        if isinstance(journaled, dict):
+            data: dict[str, Any] = journaled
+            journaled = [data["id"], data["timestamp"], data["invocation_id"]]
+        else:
+            data = {}
         event.id, event.timestamp = str(journaled[0]), float(journaled[1])
-        if len(journaled) > 2:
+        if not seen and len(journaled) > 2:
             adk_ids[now] = str(journaled[2])
-        # ADK's defaults are left out: they read back equal, and the event costs half the bytes.
-        data: dict[str, Any] = event.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-        data.update(id=event.id, timestamp=event.timestamp, invocation_id=adk_ids.get(now, now))
+        data = data or _stored_form(event)
+        data["invocation_id"] = adk_ids.get(now, now)
         return data
 
     # -------------------------------------------------------------------- BaseSessionService
@@ -342,6 +347,23 @@ def _header(state: dict[str, Any], last_update_time: float) -> dict[str, Any]:
     """The stored session without its events: its own state (no ``app:``, ``user:``, ``temp:``
     entries) and when it changed (its newest event may be newer)."""
     return {"state": _own_state(state), "last_update_time": last_update_time}
+
+
+def _stored_form(event: Event) -> dict[str, Any]:
+    """The JSON of ``event`` as stored: ADK's defaults are left out (they read back equal), which
+    halves the bytes of a small event."""
+    data: dict[str, Any] = event.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data.update(id=event.id, timestamp=event.timestamp, invocation_id=event.invocation_id)
+    return data
+
+
+def _replays_equal(event: Event) -> bool:
+    """Whether a replay rebuilds ``event`` equal: its model responses come from journaled steps, but
+    a function response counts only when a journaled tool step gave it (not a toolset, a tool
+    opted out of journaling, a response the client sent)."""
+    parts = event.content.parts or [] if event.content is not None else []
+    responses = [part.function_response for part in parts if part.function_response is not None]
+    return all(is_journaled_call(response.id) for response in responses)
 
 
 def _own_state(state: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from google.adk.agents import LlmAgent
+from google.adk.agents.run_config import RunConfig
 from google.adk.apps import App
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
@@ -89,7 +90,9 @@ class RunRequest(BaseModel):
     label: str
 
 
-async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str, text: str) -> str:
+async def run_adk(
+    ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str, text: str, config: RunConfig | None = None
+) -> str:
     app = App(name="tests", root_agent=agent, plugins=[DurablePlugin()])
     runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
     final = ""
@@ -97,6 +100,7 @@ async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str,
         user_id=ctx.key(),
         session_id=session_id,
         new_message=types.Content(role="user", parts=[types.Part(text=text)]),
+        run_config=config,
     ):
         if event.is_final_response() and event.content and event.content.parts:
             final = "".join(part.text or "" for part in event.content.parts)
@@ -169,6 +173,14 @@ chat = agentdur.VirtualObject("Chat")
 async def message(ctx: agentdur.ObjectContext, text: str) -> str:
     assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
     return await run_adk(ctx, assistant, "chat", text)
+
+
+@chat.handler()
+async def message_seeing_recent(ctx: agentdur.ObjectContext, text: str) -> str:
+    """A turn whose runner reads only the session's 10 newest events."""
+    assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
+    recent = RunConfig(get_session_config=GetSessionConfig(num_recent_events=10))
+    return await run_adk(ctx, assistant, "chat", text, recent)
 
 
 @chat.handler(kind="shared")

@@ -138,6 +138,16 @@ def test_a_turn_journals_what_it_adds_not_the_history(engine: EngineUnderTest) -
     first, final = measured[0], measured[-1]
     assert final.not_read <= first.not_read * 1.2, (first, final)  # flat: no history written again
 
+    # A runner that reads only the newest events (RunConfig.get_session_config) reads only those,
+    # so on Restate too the turn's journal does not hold the history.
+    before = len(chat_events(engine, key))
+    invocation = engine.send(f"/Chat/{key}/message_seeing_recent", "recent turn")
+    assert engine.attach(invocation).json() == "Echo: recent turn"
+    recent = measure(engine, last + 1, invocation, compact(chat_events(engine, key)[before:]))
+    print(f"{engine.name} turn {recent.number} reading 10 events: {recent}")
+    assert recent.reads <= 6 * recent.added, recent  # 10 events: 5 turns' worth, and small entries
+    assert recent.not_read <= first.not_read * 1.2, (first, recent)
+
 
 def test_sigkill_mid_turn_neither_loses_nor_doubles_an_event(
     engine: EngineUnderTest, shared_model_server: ScriptedModelServer
