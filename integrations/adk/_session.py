@@ -18,8 +18,11 @@ neither loses nor doubles events. A replay writes the same state as the first ex
 checks that it does): ADK gives events random ids and timestamps, so each event's identity (id,
 timestamp, and ADK's invocation id the first time one is seen) is journaled first, in the step ``ADK
 event: <author>``, and the replay's event takes it; the rest of an event comes from journaled model
-and tool calls. Exclusive handlers of one key run one at a time, so concurrent messages to one user
-are answered in order. Reads work in shared handlers too.
+calls and tool steps, or from the handler's own (deterministic) code. An event a replay may not
+rebuild equal, one carrying a function response that no journaled tool step gave (a toolset's, a
+tool opted out of journaling, a response the client sent), is journaled whole in that step instead.
+Exclusive handlers of one key run one at a time, so concurrent messages to one user are answered in
+order. Reads work in shared handlers too.
 
 ADK's semantics are kept: partial events are not stored, ``temp:`` state lives only for the
 invocation, ``GetSessionConfig`` limits the events returned (``num_recent_events`` reads only those
