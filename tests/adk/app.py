@@ -176,6 +176,19 @@ async def message(ctx: agentdur.ObjectContext, text: str) -> str:
 
 
 @chat.handler()
+async def seed(ctx: agentdur.ObjectContext, length: int) -> int:
+    """Grow the chat session to ``length`` events by repeating its newest turn with new ids: a long
+    chat made fast (the turn after it is the turn that history length would be)."""
+    events = ctx.state_list("adk:events:tests:chat", dict[str, Any])
+    stored = await events.length()
+    turn = await events.items(last=2)
+    while stored + len(turn) <= length:
+        stored += len(turn)
+        events.append(*({**event, "id": str(ctx.uuid())} for event in turn))
+    return stored
+
+
+@chat.handler()
 async def message_seeing_recent(ctx: agentdur.ObjectContext, text: str) -> str:
     """A turn whose runner reads only the session's 10 newest events."""
     assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
