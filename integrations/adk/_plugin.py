@@ -37,7 +37,7 @@ from agentdur import RunOptions, UserError, current_context
 from ..kit import start_agent_span
 from ._approvals import Approvals, Notify, confirm_call
 from ._model import DurableLlm
-from ._scope import PluginOptions, attach_to_request, use_plugin_options
+from ._scope import PluginOptions, attach_to_request, mark_journaled_call, use_plugin_options
 from ._tools import durable_tool, is_one_step
 
 __all__ = ["DurablePlugin"]
@@ -106,7 +106,9 @@ class DurablePlugin(BasePlugin):
             ctx = current_context()
         except UserError:
             return None  # not in a handler: ADK's own behaviour
-        if not is_one_step(tool):
+        if is_one_step(tool):
+            mark_journaled_call(tool_context.function_call_id)  # its response replays as it was
+        else:
             # ADK starts each tool call's task in a copy of another task's context, so the task has
             # no place of its own in the handler's task tree until it makes a durable call; a tool
             # that is not one step may start tasks of its own (an AgentTool runs a whole nested

@@ -14,11 +14,19 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from agentdur import RunOptions
+from agentdur import RunOptions, UserError, current_context
 
 from ._approvals import Approvals
 
-__all__ = ["PluginOptions", "attach_to_request", "options_of_request", "plugin_options", "use_plugin_options"]
+__all__ = [
+    "PluginOptions",
+    "attach_to_request",
+    "is_journaled_call",
+    "mark_journaled_call",
+    "options_of_request",
+    "plugin_options",
+    "use_plugin_options",
+]
 
 
 @dataclass(frozen=True)
@@ -61,3 +69,28 @@ def attach_to_request(request: object, options: PluginOptions) -> None:
 def options_of_request(request: object) -> PluginOptions:
     """The options of the plugin that saw ``request`` (the defaults when none did)."""
     return _BY_REQUEST.get(id(request)) or plugin_options()
+
+
+# The function calls of the running handler invocation that a journaled tool step answers: a replay
+# gives their responses again as they were, so the session service need not journal them again.
+_JOURNALED_CALLS: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _calls() -> set[str] | None:
+    try:
+        return _JOURNALED_CALLS.setdefault(current_context(), set())
+    except (UserError, TypeError):  # not in a handler, or a context that cannot be weakly referenced
+        return None
+
+
+def mark_journaled_call(call_id: str | None) -> None:
+    """The function call ``call_id`` of this invocation is answered by a journaled tool step."""
+    calls = _calls()
+    if call_id and calls is not None:
+        calls.add(call_id)
+
+
+def is_journaled_call(call_id: str | None) -> bool:
+    """True when :func:`mark_journaled_call` marked ``call_id`` in this invocation."""
+    calls = _calls()
+    return bool(call_id) and calls is not None and call_id in calls

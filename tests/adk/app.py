@@ -12,11 +12,13 @@ import time
 from typing import Any
 
 from google.adk.agents import LlmAgent
+from google.adk.agents.run_config import RunConfig
 from google.adk.apps import App
 from google.adk.events.event import Event
 from google.adk.events.event_actions import EventActions
 from google.adk.models import Gemini
 from google.adk.runners import Runner
+from google.adk.sessions import Session
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.adk.tools.function_tool import FunctionTool
 from google.genai import types
@@ -88,7 +90,9 @@ class RunRequest(BaseModel):
     label: str
 
 
-async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str, text: str) -> str:
+async def run_adk(
+    ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str, text: str, config: RunConfig | None = None
+) -> str:
     app = App(name="tests", root_agent=agent, plugins=[DurablePlugin()])
     runner = Runner(app=app, session_service=DurableSessionService(), auto_create_session=True)
     final = ""
@@ -96,6 +100,7 @@ async def run_adk(ctx: agentdur.ObjectContext, agent: LlmAgent, session_id: str,
         user_id=ctx.key(),
         session_id=session_id,
         new_message=types.Content(role="user", parts=[types.Part(text=text)]),
+        run_config=config,
     ):
         if event.is_final_response() and event.content and event.content.parts:
             final = "".join(part.text or "" for part in event.content.parts)
@@ -142,6 +147,25 @@ async def run(ctx: agentdur.ObjectContext, req: RunRequest) -> str:
     return await run_adk(ctx, agent_for(req.kind), "main", f"[{req.label}] How is the weather?")
 
 
+@agents.handler()
+async def say(ctx: agentdur.ObjectContext, text: str) -> str:
+    """A plain turn of the weather agent on the session ``run`` uses (no label: the model echoes)."""
+    return await run_adk(ctx, agent_for("weather"), "main", text)
+
+
+@agents.handler(kind="shared")
+async def events(ctx: agentdur.ObjectSharedContext) -> list[dict[str, Any]]:
+    """The events of the session ``run`` and ``say`` use, as ADK dumps them."""
+    return await stored_events(ctx, "main")
+
+
+async def stored_events(ctx: agentdur.ObjectSharedContext, session_id: str) -> list[dict[str, Any]]:
+    session = await DurableSessionService().get_session(
+        app_name="tests", user_id=ctx.key(), session_id=session_id
+    )
+    return [event.model_dump(mode="json", exclude_none=True) for event in session.events] if session else []
+
+
 chat = agentdur.VirtualObject("Chat")
 
 
@@ -149,6 +173,27 @@ chat = agentdur.VirtualObject("Chat")
 async def message(ctx: agentdur.ObjectContext, text: str) -> str:
     assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
     return await run_adk(ctx, assistant, "chat", text)
+
+
+@chat.handler()
+async def seed(ctx: agentdur.ObjectContext, length: int) -> int:
+    """Grow the chat session to ``length`` events by repeating its newest turn with new ids: a long
+    chat made fast (the turn after it is the turn that history length would be)."""
+    events = ctx.state_list("adk:events:tests:chat", dict[str, Any])
+    stored = await events.length()
+    turn = await events.items(last=2)
+    while stored + len(turn) <= length:
+        stored += len(turn)
+        events.append(*({**event, "id": str(ctx.uuid())} for event in turn))
+    return stored
+
+
+@chat.handler()
+async def message_seeing_recent(ctx: agentdur.ObjectContext, text: str) -> str:
+    """A turn whose runner reads only the session's 10 newest events."""
+    assistant = LlmAgent(name="assistant", model=gemini(), instruction="Chat.")
+    recent = RunConfig(get_session_config=GetSessionConfig(num_recent_events=10))
+    return await run_adk(ctx, assistant, "chat", text, recent)
 
 
 @chat.handler(kind="shared")
@@ -163,6 +208,12 @@ async def get_history(ctx: agentdur.ObjectSharedContext) -> list[str]:
         for event in session.events
         if event.content and event.content.parts
     ]
+
+
+@chat.handler(kind="shared")
+async def get_events(ctx: agentdur.ObjectSharedContext) -> list[dict[str, Any]]:
+    """The chat session's events as ADK dumps them (``exclude_none``), oldest first."""
+    return await stored_events(ctx, "chat")
 
 
 sessions = agentdur.VirtualObject("Sessions")
@@ -243,6 +294,48 @@ async def contract(ctx: agentdur.ObjectContext) -> dict[str, Any]:
 async def count(ctx: agentdur.ObjectSharedContext) -> int:
     service = DurableSessionService()
     return len((await service.list_sessions(app_name="app", user_id=ctx.key())).sessions)
+
+
+def texts(session: Session | None) -> list[str]:
+    assert session is not None
+    return [e.content.parts[0].text or "" for e in session.events if e.content and e.content.parts]
+
+
+@sessions.handler()
+async def store_old_format(ctx: agentdur.ObjectContext) -> None:
+    """A session as versions before the list of events stored it: one entry holding its events."""
+    old = Session(
+        app_name="app",
+        user_id=ctx.key(),
+        id="old",
+        state={"a": 1},
+        events=[event("one", 10.0), event("two", 11.0)],
+        last_update_time=11.0,
+    )
+    ctx.set("adk:session:app:old", old.model_dump(mode="json", exclude_none=True))
+
+
+@sessions.handler()
+async def continue_old_format(ctx: agentdur.ObjectContext) -> dict[str, Any]:
+    """Read a session stored in the old format, append to it (which converts it), read it again."""
+    service = DurableSessionService(create_missing=False)
+    seen: dict[str, Any] = {}
+    loaded = await service.get_session(app_name="app", user_id=ctx.key(), session_id="old")
+    seen["loaded"] = (texts(loaded), dict(loaded.state) if loaded else None)
+    recent = await service.get_session(
+        app_name="app", user_id=ctx.key(), session_id="old", config=GetSessionConfig(num_recent_events=1)
+    )
+    seen["recent"] = texts(recent)
+    listed = (await service.list_sessions(app_name="app", user_id=ctx.key())).sessions
+    seen["listed"] = [(s.id, s.last_update_time, len(s.events)) for s in listed]
+    assert loaded is not None
+    await service.append_event(loaded, event("three", 12.0, {"b": 2}))
+    after = await service.get_session(app_name="app", user_id=ctx.key(), session_id="old")
+    seen["after"] = (texts(after), after.state if after else None, after.last_update_time if after else None)
+    header = await ctx.get("adk:session:app:old")
+    seen["header_keys"] = sorted(header)
+    seen["list"] = [item["content"]["parts"][0]["text"] for item in await ctx.get("adk:events:app:old")]
+    return seen
 
 
 app = agentdur.App([agents, chat, sessions])

@@ -177,6 +177,23 @@ def test_the_session_service_contract(engine: EngineUnderTest) -> None:
     assert shared.status_code == 200 and shared.json() == 1  # readable from a shared handler
 
 
+def test_a_session_stored_as_one_entry_reads_and_converts_on_its_first_change(
+    engine: EngineUnderTest,
+) -> None:
+    key = f"user-{label()}"
+    assert engine.post(f"/Sessions/{key}/store_old_format").status_code == 200
+    response = engine.post(f"/Sessions/{key}/continue_old_format")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "loaded": [["one", "two"], {"a": 1}],
+        "recent": ["two"],
+        "listed": [["old", 11.0, 0]],
+        "after": [["one", "two", "three"], {"a": 1, "b": 2}, 12.0],
+        "header_keys": ["last_update_time", "state"],  # the events moved to their list
+        "list": ["one", "two", "three"],
+    }
+
+
 def test_a_confirmation_waits_across_a_restart_and_the_call_runs_once(
     engine: EngineUnderTest, shared_model_server: ScriptedModelServer
 ) -> None:
