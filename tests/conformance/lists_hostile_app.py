@@ -190,4 +190,22 @@ async def get_plain(ctx: agentdur.ObjectSharedContext, name: str) -> dict[str, A
     return {"get": await ctx.get(name), "keys": await ctx.state_keys()}
 
 
+@lists.handler()
+async def slide(ctx: agentdur.ObjectContext, job: dict[str, Any]) -> list[int]:
+    """A window sliding over 0, 1, 2, ...: append one, keep the newest 3, a slow step; a shared
+    reader must only ever see a run of consecutive numbers."""
+    label, rounds = str(job["label"]), int(job["rounds"])
+    lst = ctx.state_list("w", int)
+    for i in range(rounds):
+        lst.append(i)
+        lst.keep_last(3)
+        await ctx.run_typed("tick", _tick, agentdur.RunOptions(), label, i)
+    return await lst.items()
+
+
+@lists.handler(kind="shared")
+async def window(ctx: agentdur.ObjectSharedContext) -> list[Any]:
+    return await ctx.state_list("w", Any).items()
+
+
 app = agentdur.App([lists])
