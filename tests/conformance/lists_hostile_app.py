@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -192,13 +193,15 @@ async def get_plain(ctx: agentdur.ObjectSharedContext, name: str) -> dict[str, A
 
 @lists.handler()
 async def slide(ctx: agentdur.ObjectContext, job: dict[str, Any]) -> list[int]:
-    """A window sliding over 0, 1, 2, ...: append one, keep the newest 3, a slow step; a shared
-    reader must only ever see a run of consecutive numbers."""
+    """A window sliding over 0, 1, 2, ...: append one, keep the newest 3, a read (on Restate the
+    list's changes are written at its next read), a slow step; a shared reader must only ever see
+    a run of consecutive numbers."""
     label, rounds = str(job["label"]), int(job["rounds"])
     lst = ctx.state_list("w", int)
     for i in range(rounds):
         lst.append(i)
         lst.keep_last(3)
+        await lst.length()
         await ctx.run_typed("tick", _tick, agentdur.RunOptions(), label, i)
     return await lst.items()
 
@@ -208,4 +211,45 @@ async def window(ctx: agentdur.ObjectSharedContext) -> list[Any]:
     return await ctx.state_list("w", Any).items()
 
 
-app = agentdur.App([lists])
+@lists.handler()
+async def read_then_change(ctx: agentdur.ObjectContext, item: str) -> list[Any]:
+    """Reads issued before a change and awaited after it see the list as it was when issued."""
+    lst = ctx.state_list("n", str)
+    items, length = lst.items(), lst.length()
+    lst.append(item)
+    return [await items, await length]
+
+
+@lists.handler()
+async def pops_together(ctx: agentdur.ObjectContext) -> list[Any]:
+    """Two pops awaited together (asyncio.gather): each removes its own item."""
+    lst = ctx.state_list("n", str)
+    popped = await asyncio.gather(lst.pop(), lst.pop())
+    return [list(popped), await lst.items()]
+
+
+flow = agentdur.Workflow("ListFlow")
+
+
+@flow.main()
+async def flow_run(ctx: agentdur.WorkflowContext, items: list[str]) -> dict[str, Any]:
+    lst = ctx.state_list("log", str)
+    lst.append(*items)
+    approved = await ctx.promise("go", type_hint=bool).value()
+    popped = await lst.pop()
+    lst.append(f"approved={approved}")
+    return {"popped": popped, "items": await lst.items()}
+
+
+@flow.handler()
+async def flow_view(ctx: agentdur.WorkflowSharedContext) -> dict[str, Any]:
+    lst = ctx.state_list("log", str)
+    return {"items": await lst.items(), "length": await lst.length(), "keys": await ctx.state_keys()}
+
+
+@flow.handler()
+async def flow_go(ctx: agentdur.WorkflowSharedContext) -> None:
+    await ctx.promise("go", type_hint=bool).resolve(True)
+
+
+app = agentdur.App([lists, flow])
