@@ -126,3 +126,24 @@ def test_last_beyond_twice_the_length_and_last_zero(engine: EngineUnderTest) -> 
     call(engine, f"/ListX/{k}/fill", {"items": [1, 2, 3]})
     assert call(engine, f"/ListX/{k}/newest", 100) == [1, 2, 3]
     assert call(engine, f"/ListX/{k}/newest", 0) == []
+
+
+def test_purging_the_invocations_that_built_a_list_keeps_its_items(engine: EngineUnderTest) -> None:
+    k = key()
+    ids = []
+    for items in (["a", "b"], ["c"], ["d"]):
+        inv = engine.send(f"/ListX/{k}/fill", {"items": items})
+        attach_ok(engine, inv)
+        ids.append(inv)
+    for inv in ids:
+        response = engine.client.patch(f"{engine.admin_url}/invocations/{inv}/purge")
+        assert response.status_code in (200, 202), response.text
+    wait_for(lambda: engine.attach(ids[0]).status_code == 404, what="the purge")
+    assert call(engine, f"/ListX/{k}/view", "n") == {
+        "items": ["a", "b", "c", "d"],
+        "length": 4,
+        "get": ["a", "b", "c", "d"],
+        "keys": ["n"],
+    }
+    call(engine, f"/ListX/{k}/fill", {"items": ["e"]})
+    assert call(engine, f"/ListX/{k}/view", "n")["items"] == ["a", "b", "c", "d", "e"]
