@@ -290,6 +290,12 @@ class StateList(Generic[T], abc.ABC):
 
     name: str
 
+    def _count(self, what: str, value: Any) -> int:
+        """``value`` checked as a count (an int >= 0, not a bool), for ``what`` of this list."""
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise UserError(f"state list {self.name!r}: {what} takes a count >= 0, not {value!r}")
+        return value
+
     @abc.abstractmethod
     def items(self, *, last: int | None = None) -> DurableFuture[list[T]]:
         """The items, oldest first; with ``last``, only the newest ``last`` of them."""

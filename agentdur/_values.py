@@ -67,3 +67,16 @@ def dump_checked(what: str, adapter: TypeAdapter[Any], value: Any, max_size: int
 def _first_line(error: Exception) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return " ".join(lines[:3])
+
+
+def json_kind(value: object) -> str:
+    """The JSON name of a parsed JSON value's type (``object``, ``array``, ``string`` ...), for errors."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

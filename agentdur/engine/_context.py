@@ -436,12 +436,13 @@ class EmbeddedContext(ObjectContext):
 
         self._runner.record(idx, kind, name, r.ENTRY_COMPLETED, value, extra=op)
 
-    def list_append(self, name: str, values: Sequence[Any]) -> None:
-        """Append to list ``name``, journaling only the new items."""
+    def list_append(self, name: str, values: Sequence[Any], type_hint: Any = Any) -> None:
+        """Append to list ``name``, journaling only the new items (each checked against ``type_hint``)."""
         key = self._writable_key("append")
-        texts = [self._checked(f"an item appended to state list {name!r}", value) for value in values]
-        value = _lists.array_text(texts)
+        what, adapter = f"an item appended to state list {name!r}", adapter_for(type_hint)
         limit = self._runner.runtime.max_entry_size
+        texts = [dump_checked(what, adapter, value, limit) for value in values]
+        value = _lists.array_text(texts)
         if limit is not None and len(value) > limit:
             raise JournalValueError(
                 f"the items appended to state list {name!r} are {len(value):,} bytes of JSON, more than "
@@ -518,22 +519,21 @@ class EmbeddedStateList(StateList[Any]):
         self._type_hint = type_hint
 
     def items(self, *, last: int | None = None) -> DurableFuture[list[Any]]:
-        if last is not None and (not isinstance(last, int) or last < 0):
-            raise UserError(f"state list {self.name!r}: last must be a count >= 0, not {last!r}")
+        if last is not None:
+            self._count("last", last)
         return self._ctx.list_items(self.name, last, adapter_for(cast(Any, list)[self._type_hint]))
 
     def length(self) -> DurableFuture[int]:
         return self._ctx.list_length(self.name)
 
     def append(self, *values: Any) -> None:
-        self._ctx.list_append(self.name, values)
+        self._ctx.list_append(self.name, values, self._type_hint)
 
     def pop(self) -> DurableFuture[Any]:
         return self._ctx.list_pop(self.name, adapter_for(cast(Any, Optional)[self._type_hint]))
 
     def keep_last(self, count: int) -> None:
-        if not isinstance(count, int) or count < 0:
-            raise UserError(f"state list {self.name!r}: keep_last takes a count >= 0, not {count!r}")
+        self._count("keep_last", count)
         self._ctx.list_keep_last(self.name, count)
 
     def clear(self) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import TerminalError
+from .._values import json_kind
 from . import _records as r
 from ._store import Store
 
@@ -232,7 +233,7 @@ def plain_items(name: str, text: str | None) -> list[str]:
     value = json.loads(text)
     if not isinstance(value, list):
         raise TerminalError(
-            f"state {name!r} holds a JSON {type(value).__name__}, not a list: clear it or use ctx.get"
+            f"state {name!r} holds a JSON {json_kind(value)}, not a list: clear it or use ctx.get"
         )
     return [json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in value]
 
@@ -257,7 +258,7 @@ def newest(texts: list[str], last: int | None) -> list[str]:
     """The newest ``last`` of ``texts`` (all of them when ``None``)."""
     if last is None:
         return texts
-    return texts[len(texts) - last :] if last else []
+    return texts[max(0, len(texts) - last) :] if last else []
 
 
 LIST_READS = frozenset({r.LIST_ITEMS, r.LIST_LENGTH})

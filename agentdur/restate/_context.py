@@ -137,10 +137,11 @@ class RestateStateList(StateList[Any]):
         self._ctx = ctx
         self._adapter = adapter_for(cast(Any, list)[type_hint])
         self._item_adapter = adapter_for(cast(Any, Optional)[type_hint])
+        self._append_adapter = adapter_for(type_hint)
 
     def items(self, *, last: int | None = None) -> DurableFuture[list[Any]]:
-        if last is not None and (not isinstance(last, int) or last < 0):
-            raise UserError(f"state list {self.name!r}: last must be a count >= 0, not {last!r}")
+        if last is not None:
+            self._count("last", last)
         self._ctx._command(f"ctx list items {self.name!r}")
         name, lists, adapter = self.name, self._ctx.lists, self._adapter
 
@@ -157,7 +158,8 @@ class RestateStateList(StateList[Any]):
     def append(self, *values: Any) -> None:
         self._ctx._writable("append")
         what = f"an item appended to state list {self.name!r}"
-        raws = [dump_checked(what, adapter_for(Any), v, DEFAULT_MAX_ENTRY_SIZE).encode() for v in values]
+        adapter = self._append_adapter
+        raws = [dump_checked(what, adapter, v, DEFAULT_MAX_ENTRY_SIZE).encode() for v in values]
         name, lists = self.name, self._ctx.lists
         lists.change(name, lambda model: lists.append(name, model, raws))
         self._ctx._written[name] = True
@@ -180,8 +182,7 @@ class RestateStateList(StateList[Any]):
         return ListFuture(self._ctx, result)
 
     def keep_last(self, count: int) -> None:
-        if not isinstance(count, int) or count < 0:
-            raise UserError(f"state list {self.name!r}: keep_last takes a count >= 0, not {count!r}")
+        self._count("keep_last", count)
         self._ctx._writable("keep_last")
         name, lists = self.name, self._ctx.lists
         lists.change(name, lambda model: lists.keep_last(name, model, count))

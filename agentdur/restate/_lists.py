@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .._exceptions import TerminalError
+from .._values import json_kind
 
 MARK = "$list"
 SEPARATOR = "\x1f"
@@ -131,7 +132,7 @@ class Lists:
         value = json.loads(model.plain)
         if not isinstance(value, list):
             raise TerminalError(
-                f"state {name!r} holds a JSON {type(value).__name__}, not a list: clear it or use ctx.get"
+                f"state {name!r} holds a JSON {json_kind(value)}, not a list: clear it or use ctx.get"
             )
         return [json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode() for item in value]
 
@@ -195,7 +196,7 @@ class Lists:
         model = await self.settle(name)
         if model.header is None:
             raws = self._plain_items(name, model)
-            return _array(raws if last is None else raws[len(raws) - last :] if last else [])
+            return _array(raws if last is None else raws[max(0, len(raws) - last) :] if last else [])
         first, next_index = model.header
         start = first if last is None else max(first, next_index - last)
         stored = await self._host.read_many([item_key(name, i) for i in range(start, next_index)])

@@ -294,7 +294,7 @@ async def test_any_state_name_works_for_a_list(tmp_path: Path, name: str) -> Non
 
 @pytest.mark.parametrize(
     ("plain", "json_type"),
-    [({"a": 1}, "dict"), ("text", "str"), (7, "int"), (None, "NoneType"), (True, "bool")],
+    [({"a": 1}, "object"), ("text", "string"), (7, "number"), (None, "null"), (True, "boolean")],
 )
 @pytest.mark.parametrize("op", ["items", "length", "append", "pop", "keep_last"])
 async def test_a_list_operation_on_a_plain_value_that_is_not_an_array_fails_naming_the_state(
@@ -460,6 +460,6 @@ async def test_a_file_from_before_list_state_opens_and_its_arrays_become_lists(t
         assert await engine.call("Hostile", "append_many", [3], key="k") == 3
         assert await engine.state("Hostile", "k") == {"n": ["old1", "old2", 3]}
         assert engine.store.read("SELECT name FROM state WHERE obj_key='k'") == []
-        with pytest.raises(agentdur.TerminalError, match="state 'n' holds a JSON dict, not a list"):
+        with pytest.raises(agentdur.TerminalError, match="state 'n' holds a JSON object, not a list"):
             await engine.call("Hostile", "list_op", "append", key="j")
         assert await engine.object_keys("Hostile") == ["j", "k"]
