@@ -306,6 +306,12 @@ class EmbeddedContext(ObjectContext):
 
     def _read_state(self, key: str, name: str) -> str | None:
         """State ``name`` as JSON text: a plain value, or a list's items as an array."""
+        if not self._spec.writes_state:  # an exclusive handler may change it meanwhile: one snapshot
+            with self._runner.store.snapshot():
+                return self._read_state_now(key, name)
+        return self._read_state_now(key, name)
+
+    def _read_state_now(self, key: str, name: str) -> str | None:
         plain = self._read_plain(key, name)
         if plain is not None:
             return plain
@@ -329,6 +335,10 @@ class EmbeddedContext(ObjectContext):
         return None if row is None else str(row[0])
 
     def _read_keys(self, key: str) -> list[str]:
+        with self._runner.store.snapshot():  # the plain names and the lists' of one moment
+            return self._read_keys_now(key)
+
+    def _read_keys_now(self, key: str) -> list[str]:
         names: set[str] = set()
         if not self._cleared_all:
             rows = self._runner.store.read(
@@ -386,10 +396,12 @@ class EmbeddedContext(ObjectContext):
         """The items of list ``name`` now, and the version a reference to them names (``None``:
         journal a copy: a shared handler, or a plain JSON array not yet converted)."""
         if not self._spec.writes_state:
-            rows = _lists.committed_items(self._runner.store, self._spec.service, key, name)
+            with self._runner.store.snapshot():  # an exclusive handler may change it meanwhile
+                rows = _lists.committed_items(self._runner.store, self._spec.service, key, name)
+                plain = None if rows is not None else self._read_plain(key, name)
             if rows is not None:
                 return [text for _, text in rows], None
-            return _lists.plain_items(name, self._read_plain(key, name)), None
+            return _lists.plain_items(name, plain), None
         head = self._list_cache().head(name, self._cleared_all)
         if head.active:
             return [text for _, text in head.rows], head.version

@@ -112,6 +112,11 @@ def array_text(texts: Sequence[str]) -> str:
 
 def committed_items(store: Store, service: str, key: str, name: str) -> list[Row] | None:
     """The present items of a list as committed, or ``None`` when ``name`` is not a list."""
+    with store.snapshot():
+        return _committed_items(store, service, key, name)
+
+
+def _committed_items(store: Store, service: str, key: str, name: str) -> list[Row] | None:
     header = store.read_one(
         "SELECT active FROM state_lists WHERE service=? AND obj_key=? AND name=?", (service, key, name)
     )
@@ -148,6 +153,11 @@ def active_names(store: Store, service: str, key: str) -> set[str]:
 
 def committed_state(store: Store, service: str, key: str) -> dict[str, str]:
     """Every committed state entry of an object key as JSON text by name, lists as their array."""
+    with store.snapshot():
+        return _committed_state(store, service, key)
+
+
+def _committed_state(store: Store, service: str, key: str) -> dict[str, str]:
     values = {
         str(row[0]): str(row[1])
         for row in store.read("SELECT name, value FROM state WHERE service=? AND obj_key=?", (service, key))

@@ -374,8 +374,13 @@ class Runtime:
         *,
         outcome: str | None = None,
         error_detail: str | None = None,
+        held_key: bool = True,
     ) -> None:
-        """Commit an outcome, then tell whoever waits: attached clients, calling invocations, the key's line."""
+        """Commit an outcome, then tell whoever waits: attached clients, calling invocations, the key's line.
+
+        ``held_key``: the invocation ran on its key (not one ended while queued), so list rows it
+        removed can go; rows another invocation's replay may still read must stay.
+        """
         finish = partial(
             _ops.finish_invocation,
             inv_id=inv_id,
@@ -385,7 +390,7 @@ class Runtime:
             outcome=outcome,
             error_detail=error_detail,
         )
-        if exclusive and key is not None:
+        if exclusive and key is not None and held_key:
             finish = partial(_ops.finish_exclusive, finish=finish, service=service, key=key)
         parents = await self.store.write(finish)
         result: r.Outcome = r.outcome_of(output, failure)
@@ -410,6 +415,9 @@ class Runtime:
                 row["obj_key"],
                 bool(row["exclusive"]),
                 outcome=outcome,
+                # Ended before it ran, or while it waited: skipping the list purge is always safe
+                # (the key's next exclusive completion does it), purging under a running one is not.
+                held_key=False,
             )
 
     async def kill(self, inv_id: str) -> None:

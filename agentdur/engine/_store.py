@@ -20,7 +20,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -268,6 +268,8 @@ class Store:
         self._lost: StoreWriteError | None = None  # the file was removed or replaced: never cleared
         self._closed = False
         self.on_recovered: Callable[[], None] | None = None
+        self._snapshot_lock = threading.RLock()
+        self._snapshot_depth = 0
         self.commits = 0
         self.writes = 0
         self.busy_retries = 0
@@ -348,6 +350,21 @@ class Store:
         if self._fault is None:
             with contextlib.suppress(StoreWriteError):
                 await self.write(_nothing)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads made inside (by this thread) see one committed state of the file: one read
+        transaction, for a value that takes several queries (a list's header and its rows)."""
+        with self._snapshot_lock:
+            self._snapshot_depth += 1
+            if self._snapshot_depth == 1:
+                self._reader.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._snapshot_depth -= 1
+                if self._snapshot_depth == 0:
+                    self._reader.execute("COMMIT")
 
     def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Run a read-only query on committed data."""
