@@ -206,6 +206,13 @@ class TerminalError(AgentdurError):
         return {"message": self.message, "code": self.status_code}
 
 
+class StateNameError(UserError, TerminalError):
+    """A state name agentdur cannot store (it holds the character reserved for list items).
+
+    Terminal: the invocation fails at once rather than retrying into the same error.
+    """
+
+
 class InvalidInputError(TerminalError):
     """Handler input that does not validate against the handler's input type."""
 

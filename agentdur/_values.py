@@ -14,13 +14,32 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from ._exceptions import JournalValueError
+from ._exceptions import JournalValueError, StateNameError
 from ._serde import adapter_for, may_hold_unjournalable, unjournalable
 
 # restate-server's default message size limit (``networking.message-size-limit``, 32 MiB): an entry
 # larger than that cannot travel to Restate either, so both engines refuse it at the same size.
 DEFAULT_MAX_ENTRY_SIZE = 32 * 1024 * 1024
 _ANY = adapter_for(Any)
+
+# Restate keeps item i of state list "name" under the state key "name" + this + "i": a state name
+# holding it could reach into a list, so no state name may (on both engines, so that code that runs
+# on one runs on the other).
+STATE_NAME_SEPARATOR = "\x1f"
+
+
+def check_state_name(name: str) -> None:
+    """Refuse a state name holding the character reserved for the items of state lists.
+
+    Raises:
+        StateNameError: ``name`` holds U+001F (the unit separator); a :class:`UserError` that is
+            also terminal (the invocation fails, it is not retried).
+    """
+    if STATE_NAME_SEPARATOR in name:
+        raise StateNameError(
+            f"state name {name!r} holds the character U+001F (unit separator, '\\x1f'), which is reserved "
+            "for the items of state lists: choose a name without it"
+        )
 
 
 def dump_checked(what: str, adapter: TypeAdapter[Any], value: Any, max_size: int | None) -> str:

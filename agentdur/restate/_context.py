@@ -28,9 +28,9 @@ from .._options import RunOptions, check_run_options
 from .._serde import adapter_for, step_result_type
 from .._service import HandlerSpec
 from .._tasks import current_track
-from .._values import DEFAULT_MAX_ENTRY_SIZE, dump_checked
+from .._values import DEFAULT_MAX_ENTRY_SIZE, check_state_name, dump_checked
 from ._errors import from_restate, raising_restate_errors
-from ._lists import SEPARATOR, Lists, header_of
+from ._lists import SEPARATOR, SETTLING, ListModel, Lists, header_of
 from ._pump import Pump, completed
 from ._serde import AdapterSerde, AwakeableSerde, StepSerde
 from ._tracing import RestateTrace, replaying
@@ -84,22 +84,37 @@ class RestateFuture(DurableFuture[Any]):
 
 
 class StateFuture(RestateFuture):
-    """A state read: a list's header read as the list's items."""
+    """A state read: a list's header read as the list's items.
+
+    A list operation on ``name`` issued before this read is awaited queues a read of the list at
+    that point (``snapshot``), so the result is the list as it was when this read was issued.
+    """
 
     def __init__(self, host: RestateContext, name: str, inner: Any, adapter: TypeAdapter[Any]) -> None:
         super().__init__(host, inner)
         self._name = name
         self._value_adapter = adapter
+        self.snapshot: Callable[[], Any] | None = None
 
     async def _result(self) -> Any:
         raw = await super()._result()
-        header = header_of(raw)
-        if header is not None:
-            lists = cast(RestateContext, self.host).lists
-            model = lists.model(self._name)
+        ctx = self._host
+        ctx.forget_get(self._name, self)
+        if self.snapshot is not None:
+            raw = await self.snapshot()
+        elif self._name not in ctx.lists.models:
+            # Nothing wrote ``name`` since this read was issued (a write makes its model): what it
+            # read is what the invocation knows of it, so a later set/clear need not read it again.
+            lists, name, header = ctx.lists, self._name, header_of(raw)
+            model = lists.model(name)
             if not model.known:
-                model.known, model.header, model.base = True, header, None
-            raw = await lists.items(self._name, None)
+                model.known, model.base = True, None
+                model.header, model.plain = header, None if header is not None else raw
+            if header is not None:
+                raw = await lists.read(name, lambda current: lists.value_of(name, current))()
+        elif header_of(raw) is not None:  # a list changed since: the list as it was at the read
+            lists, name = ctx.lists, self._name
+            raw = await lists.items_of(name, ListModel(known=True, header=header_of(raw)), None)
         return None if raw is None else self._value_adapter.validate_json(raw)
 
 
@@ -145,15 +160,19 @@ class RestateStateList(StateList[Any]):
         self._ctx._command(f"ctx list items {self.name!r}")
         name, lists, adapter = self.name, self._ctx.lists, self._adapter
 
-        async def read() -> Any:
-            return adapter.validate_json(await lists.items(name, last))
+        async def compute(model: ListModel) -> Any:
+            return adapter.validate_json(await lists.items_of(name, model, last))
 
-        return ListFuture(self._ctx, read)
+        return ListFuture(self._ctx, lists.read(name, compute))
 
     def length(self) -> DurableFuture[int]:
         self._ctx._command(f"ctx list length {self.name!r}")
         name, lists = self.name, self._ctx.lists
-        return ListFuture(self._ctx, lambda: lists.length(name))
+
+        async def compute(model: ListModel) -> int:
+            return lists.length_of(name, model)
+
+        return ListFuture(self._ctx, lists.read(name, compute))
 
     def append(self, *values: Any) -> None:
         self._ctx._writable("append")
@@ -167,16 +186,14 @@ class RestateStateList(StateList[Any]):
     def pop(self) -> DurableFuture[Any]:
         self._ctx._writable("pop")
         name, lists, adapter = self.name, self._ctx.lists, self._item_adapter
-        popped: list[bytes | None] = []
 
-        async def run(model: Any) -> None:
-            popped.append(await lists.pop(name, model))
+        async def compute(model: ListModel) -> bytes | None:
+            return await lists.pop(name, model)
 
-        lists.queue(name, run)
+        popped = lists.read(name, compute)
 
         async def result() -> Any:
-            await lists.settle(name)
-            raw = popped[0] if popped else None
+            raw = await popped()
             return None if raw is None else adapter.validate_json(raw)
 
         return ListFuture(self._ctx, result)
@@ -237,9 +254,16 @@ class RestateContext(ObjectContext, FutureHost):
         self._written: dict[str, bool] = {}
         self._cleared_all = False
         self.lists = Lists(self)
+        self._open_gets: dict[str, list[StateFuture]] = {}
+        # After a clear_all issued while list operations were queued: the commands issued since (the
+        # clear_all first), held until those operations ran (their reads must come before it).
+        self._held: list[Callable[[], None]] | None = None
+        self._doomed: list[tuple[str, ListModel]] = []
+        self._held_lock = asyncio.Lock()
         # The single waiter of this invocation; agentdur's task factory reports the handler's tasks to
         # it (task_created), so it knows when all of them are blocked.
         self.pump = Pump(inner, self)
+        self.pump.before_wait = self._before_durable_wait
         tracing.set_replay_probe(replaying)
         self.trace = RestateTrace(inner, spec.service, spec.name, str(inner.key()) if spec.keyed else None)
 
@@ -367,17 +391,61 @@ class RestateContext(ObjectContext, FutureHost):
     def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
         self._command(f"ctx get {name!r}")
         self.key()
+        check_state_name(name)
         adapter = adapter_for(type_hint)
-        if name in self.lists.models:  # a list this invocation uses: its queued changes first
+        if self._held is not None:  # after a clear_all still held: read once it is written
+            return ListFuture(self, lambda: self._after_held(lambda: self.get(name, type_hint)))
+        if name in self.lists.models:  # a list this invocation uses: read in order with its changes
             lists = self.lists
 
-            async def read() -> Any:
-                model = await lists.settle(name)
-                raw = await lists.items(name, None) if model.header is not None else model.plain
+            async def compute(model: ListModel) -> Any:
+                raw = await lists.value_of(name, model)
                 return None if raw is None else adapter.validate_json(raw)
 
-            return ListFuture(self, read)
-        return StateFuture(self, name, self.inner.get(name, serde=_RAW), adapter)
+            return ListFuture(self, lists.read(name, compute))
+        future = StateFuture(self, name, self.inner.get(name, serde=_RAW), adapter)
+        self._open_gets.setdefault(name, []).append(future)
+        return future
+
+    def forget_get(self, name: str, future: StateFuture) -> None:
+        """A plain read of ``name`` has its stored value."""
+        waiting = self._open_gets.get(name, [])
+        if future in waiting:
+            waiting.remove(future)
+        if not waiting:
+            self._open_gets.pop(name, None)
+
+    def model_created(self, name: str) -> None:
+        """List ``name`` is used from now on: a plain read of it issued before and not awaited yet
+        reads the list in order with the list's operations (before the one being issued)."""
+        lists = self.lists
+        for future in self._open_gets.pop(name, []):
+            if future.snapshot is None:
+                future.snapshot = lists.read(name, lambda model: lists.value_of(name, model))
+
+    async def _after_held(self, issue: Callable[[], DurableFuture[Any]]) -> Any:
+        await self.write_held()
+        return await issue()
+
+    async def write_held(self) -> None:
+        """Run the list operations a clear_all was issued after (reads only), then issue the clear_all
+        and the commands held behind it, in order."""
+        async with self._held_lock:
+            if self._held is None:
+                return
+            for name, model in self._doomed:
+                await self.lists.settle_model(name, model)
+            held, self._held, self._doomed = self._held, None, []
+            for command in held:
+                command()
+
+    async def _before_durable_wait(self) -> None:
+        """Write every queued list change before the handler waits on anything durable, so that
+        other invocations (shared handlers) see them (deterministic: a function of the code path)."""
+        if SETTLING.get():  # a list being settled waits on its own reads
+            return
+        await self.write_held()
+        await self.lists.settle_all()
 
     def read_started(self, key: str) -> RestateFuture:
         """A raw state read issued now (for lists)."""
@@ -393,6 +461,17 @@ class RestateContext(ObjectContext, FutureHost):
 
     def write_raw(self, key: str, value: bytes | None) -> None:
         """Set (``None``: clear) a state key to raw JSON bytes (for lists)."""
+        if self._held is not None:
+            self._held.append(lambda: self._write_now(key, value))
+        else:
+            self._write_now(key, value)
+
+    async def flush_cleared(self) -> None:
+        """Before a read of list items: a held clear_all and what follows it are written first."""
+        if self._held is not None:
+            await self.write_held()
+
+    def _write_now(self, key: str, value: bytes | None) -> None:
         if value is None:
             self.inner.clear(key)
         else:
@@ -401,6 +480,8 @@ class RestateContext(ObjectContext, FutureHost):
     def state_keys(self) -> DurableFuture[list[str]]:
         self._command("ctx state_keys")
         self.key()
+        if self._held is not None:
+            return ListFuture(self, lambda: self._after_held(self.state_keys))
         written, cleared_all = dict(self._written), self._cleared_all
 
         def with_own_writes(stored: list[str]) -> list[str]:
@@ -414,42 +495,63 @@ class RestateContext(ObjectContext, FutureHost):
 
     def state_list(self, name: str, type_hint: Any = Any) -> StateList[Any]:
         self.key()
+        check_state_name(name)
         return RestateStateList(self, name, type_hint)
 
     def set(self, name: str, value: Any) -> None:
         self._writable("set")
+        check_state_name(name)
         self._replace(name, _ANY.serialize(value))
 
     def clear(self, name: str) -> None:
         self._writable("clear")
+        check_state_name(name)
         self._replace(name, None)
 
     def _replace(self, name: str, raw: bytes | None) -> None:
         """Set or clear ``name``; a list this invocation uses loses its items' keys too."""
         self._written[name] = raw is not None
-        if name not in self.lists.models:
+        lists = self.lists
+        if name not in lists.models and not lists.all_cleared:
+            # It may be a list: read its header (issued before the write) and clear its items
+            # then; ``name`` itself is written now, as a plain set always is.
+            async def drop_stored(model: ListModel) -> None:
+                lists.drop(name, model)
+                model.plain = raw
+
+            lists.queue(name, drop_stored)
             self.write_raw(name, raw)
             return
-        lists = self.lists
 
-        def apply(model: Any) -> None:
+        def apply(model: ListModel) -> None:
             lists.drop(name, model)
             model.plain = raw
-            self.write_raw(name, raw)
+            lists.write(model, name, raw)
 
         lists.change(name, apply)
 
     def clear_all(self) -> None:
         self._writable("clear_all")
-        self.inner.clear_all()
         self._written.clear()
         self._cleared_all = True
-        for model in self.lists.models.values():
-            model.known, model.header, model.plain, model.base = True, None, None, None
-            model.pending.clear()
+        lists = self.lists
+        # Operations queued (or running) on a list still read what they return (a pop its item) but
+        # write nothing; the clear_all is held until they have read.
+        doomed = [(name, m) for name, m in lists.models.items() if m.pending or m.lock.locked()]
+        for _, model in doomed:
+            model.doomed = True
+        lists.models, lists.all_cleared = {}, True
+        if doomed or self._held is not None:
+            if self._held is None:
+                self._held = []
+            self._doomed.extend(doomed)
+            self._held.append(self.inner.clear_all)
+        else:
+            self.inner.clear_all()
 
     async def settle_lists(self) -> None:
         """Write the list changes still waiting for their list's header (the handler returned)."""
+        await self.write_held()
         await self.lists.settle_all()
 
     def _writable(self, operation: str) -> None:

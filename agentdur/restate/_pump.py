@@ -125,6 +125,8 @@ class Pump:
     # made a durable call since.
     _sleepers: dict[asyncio.Task[Any], bool] = field(default_factory=dict)
     _warned: bool = False
+    # Run by the waiting task before it parks (the context writes its queued list changes there).
+    before_wait: Callable[[], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ handler side
 
@@ -139,12 +141,17 @@ class Pump:
 
         With ``take``, the pump also collects that future's value, so the caller reads it at once.
         """
+        inners = tuple(inners)  # before before_wait: a generator may read what it changes
+        if self.before_wait is not None:
+            await self.before_wait()
         parked = self._park(what)
-        parked.inners, parked.need_all, parked.take = tuple(inners), need_all, take
+        parked.inners, parked.need_all, parked.take = inners, need_all, take
         await self._parked_wait(parked)
 
     async def run_exclusive(self, what: str, action: Callable[[], Awaitable[Any]]) -> Any:
         """Run ``action`` (which waits on restate-sdk by itself) from the pump, while nothing else polls."""
+        if self.before_wait is not None:
+            await self.before_wait()
         parked = self._park(what)
         parked.exclusive = action
         return await self._parked_wait(parked)
