@@ -114,9 +114,9 @@ class Lists:
             self._host.write_raw(key, raw)
 
     def change(self, name: str, apply: Callable[[ListModel], None]) -> None:
-        """Apply a change now when the list is known and nothing waits before it, else queue it."""
+        """Apply a change now when the list is known and nothing waits or runs before it, else queue it."""
         model = self.model(name)
-        if model.known and not model.pending:
+        if model.known and not model.pending and not model.lock.locked():
             apply(model)
             return
 
@@ -224,6 +224,7 @@ class Lists:
 
     async def pop(self, name: str, model: ListModel) -> bytes | None:
         """Clear the newest item's key and return its JSON."""
+        await self._flush_before_read(model)
         if model.header is None and not self._plain_items(name, model):
             return None
         first, next_index = self._as_list(name, model)
@@ -231,10 +232,12 @@ class Lists:
             self._set_header(name, model, first, next_index)
             return None
         key = item_key(name, next_index - 1)
-        raw = (await self._read_items(model, [key]))[0]
+        # The read is issued before the writes, and the model changed before any await: a change
+        # issued while the item is read applies to the list without it.
+        read = self._host.read_started(key)
         self.write(model, key, None)
         self._set_header(name, model, first, next_index - 1)
-        return raw
+        return await read
 
     def drop(self, name: str, model: ListModel) -> None:
         """The list stops being one: clear its items' keys (the caller writes ``name`` itself)."""
@@ -248,18 +251,19 @@ class Lists:
 
     async def items_of(self, name: str, model: ListModel, last: int | None) -> bytes:
         """The JSON array of the items (the newest ``last``) as ``model`` holds them now."""
+        await self._flush_before_read(model)
         if model.header is None:
             raws = self._plain_items(name, model)
             return _array(raws if last is None else raws[max(0, len(raws) - last) :] if last else [])
         first, next_index = model.header
         start = first if last is None else max(first, next_index - last)
-        stored = await self._read_items(model, [item_key(name, i) for i in range(start, next_index)])
+        # read_many issues every read before it awaits: the items as they are now
+        stored = await self._host.read_many([item_key(name, i) for i in range(start, next_index)])
         return _array([raw or b"null" for raw in stored])
 
-    async def _read_items(self, model: ListModel, keys: Sequence[str]) -> list[bytes | None]:
+    async def _flush_before_read(self, model: ListModel) -> None:
         if not model.doomed:  # items written after a held clear_all: written before they are read
             await self._host.flush_cleared()
-        return await self._host.read_many(keys)
 
     def length_of(self, name: str, model: ListModel) -> int:
         """How many items ``model`` holds now."""

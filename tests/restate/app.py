@@ -204,3 +204,43 @@ async def sleep_beside(ctx: agentdur.ObjectContext, label: str) -> list[int]:
 
     slept, stepped = await asyncio.gather(sleeper(), stepper())
     return [slept, *stepped]
+
+
+@spread.handler()
+async def list_tasks(ctx: agentdur.ObjectContext, label: str) -> dict[str, object]:
+    """List operations from several tasks around timers (restate-server suspends the invocation at
+    each, so it replays from the start): pops awaited together, reads issued before changes, a
+    clear_all after a queued pop; a replay must issue the same commands in the same order."""
+    record(f"attempt {label}")
+    lst = ctx.state_list("l", str)
+    lst.append("a", "b", "c", "d")
+
+    async def branch(i: int) -> list[object]:
+        out: list[object] = []
+        for j in range(2):
+            await ctx.sleep(timedelta(milliseconds=250 + 50 * i))
+            lst.append(f"{i}.{j}")
+            out.append(await lst.pop())
+            out.append(await ctx.run_typed(f"list echo {i}.{j}", _echo, agentdur.RunOptions(), label, j))
+        return out
+
+    first, second, popped, length = await asyncio.gather(branch(0), branch(1), lst.pop(), lst.length())
+
+    async def append_y() -> None:  # runs while the pop below reads its item
+        lst.append("y")
+
+    beside, _ = await asyncio.gather(lst.pop(), append_y())
+    before = ctx.get("l", type_hint=list[str])
+    lst.append("z")
+    seen = await before
+    last = lst.pop()
+    ctx.clear_all()
+    return {
+        "branches": [first, second],
+        "popped": popped,
+        "length": length,
+        "beside": beside,
+        "seen": seen,
+        "last": await last,
+        "after": await lst.items(),
+    }

@@ -166,3 +166,23 @@ def test_a_task_resumed_through_done_callbacks_issues_its_commands_before_the_ne
     assert JOURNAL_MISMATCH not in server_log(fan)
     assert fan.count(f"attempt {label}") >= 2  # replayed after the suspension
     assert fan.lines().count(f"finished {label} 0 1") == 1
+
+
+def test_list_operations_from_several_tasks_replay_after_suspensions(fan: EngineUnderTest) -> None:
+    """Queued list reads, pops awaited together (one lock per list) and a held clear_all issue the
+    same commands on every replay: the invocation completes, without a journal mismatch."""
+    label = uuid.uuid4().hex[:8]
+    inv = fan.send(f"/Spread/{label}/list_tasks", label)
+    answer = fan.attach(inv)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert fan.count(f"attempt {label}") >= 3  # suspended at the timers, replayed from the start
+    assert JOURNAL_MISMATCH not in server_log(fan)
+    assert result["popped"] == "d" and result["length"] == 3  # issued at once, before the branches ran
+    branch_pops = [p for branch in result["branches"] for p in branch[0::2]]
+    # each branch pops what it appended just before (the other branch waits on its own timer)
+    assert sorted(branch_pops) == ["0.0", "0.1", "1.0", "1.1"]
+    assert result["beside"] == "c"
+    assert result["seen"] == ["a", "b", "y"]  # the get was issued before "z" was appended
+    assert result["last"] == "z"
+    assert result["after"] == []
