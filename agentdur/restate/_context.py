@@ -160,10 +160,15 @@ class RestateStateList(StateList[Any]):
         self._ctx._command(f"ctx list items {self.name!r}")
         name, lists, adapter = self.name, self._ctx.lists, self._adapter
 
-        async def compute(model: ListModel) -> Any:
-            return adapter.validate_json(await lists.items_of(name, model, last))
+        async def compute(model: ListModel) -> bytes:
+            return await lists.items_of(name, model, last)
 
-        return ListFuture(self._ctx, lists.read(name, compute))
+        reader = lists.read(name, compute)
+
+        async def result() -> Any:  # validated at the await (the read may run at another's)
+            return adapter.validate_json(await reader())
+
+        return ListFuture(self._ctx, result)
 
     def length(self) -> DurableFuture[int]:
         self._ctx._command(f"ctx list length {self.name!r}")
@@ -398,11 +403,13 @@ class RestateContext(ObjectContext, FutureHost):
         if name in self.lists.models:  # a list this invocation uses: read in order with its changes
             lists = self.lists
 
-            async def compute(model: ListModel) -> Any:
-                raw = await lists.value_of(name, model)
+            reader = lists.read(name, lambda model: lists.value_of(name, model))
+
+            async def result() -> Any:
+                raw = await reader()
                 return None if raw is None else adapter.validate_json(raw)
 
-            return ListFuture(self, lists.read(name, compute))
+            return ListFuture(self, result)
         future = StateFuture(self, name, self.inner.get(name, serde=_RAW), adapter)
         self._open_gets.setdefault(name, []).append(future)
         return future

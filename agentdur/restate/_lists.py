@@ -138,14 +138,20 @@ class Lists:
         """Queue a read of list ``name`` now; the returned coroutine function gives its result (the
         list as the operations issued before the read left it)."""
         cell: list[T] = []
+        failed: list[TerminalError] = []
 
         async def run(current: ListModel) -> None:
-            cell.append(await compute(current))
+            try:
+                cell.append(await compute(current))
+            except TerminalError as error:  # the read's own failure ("not a list"): raised at its await,
+                failed.append(error)  # not at whichever await wrote the queue
 
         model = self.queue(name, run)
 
         async def result() -> T:
             await self.settle_model(name, model)
+            if failed:
+                raise failed[0]
             return cell[0]
 
         return result

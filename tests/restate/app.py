@@ -244,3 +244,17 @@ async def list_tasks(ctx: agentdur.ObjectContext, label: str) -> dict[str, objec
         "last": await last,
         "after": await lst.items(),
     }
+
+
+@spread.handler()
+async def list_read_fails(ctx: agentdur.ObjectContext, label: str) -> dict[str, object]:
+    """A list read that fails (the state is a string) raises at its own await, not at the durable
+    await that happens to write the list's queue first."""
+    ctx.set("s", "text")
+    reading = ctx.state_list("s", str).items()
+    echoed = await ctx.run_typed("echo", _echo, agentdur.RunOptions(), label, 7)
+    try:
+        await reading
+    except agentdur.TerminalError as error:
+        return {"echoed": echoed, "error": error.message}
+    return {"echoed": echoed, "error": None}

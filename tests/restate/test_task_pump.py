@@ -186,3 +186,13 @@ def test_list_operations_from_several_tasks_replay_after_suspensions(fan: Engine
     assert result["seen"] == ["a", "b", "y"]  # the get was issued before "z" was appended
     assert result["last"] == "z"
     assert result["after"] == []
+
+
+def test_a_failing_list_read_raises_at_its_own_await(fan: EngineUnderTest) -> None:
+    label = uuid.uuid4().hex[:8]
+    answer = fan.post(f"/Spread/{label}/list_read_fails", label)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "echoed": 7,
+        "error": "state 's' holds a JSON string, not a list: clear it or use ctx.get",
+    }
