@@ -437,6 +437,8 @@ class RestateContext(ObjectContext, FutureHost):
     async def write_held(self) -> None:
         """Run the list operations a clear_all was issued after (reads only), then issue the clear_all
         and the commands held behind it, in order."""
+        if self._held is None:
+            return
         async with self._held_lock:
             if self._held is None:
                 return
