@@ -49,6 +49,7 @@ EXPECTED_ALL = [
     "SendHandle",
     "Service",
     "StateList",
+    "StateNameError",
     "StepAbortedError",
     "StepTimeoutError",
     "StoreWriteError",
