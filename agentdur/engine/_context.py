@@ -20,7 +20,7 @@ from .._options import RunOptions, check_run_options
 from .._schema import schema_text_of
 from .._serde import adapter_for, step_result_type
 from .._tasks import current_track
-from .._values import dump_checked
+from .._values import check_state_name, dump_checked
 from . import _lists, _ops, _requests
 from . import _records as r
 from ._futures import EmbeddedAwakeableFuture, EmbeddedCallFuture, EmbeddedSendHandle
@@ -223,6 +223,7 @@ class EmbeddedContext(ObjectContext):
         return self._inv.key
 
     def get(self, name: str, type_hint: Any = Any) -> DurableFuture[Any]:
+        check_state_name(name)
         key = self.key()
         runner = self._runner
         idx, entry = runner.enter(r.GET_STATE, name)
@@ -243,12 +244,14 @@ class EmbeddedContext(ObjectContext):
         return runner.future(idx, entry, adapter_for(list[str]))
 
     def set(self, name: str, value: Any) -> None:
+        check_state_name(name)
         self._write_state(r.SET_STATE, name, self._checked(f"the value of state {name!r}", value))
 
     def _checked(self, what: str, value: Any) -> str:
         return dump_checked(what, adapter_for(Any), value, self._runner.runtime.max_entry_size)
 
     def clear(self, name: str) -> None:
+        check_state_name(name)
         self._write_state(r.CLEAR_STATE, name, None)
 
     def clear_all(self) -> None:
@@ -359,6 +362,7 @@ class EmbeddedContext(ObjectContext):
     # ----------------------------------------------------------------- list state
 
     def state_list(self, name: str, type_hint: Any = Any) -> StateList[Any]:
+        check_state_name(name)
         self.key()
         return EmbeddedStateList(self, name, type_hint)
 
