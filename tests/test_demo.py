@@ -44,7 +44,9 @@ def test_the_demo_resumes_the_claim_without_repeating_model_calls_or_payments(tm
     db.row_factory = sqlite3.Row
     try:
         claim, journal = claim_invocation(db)
-        histories = {row["obj_key"]: json.loads(row["value"]) for row in db.execute(CHAT_HISTORIES)}
+        histories: dict[str, list[dict[str, str]]] = {}
+        for row in db.execute(CHAT_HISTORIES):  # a state list: one row per item, oldest first
+            histories.setdefault(row["obj_key"], []).append(json.loads(row["value"]))
     finally:
         db.close()
     requests = [json.loads(line) for line in (workdir / REQUEST_LOG_FILE).read_text().splitlines()]
@@ -58,7 +60,10 @@ def test_the_demo_resumes_the_claim_without_repeating_model_calls_or_payments(tm
     check_the_chats(histories)
 
 
-CHAT_HISTORIES = "SELECT obj_key, value FROM state WHERE service='Chat' AND name='history'"
+CHAT_HISTORIES = (
+    "SELECT obj_key, value FROM state_items WHERE service='Chat' AND name='history' AND removed_v IS NULL"
+    " ORDER BY obj_key, seq"
+)
 
 
 def claim_invocation(db: sqlite3.Connection) -> tuple[sqlite3.Row, list[sqlite3.Row]]:

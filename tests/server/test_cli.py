@@ -71,7 +71,7 @@ def test_services(server: Server) -> None:
     assert ["Greeter", "Service", "order", "-", "Order", "Receipt"] in table
     assert ["Counter", "VirtualObject", "get", "shared", "-", "integer"] in table
     assert as_json("services", server=server) == httpx.get(f"{server.admin}/services").json()
-    assert [row[2] for row in columns(ok("services", "Counter", server=server))[1:]] == ["add", "get"]
+    assert [row[2] for row in columns(ok("services", "Counter", server=server))[1:]] == ["add", "note", "get"]
 
 
 def test_invocations_and_journal(server: Server) -> None:
