@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .._exceptions import UserError
 from .._http import DEFAULT_DEPLOYMENT_PORT, LOCALHOST
 from .._loop_watch import DEFAULT_BLOCKED_LOOP_WARNING, LoopWatch, app_describer
 from .._options import InvocationRetryPolicy
@@ -40,6 +41,45 @@ def register_deployment(
         raise RuntimeError(
             f"registering {uri} with {admin_url} failed ({error.code}): {error.read().decode()}"
         ) from None
+
+
+# How long a starting deployment keeps trying to reach restate-server's admin API (a restate-server
+# restarting beside it, or started a moment later) before it gives up.
+REGISTER_WITHIN = 120.0
+
+
+async def register_when_reachable(
+    admin_url: str, uri: str, *, within: float = REGISTER_WITHIN, first_delay: float = 0.5
+) -> dict[str, Any]:
+    """Register ``uri``, retrying while the admin API cannot be reached (connection refused, a
+    timeout), with a growing delay, for ``within`` seconds; an HTTP error answer is final.
+
+    Raises:
+        UserError: the admin API answered with an error, or stayed unreachable for ``within`` s.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    delay = first_delay
+    while True:
+        try:
+            return await asyncio.to_thread(register_deployment, admin_url, uri)
+        except RuntimeError as refused:  # the admin API answered with an error: final
+            raise UserError(str(refused)) from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            if loop.time() + delay > deadline:
+                raise UserError(
+                    f"cannot register {uri}: restate-server's admin API at {admin_url} stayed "
+                    f"unreachable for {within:.0f} s ({reason})"
+                ) from None
+            log.warning(
+                "restate-server's admin API at %s is not reachable (%s); retrying the registration in %.1f s",
+                admin_url,
+                reason,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 async def serve(
@@ -77,7 +117,7 @@ async def serve(
         if register:
             await _wait_listening(host, port, server)
             uri = advertised_uri or f"http://{host}:{port}"
-            answer = await asyncio.to_thread(register_deployment, register, uri)
+            answer = await register_when_reachable(register, uri)
             log.info("registered %s with %s as %s", uri, register, answer.get("id"))
         await server
     finally:
