@@ -68,7 +68,8 @@ async def test_a_run_waits_suspended_and_a_signal_wakes_it_by_replay(tmp_path: P
     async with agentdur.Engine(app, tmp_path / "wf.db", suspend_after=0.05) as engine:
         inv = await engine.send("Approvals", "run", "laptop", key="a1")
         await wait_status(engine, inv, "suspended")
-        assert engine.in_memory == 0
+        # The status is committed first, then the runner leaves memory.
+        await wait_until(lambda: engine.in_memory == 0, what="the suspended run out of memory")
         assert await engine.call("Approvals", "item", key="a1") == "laptop"
         await engine.call("Approvals", "decide", True, key="a1")
         assert await engine.workflow_attach("Approvals", "a1") == "laptop: approved"
