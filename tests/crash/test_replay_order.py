@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 import pytest
 
 import agentdur
-from agentdur.testing import wait_for_async
 
 APP_FILE = Path(__file__).with_name("_order_app.py")
 T = TypeVar("T")
