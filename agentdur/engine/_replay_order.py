@@ -12,8 +12,8 @@ order (``done_order``, assigned when the completion commits, see ``_ops``), and 
 - when the handler is *quiescent* (every task of it finished or blocked on a future that is not done,
   and no callback of it queued on the loop, see :mod:`agentdur._tasks`), the parked await whose entry
   completed first is answered, and the handler runs until it is quiescent again. A held result no
-  task awaits yet never blocks the others: the smallest *parked* one is answered, so this cannot
-  deadlock;
+  task awaits yet never blocks the others: the smallest *parked* one is answered (and when none is
+  parked, the smallest held one), so this cannot deadlock;
 - completions that arrive while results are still held (a new step's, a timer's) are held too, after
   every recorded one, in arrival order, which is the order of their commits and so of their
   ``done_order`` on the next replay.
@@ -50,7 +50,6 @@ class ReplayOrder:
         self._next = max(orders, default=0)
         self.tasks: list[asyncio.Task[Any]] = []
         self._held: dict[int, tuple[int, EmbeddedFuture[Any], r.Outcome]] = {}
-        self._changed = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ the runner's side
@@ -70,10 +69,14 @@ class ReplayOrder:
     def complete(self, fut: EmbeddedFuture[Any], outcome: r.Outcome) -> None:
         """A completion arrived now: hold it after everything recorded while replaying, else complete."""
         if self.active:
-            self._next += 1
-            self._hold(self._next, fut, outcome)
+            self._hold(self.next_order(), fut, outcome)
         else:
             fut.complete(outcome)
+
+    def next_order(self) -> int:
+        """The place of a completion that arrives now, after every one recorded or seen before."""
+        self._next += 1
+        return self._next
 
     def holds(self, fut: EmbeddedFuture[Any]) -> bool:
         """Whether ``fut``'s result is known and held back."""
@@ -93,14 +96,14 @@ class ReplayOrder:
         self._release(fut.index)
         return True
 
-    def parked(self) -> None:
-        """A task blocked: the scheduler looks again."""
-        if self.active:
-            self._changed.set()
-
     def journal_replayed(self) -> None:
-        """Every recorded entry was taken again: step aside once nothing is held."""
-        if not self._held:
+        """Every recorded entry was taken again: step aside once nothing is held (looked at a turn
+        later: the entry just taken is held only after this is called)."""
+        if self.active:
+            self.loop.call_soon(self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        if self.active and not self._held and not getattr(self.owner, "replaying", False):
             self._stop()
 
     def close(self) -> None:
@@ -113,7 +116,6 @@ class ReplayOrder:
 
     def _hold(self, order: int, fut: EmbeddedFuture[Any], outcome: r.Outcome) -> None:
         self._held[fut.index] = (order, fut, outcome)
-        self._changed.set()
         if self._scheduler is None:
             self._scheduler = untracked(self.loop, self._run())
 
@@ -128,17 +130,15 @@ class ReplayOrder:
 
     async def _run(self) -> None:
         while self._held:
-            self._changed.clear()
             while not self._quiescent(None):  # noqa: ASYNC110 (no event says "every task is blocked")
                 await asyncio.sleep(0)
             parked = [(order, idx) for idx, (order, fut, _) in self._held.items() if fut.awaited()]
             if parked:
                 self._release(min(parked)[1])
-            else:
-                await self._changed.wait()
+            elif self._held:  # every task waits on something else (a poll of fut.done(), a timer)
+                self._release(min((order, idx) for idx, (order, _, _) in self._held.items())[1])
         self._scheduler = None
-        if not getattr(self.owner, "replaying", False):
-            self._stop()
+        self._stop_if_idle()
 
     def _quiescent(self, running: asyncio.Task[Any] | None) -> bool:
         self.tasks = [task for task in self.tasks if not task.done()]

@@ -371,6 +371,8 @@ class InvocationRunner(FutureOwner):
         entry = self.journal.get(idx)
         if entry is not None and entry.status == r.ENTRY_PENDING:
             entry.status = outcome[0]
+            if self.order.active:  # not taken again yet: its result waits its turn when it is
+                entry.done_order = self.order.next_order()
             if outcome[0] == r.ENTRY_FAILED:
                 entry.failure = outcome[1]
             else:
@@ -601,7 +603,6 @@ class InvocationRunner(FutureOwner):
             self._blocked_since = time.monotonic()
         blocked = (waiter, targets, track)
         self._blocked.append(blocked)
-        self.order.parked()
         self._arm()
         try:
             await waiter
