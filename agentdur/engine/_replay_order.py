@@ -29,12 +29,16 @@ Entries from files written before ``done_order`` existed, and entries the handle
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Mapping
 from typing import Any
 
 from .._tasks import has_pending_callbacks, untracked
 from . import _records as r
 from ._futures import EmbeddedFuture
+
+# The context of the callbacks this schedules: one of the handler's would count as its pending work.
+_OUTSIDE = contextvars.Context()
 
 
 class ReplayOrder:
@@ -51,6 +55,7 @@ class ReplayOrder:
         self.tasks: list[asyncio.Task[Any]] = []
         self._held: dict[int, tuple[int, EmbeddedFuture[Any], r.Outcome]] = {}
         self._scheduler: asyncio.Task[None] | None = None
+        self._kicked = False
 
     # ------------------------------------------------------------------ the runner's side
 
@@ -100,7 +105,7 @@ class ReplayOrder:
         """Every recorded entry was taken again: step aside once nothing is held (looked at a turn
         later: the entry just taken is held only after this is called)."""
         if self.active:
-            self.loop.call_soon(self._stop_if_idle)
+            self.loop.call_soon(self._stop_if_idle, context=_OUTSIDE)
 
     def _stop_if_idle(self) -> None:
         if self.active and not self._held and not getattr(self.owner, "replaying", False):
@@ -116,7 +121,13 @@ class ReplayOrder:
 
     def _hold(self, order: int, fut: EmbeddedFuture[Any], outcome: r.Outcome) -> None:
         self._held[fut.index] = (order, fut, outcome)
-        if self._scheduler is None:
+        if self._scheduler is None and not self._kicked:
+            self._kicked = True  # a turn later: an await answered at once needs no scheduler
+            self.loop.call_soon(self._kick, context=_OUTSIDE)  # not the handler's: see _quiescent
+
+    def _kick(self) -> None:
+        self._kicked = False
+        if self._held and self._scheduler is None and self.active:
             self._scheduler = untracked(self.loop, self._run())
 
     def _release(self, idx: int) -> None:
