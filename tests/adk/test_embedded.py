@@ -440,10 +440,21 @@ async def test_every_model_call_of_composed_agents_is_journaled(
         return None
 
     model_server.script.respond_with(steer)
+    # The parallel pair's "left" answers late, so its events reach the runner after "right"'s: the
+    # other order than the sub-agents were created in, which a replay must follow.
+    held: list[ModelRequest] = []
+
+    def left(request: ModelRequest) -> bool:
+        if any("Left." in message.content for message in request.messages):
+            held.append(request)
+        return request in held
+
+    model_server.faults.hold(1.0, left)
     result, inv, _ = await run_and_replay(
         tmp_path / "c.db", "team", {"text": "What is the weather in Paris?"}, "team"
     )
     first = model_server.count()
+    assert len(held) == 1  # the hold met "left"'s call
     # left, right, looped twice, lead (calls the helper), helper (tool call and answer), lead's answer
     assert first == 8
     assert effects.count("weather Paris") == 1
