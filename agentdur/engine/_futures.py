@@ -79,6 +79,10 @@ class EmbeddedFuture(DurableFuture[T]):
         else:
             self._waiters.append(waiter)
 
+    def awaited(self) -> bool:
+        """Whether a task is blocked on this future."""
+        return self._waiters is not None and any(not waiter.done() for waiter in self._waiters)
+
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, None
         if waiters:

@@ -47,6 +47,12 @@ class ParentCompletion:
     failure: str | None
 
 
+# The next number in the order in which an invocation's entries completed (one parameter: its id).
+_NEXT_DONE = (
+    "(SELECT ifnull(max(done_order), 0) + 1 FROM journal WHERE invocation_id=? AND done_order IS NOT NULL)"
+)
+
+
 def insert_entry(
     conn: sqlite3.Connection,
     inv_id: str,
@@ -74,10 +80,11 @@ def insert_entry(
     when its entry is written. ``attempts`` lists the attempts of a step that was retried (JSON).
     """
     completed_at = None if status == r.ENTRY_PENDING else now
+    ordered = kind == r.RUN and status != r.ENTRY_PENDING  # its completion was awaited
     conn.execute(
         "INSERT OR IGNORE INTO journal (invocation_id, idx, kind, name, status, value, failure, target, wake_at,"
-        " created_at, started_at, completed_at, task, seq, value_schema, attempts)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " created_at, started_at, completed_at, task, seq, value_schema, attempts, done_order)"
+        f" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{_NEXT_DONE if ordered else 'NULL'})",
         (
             inv_id,
             idx,
@@ -95,6 +102,7 @@ def insert_entry(
             seq,
             value_schema,
             attempts,
+            *((inv_id,) if ordered else ()),
         ),
     )
 
@@ -136,8 +144,9 @@ def complete_entry(
 ) -> bool:
     """Complete a pending entry (timer, awakeable, call); False when it was not pending."""
     cursor = conn.execute(
-        "UPDATE journal SET status=?, value=?, failure=?, completed_at=? WHERE invocation_id=? AND idx=? AND status=?",
-        (status, value, failure, now, inv_id, idx, r.ENTRY_PENDING),
+        f"UPDATE journal SET status=?, value=?, failure=?, completed_at=?, done_order={_NEXT_DONE}"
+        " WHERE invocation_id=? AND idx=? AND status=?",
+        (status, value, failure, now, inv_id, inv_id, idx, r.ENTRY_PENDING),
     )
     if cursor.rowcount == 0:
         return False

@@ -90,6 +90,7 @@ class Entry:
     wake_at: float | None = None
     task: str = ""  # the path of the handler task that made it (agentdur._tasks)
     seq: int = 0  # its number within that task
+    done_order: int | None = None  # when it completed among the invocation's entries (None: at once)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Entry:
@@ -104,6 +105,7 @@ class Entry:
             row["wake_at"],
             row["task"],
             int(row["idx"]) if seq is None else int(seq),  # files from before tasks: one task, seq = idx
+            row["done_order"],
         )
 
 

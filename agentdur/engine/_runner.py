@@ -45,6 +45,7 @@ from . import _records as r
 from ._futures import EmbeddedFuture, FutureOwner
 from ._host import RuntimeHost
 from ._ledger import InvocationLedger
+from ._replay_order import ReplayOrder
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -98,12 +99,18 @@ class InvocationRunner(FutureOwner):
         # starts only once they are committed (see _flush_before_step).
         self._unflushed = False
         self._flushing: asyncio.Future[None] | None = None
+        self.order = ReplayOrder(self.loop, self, journal)
 
     # ----------------------------------------------------------------- lifecycle
 
     def start(self, context: Any) -> None:
         """Start the handler in its own task with ``context`` as its current context."""
         self.task = start_handler_task(self.loop, self._main(context), self, f"agentdur:{self.inv.id}")
+        self.order.task_created(self.task)
+
+    def task_created(self, task: asyncio.Task[Any]) -> None:
+        """A task of the handler was created (called by agentdur's task factory)."""
+        self.order.task_created(task)
 
     async def _main(self, context: Any) -> None:
         set_current_context(context)
@@ -264,8 +271,10 @@ class InvocationRunner(FutureOwner):
                 self.trace.open_wait(kind, idx, name)  # still waiting: that wait is this execution's
             else:
                 self.trace.replayed(kind, idx, name, entry.status)
-        if not self.recorded and self.cancel_pending:
-            self.loop.call_soon(self._interrupt_blocked)  # replay is over: deliver the cancellation
+        if not self.recorded:
+            self.order.journal_replayed()
+            if self.cancel_pending:
+                self.loop.call_soon(self._interrupt_blocked)  # replay is over: deliver the cancellation
         return idx, entry
 
     def take_key(self, idx: int) -> tuple[str, int]:
@@ -285,7 +294,9 @@ class InvocationRunner(FutureOwner):
         if entry is None or entry.status == r.ENTRY_PENDING:
             self.pending[fut.index] = fut
         else:
-            fut.complete((entry.status, entry.failure if entry.status == r.ENTRY_FAILED else entry.value))
+            outcome = (entry.status, entry.failure if entry.status == r.ENTRY_FAILED else entry.value)
+            if not self.order.settle(fut, entry, outcome):
+                fut.complete(outcome)
             if self.trace is not None:
                 self.trace.close_wait(fut.index, entry.status)
 
@@ -355,11 +366,13 @@ class InvocationRunner(FutureOwner):
             self.trace.close_wait(idx, outcome[0])
         fut = self.pending.pop(idx, None)
         if fut is not None:
-            fut.complete(outcome)
+            self.order.complete(fut, outcome)
             return
         entry = self.journal.get(idx)
         if entry is not None and entry.status == r.ENTRY_PENDING:
             entry.status = outcome[0]
+            if self.order.active:  # not taken again yet: its result waits its turn when it is
+                entry.done_order = self.order.next_order()
             if outcome[0] == r.ENTRY_FAILED:
                 entry.failure = outcome[1]
             else:
@@ -469,7 +482,7 @@ class InvocationRunner(FutureOwner):
             elif (error := commit.exception()) is not None:
                 fut.fail(error)
             else:
-                fut.complete(outcome)
+                self.order.complete(fut, outcome)
             if self._blocked:
                 self._arm()
 
@@ -540,14 +553,14 @@ class InvocationRunner(FutureOwner):
     async def await_future(self, fut: EmbeddedFuture[Any]) -> Any:
         """Await one durable future, raising a pending cancellation at this await."""
         track = self._count_await("await")
-        if not fut.done():
+        if not fut.done() and not (self.order.active and self.order.answer_now(fut)):
             await self._block((fut,), track)
         return fut.result()
 
     async def wait_all(self, futures: Sequence[DurableFuture[Any]]) -> None:
         track = self._count_await("gather")
         for fut in _own(self, futures):
-            if not fut.done():
+            if not fut.done() and not (self.order.active and self.order.answer_now(fut)):
                 await self._block((fut,), track)
 
     async def wait_completed(
@@ -639,9 +652,12 @@ class InvocationRunner(FutureOwner):
 
     def _only_waits(self) -> bool:
         """True when the handler is blocked and nothing it waits for has completed yet."""
-        return bool(self._blocked) and not any(t.done() for _, targets, _ in self._blocked for t in targets)
+        return bool(self._blocked) and not any(
+            t.done() or self.order.holds(t) for _, targets, _ in self._blocked for t in targets
+        )
 
     def _disarm(self) -> None:
+        self.order.close()
         if self._suspend_timer is not None:
             self._suspend_timer.cancel()
             self._suspend_timer = None

@@ -89,6 +89,7 @@ CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER,
     value_schema TEXT,
     attempts TEXT,
+    done_order INTEGER,
     PRIMARY KEY (invocation_id, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS journal_target ON journal (target) WHERE target IS NOT NULL;
@@ -168,6 +169,8 @@ ADDED_COLUMNS = [
     # crashes of the process in a row while the invocation ran, and its journal size at the last one
     ("invocations", "crashes", "INTEGER NOT NULL DEFAULT 0"),
     ("invocations", "crash_mark", "INTEGER"),
+    # the order in which the invocation's entries completed (agentdur.engine._replay_order)
+    ("journal", "done_order", "INTEGER"),
 ]
 
 
@@ -180,6 +183,10 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
     if not had_outcome:
         _derive_outcomes(conn)
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS journal_done ON journal (invocation_id, done_order)"
+        " WHERE done_order IS NOT NULL"
+    )
 
 
 def _derive_outcomes(conn: sqlite3.Connection) -> None:

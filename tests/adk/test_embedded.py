@@ -440,22 +440,21 @@ async def test_every_model_call_of_composed_agents_is_journaled(
         return None
 
     model_server.script.respond_with(steer)
-    # The parallel pair's events must reach the runner in the order a replay gives them (the order
-    # the sub-agents were created in): a known limit (docs/google-adk.md, "The order of a
-    # ParallelAgent's events"), not what this test is about. Answering "right" later makes it so.
+    # The parallel pair's "left" answers late, so its events reach the runner after "right"'s: the
+    # other order than the sub-agents were created in, which a replay must follow.
     held: list[ModelRequest] = []
 
-    def right(request: ModelRequest) -> bool:
-        if any("Right." in message.content for message in request.messages):
+    def left(request: ModelRequest) -> bool:
+        if any("Left." in message.content for message in request.messages):
             held.append(request)
         return request in held
 
-    model_server.faults.hold(1.0, right)
+    model_server.faults.hold(1.0, left)
     result, inv, _ = await run_and_replay(
         tmp_path / "c.db", "team", {"text": "What is the weather in Paris?"}, "team"
     )
     first = model_server.count()
-    assert len(held) == 1  # the hold met "right"'s call
+    assert len(held) == 1  # the hold met "left"'s call
     # left, right, looped twice, lead (calls the helper), helper (tool call and answer), lead's answer
     assert first == 8
     assert effects.count("weather Paris") == 1
