@@ -41,6 +41,11 @@ from ._futures import EmbeddedFuture
 _OUTSIDE = contextvars.Context()
 
 
+# Loop turns the scheduler waits for the handler's tasks to block before it answers the first held
+# await anyway (a task polling with asyncio.sleep(0) never blocks).
+MAX_SPINS = 10_000
+
+
 class ReplayOrder:
     """The completion order of one invocation's replay (see the module docstring)."""
 
@@ -141,7 +146,11 @@ class ReplayOrder:
 
     async def _run(self) -> None:
         while self._held:
-            while not self._quiescent(None):  # noqa: ASYNC110 (no event says "every task is blocked")
+            spins = 0
+            # No event says "every task is blocked". A task that never blocks (a busy wait on
+            # asyncio.sleep(0)) must not hold the replay forever: after MAX_SPINS turns, go on.
+            while not self._quiescent(None) and spins < MAX_SPINS:  # noqa: ASYNC110
+                spins += 1
                 await asyncio.sleep(0)
             parked = [(order, idx) for idx, (order, fut, _) in self._held.items() if fut.awaited()]
             if parked:

@@ -88,6 +88,19 @@ async def polls_done(ctx: agentdur.Context) -> str:
     return value
 
 
+@svc.handler()
+async def busy_waits(ctx: agentdur.Context) -> str:
+    """Polls a step's ``done()`` with ``asyncio.sleep(0)``: the task never blocks, so the replay can
+    never see every task blocked; it must go on anyway."""
+    step = ctx.run_typed("fast", _fast, OPTS, "fast")
+    assert isinstance(step, EmbeddedFuture)
+    while not step.done():  # noqa: ASYNC110 (what the test is about)
+        await asyncio.sleep(0)
+    await ctx.run_typed("last", _last, OPTS)
+    value: str = await step
+    return value
+
+
 async def _until(condition: Any, what: str) -> None:
     for _ in range(2000):
         if await condition():
@@ -139,6 +152,23 @@ async def test_a_result_polled_with_done_is_not_held_back_forever(tmp_path: Path
     GATE.update(block_last=True, fast_done=asyncio.Event())
     async with agentdur.Engine(APP, path=db) as engine:
         inv = await engine.send("Order", "polls_done")
+
+        async def at_last() -> bool:
+            return any(e.name == "last" for e in (await engine.invocation(inv)).journal)
+
+        await _until(at_last, "the last step")
+
+    result, info = await _replayed(db, inv)
+    assert result == "fast"
+    assert info.status == "completed", info.last_error
+
+
+async def test_a_task_that_never_blocks_does_not_hold_the_replay_forever(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    GATE.clear()
+    GATE.update(block_last=True, fast_done=asyncio.Event())
+    async with agentdur.Engine(APP, path=db) as engine:
+        inv = await engine.send("Order", "busy_waits")
 
         async def at_last() -> bool:
             return any(e.name == "last" for e in (await engine.invocation(inv)).journal)
