@@ -149,7 +149,7 @@ class ReplayOrder:
             spins = 0
             # No event says "every task is blocked". A task that never blocks (a busy wait on
             # asyncio.sleep(0)) must not hold the replay forever: after MAX_SPINS turns, go on.
-            while not self._quiescent(None) and spins < MAX_SPINS:  # noqa: ASYNC110
+            while not self._quiescent(None) and spins < MAX_SPINS:
                 spins += 1
                 await asyncio.sleep(0)
             parked = [(order, idx) for idx, (order, fut, _) in self._held.items() if fut.awaited()]
