@@ -14,6 +14,7 @@ Its modules, each importing only the ones below it (``tests/test_layers.py`` hol
         _context   EmbeddedContext: each context operation as a journal entry
           _requests  calls, sends, awakeable completions, cancellation: caller entry + target, one commit
             _runner    InvocationRunner: one attempt of a handler, replay by (task path, seq), waits
+              _replay_order  a replay answers awaits in the order they completed the first time
               _host      the contract: RuntimeHost (the runtime as runners see it), RunnerView (the reverse)
                 _futures   EmbeddedFuture: a journal entry's result
                 _store     the SQLite file: schema, one group-committing writer thread, reads
