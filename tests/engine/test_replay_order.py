@@ -12,6 +12,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import agentdur
 from agentdur.engine._futures import EmbeddedFuture
 
@@ -76,26 +78,14 @@ async def steps_and_awakeable(ctx: agentdur.Context) -> list[str]:
 
 
 @svc.handler()
-async def polls_done(ctx: agentdur.Context) -> str:
+async def polls_done(ctx: agentdur.Context, interval: float) -> str:
     """Waits for a step by polling the embedded future's ``done()`` (no durable await): a replay must
-    not hold its result back forever."""
+    not hold its result back forever, even when the polling task never blocks (``interval`` 0 is a
+    busy wait on ``asyncio.sleep(0)``, so the replay never sees every task blocked)."""
     step = ctx.run_typed("fast", _fast, OPTS, "fast")
     assert isinstance(step, EmbeddedFuture)
     while not step.done():  # noqa: ASYNC110 (what the test is about)
-        await asyncio.sleep(0.01)
-    await ctx.run_typed("last", _last, OPTS)
-    value: str = await step
-    return value
-
-
-@svc.handler()
-async def busy_waits(ctx: agentdur.Context) -> str:
-    """Polls a step's ``done()`` with ``asyncio.sleep(0)``: the task never blocks, so the replay can
-    never see every task blocked; it must go on anyway."""
-    step = ctx.run_typed("fast", _fast, OPTS, "fast")
-    assert isinstance(step, EmbeddedFuture)
-    while not step.done():  # noqa: ASYNC110 (what the test is about)
-        await asyncio.sleep(0)
+        await asyncio.sleep(interval)
     await ctx.run_typed("last", _last, OPTS)
     value: str = await step
     return value
@@ -146,29 +136,13 @@ async def test_a_replay_follows_the_first_runs_order_of_steps_and_awakeables(tmp
     assert _run_names(info) == first
 
 
-async def test_a_result_polled_with_done_is_not_held_back_forever(tmp_path: Path) -> None:
+@pytest.mark.parametrize("interval", [0.01, 0], ids=["polling", "busy-waiting"])
+async def test_a_result_polled_with_done_is_not_held_back_forever(tmp_path: Path, interval: float) -> None:
     db = tmp_path / "p.db"
     GATE.clear()
     GATE.update(block_last=True, fast_done=asyncio.Event())
     async with agentdur.Engine(APP, path=db) as engine:
-        inv = await engine.send("Order", "polls_done")
-
-        async def at_last() -> bool:
-            return any(e.name == "last" for e in (await engine.invocation(inv)).journal)
-
-        await _until(at_last, "the last step")
-
-    result, info = await _replayed(db, inv)
-    assert result == "fast"
-    assert info.status == "completed", info.last_error
-
-
-async def test_a_task_that_never_blocks_does_not_hold_the_replay_forever(tmp_path: Path) -> None:
-    db = tmp_path / "b.db"
-    GATE.clear()
-    GATE.update(block_last=True, fast_done=asyncio.Event())
-    async with agentdur.Engine(APP, path=db) as engine:
-        inv = await engine.send("Order", "busy_waits")
+        inv = await engine.send("Order", "polls_done", interval)
 
         async def at_last() -> bool:
             return any(e.name == "last" for e in (await engine.invocation(inv)).journal)
