@@ -4,17 +4,13 @@ its fix; most were Restate's queued changes, its header format and the item keys
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from typing import Any
 
 from ..harness import EngineUnderTest, engine_fixture, wait_for
-from .test_state_lists_hostile import attach_ok, call
+from .test_state_lists import call, key
+from .test_state_lists_hostile import attach_ok
 
 engine = engine_fixture("tests.conformance.lists_hostile_app:app")
-
-
-def key() -> str:
-    return uuid.uuid4().hex[:8]
 
 
 def stored_keys(engine: EngineUnderTest, k: str) -> list[str]:

@@ -5,25 +5,15 @@ moments of a long one, and during the conversion of a plain array; odd names."""
 from __future__ import annotations
 
 import random
-import uuid
 from typing import Any
 
 import pytest
 
 from ..harness import EngineUnderTest, engine_fixture, wait_for
 from .lists_hostile_app import churn_model
+from .test_state_lists import call, key
 
 engine = engine_fixture("tests.conformance.lists_hostile_app:app")
-
-
-def key() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def call(engine: EngineUnderTest, path: str, body: Any = None) -> Any:
-    response = engine.post(path, body)
-    assert response.status_code == 200, response.text
-    return response.json() if response.content else None
 
 
 def attach_ok(engine: EngineUnderTest, inv: str) -> Any:
